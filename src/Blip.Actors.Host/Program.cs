@@ -1,0 +1,2 @@
+Console.Error.WriteLine("blip-controller: not wired yet");
+return 2;

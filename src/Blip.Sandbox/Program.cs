@@ -1,0 +1,2 @@
+Console.Error.WriteLine("blip-sandbox: not wired yet");
+return 2;

@@ -1,0 +1,2 @@
+Console.Error.WriteLine("benchmarks: no scenarios yet (see issue 'Benchmarks')");
+return 2;

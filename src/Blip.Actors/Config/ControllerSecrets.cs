@@ -1,0 +1,27 @@
+namespace Blip.Actors.Config;
+
+/// <summary>
+/// The secrets the controller holds in memory only: the PAT and the SSH client key, kept current by the
+/// ConfigWatcher from their Secrets. Adapters read them at the moment of each call, so a rotation is used
+/// by the very next call. Nothing here is ever logged, persisted or put on a command line.
+/// </summary>
+public sealed class ControllerSecrets
+{
+    public const string SshKeySecretName = "ssh-gateway-client-key";
+    public const string SshKeyKey = "client_key";
+
+    private volatile GitHubToken? _gitHubToken;
+    private volatile byte[]? _sshClientKey;
+
+    public GitHubToken? GitHubToken
+    {
+        get => _gitHubToken;
+        set => _gitHubToken = value;
+    }
+
+    public byte[]? SshClientKey
+    {
+        get => _sshClientKey;
+        set => _sshClientKey = value;
+    }
+}

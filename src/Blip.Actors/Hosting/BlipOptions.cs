@@ -1,0 +1,98 @@
+namespace Blip.Actors.Hosting;
+
+/// <summary>Everything the controller can be told, bound from the <c>Blip:</c> configuration section
+/// (<c>Blip__Namespace</c> and so on as environment variables). <see cref="Validate"/> names each bad value.</summary>
+public sealed class BlipOptions
+{
+    public const string Section = "Blip";
+
+    /// <summary>Namespace of the Secret, the ConfigMap and the VMs.</summary>
+    public string Namespace { get; set; } = "blip";
+
+    /// <summary>The VM pool: VMs labelled <c>blip.io/pool=&lt;Pool&gt;</c>.</summary>
+    public string Pool { get; set; } = "blip";
+
+    /// <summary>GitHub REST API root; GitHub Enterprise Server: <c>https://HOST/api/v3/</c>. TLS is always verified.</summary>
+    public string GitHubApiUrl { get; set; } = "https://api.github.com/";
+
+    public string SshUser { get; set; } = "runner";
+    public int SshPort { get; set; } = 22;
+    public string RunnerDir { get; set; } = "/home/runner/actions-runner";
+
+    /// <summary>How many SSH attempts on one VM before its registration is deleted and another VM claimed.</summary>
+    public int SshAttempts { get; set; } = 4;
+
+    /// <summary>The floor of each repo's poll interval.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary><c>blip.io/max-duration</c>: the hard cap from claim to release (the spec's runnerMaxTTL).</summary>
+    public int MaxDurationSeconds { get; set; } = 1800;
+
+    /// <summary>A runner left idle (its trigger job was taken elsewhere or cancelled) is removed after this.</summary>
+    public TimeSpan IdleRunnerGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a running job checks its runner when no free signal has arrived.</summary>
+    public TimeSpan RunnerCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A job still claiming a VM gives up when no poll has seen it queued for this long.</summary>
+    public TimeSpan QueuedSightingTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    public int RunnerGroupId { get; set; } = 1;
+    public string WorkFolder { get; set; } = "_work";
+
+    /// <summary>Kubeconfig file; empty: in-cluster config when in a pod, else $KUBECONFIG or ~/.kube/config.</summary>
+    public string? Kubeconfig { get; set; }
+
+    /// <summary>Written into <c>blip.io/claimed-by</c>.</summary>
+    public string NodeName { get; set; } = Environment.MachineName;
+
+    /// <summary>Where the embedded SQLite journal lives.</summary>
+    public string DataDir { get; set; } = "data";
+
+    /// <summary><c>sqlite</c> (default, single node) or <c>postgres</c> (several replicas).</summary>
+    public string Store { get; set; } = "sqlite";
+
+    /// <summary>PostgreSQL connection string when <see cref="Store"/> is <c>postgres</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    public string ClusterHostname { get; set; } = "127.0.0.1";
+    public int ClusterPort { get; set; }
+
+    /// <summary>Comma-separated seed nodes (akka.tcp://blip@host:port); empty: join self.</summary>
+    public string? SeedNodes { get; set; }
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                errors.Add(message);
+            }
+        }
+
+        Require(IsDnsLabel(Namespace), $"Blip:Namespace '{Namespace}' is not a valid Kubernetes namespace name");
+        Require(!string.IsNullOrWhiteSpace(Pool), "Blip:Pool is empty");
+        Require(Uri.TryCreate(GitHubApiUrl, UriKind.Absolute, out var gh) && gh.Scheme is "https" or "http",
+            $"Blip:GitHubApiUrl '{GitHubApiUrl}' is not an absolute http(s) URL");
+        Require(SshPort is > 0 and < 65536, $"Blip:SshPort '{SshPort}' is not a TCP port");
+        Require(ClusterPort is >= 0 and < 65536, $"Blip:ClusterPort '{ClusterPort}' is not a TCP port");
+        Require(!string.IsNullOrWhiteSpace(SshUser), "Blip:SshUser is empty");
+        Require(RunnerDir.StartsWith('/') && !RunnerDir.Contains('\''), $"Blip:RunnerDir '{RunnerDir}' must be an absolute path without quotes");
+        Require(SshAttempts >= 1, $"Blip:SshAttempts '{SshAttempts}' must be at least 1");
+        Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");
+        Require(MaxDurationSeconds is >= 10 and <= 86400, $"Blip:MaxDurationSeconds '{MaxDurationSeconds}' must be between 10 and 86400");
+        Require(IdleRunnerGrace > TimeSpan.Zero, $"Blip:IdleRunnerGrace '{IdleRunnerGrace}' must be positive");
+        Require(RunnerCheckInterval > TimeSpan.Zero, $"Blip:RunnerCheckInterval '{RunnerCheckInterval}' must be positive");
+        Require(QueuedSightingTimeout > TimeSpan.Zero, $"Blip:QueuedSightingTimeout '{QueuedSightingTimeout}' must be positive");
+        Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
+        Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
+        Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");
+        return errors;
+    }
+
+    private static bool IsDnsLabel(string value) =>
+        value.Length is > 0 and <= 63 && value.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')
+        && value[0] != '-' && value[^1] != '-';
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using Blip.Actors.Config;
+
+namespace Blip.Actors.Runners;
+
+/// <summary>The GitHub Actions calls the controller makes. Implemented on Octokit.</summary>
+public interface IGitHubActions
+{
+    /// <summary>Every queued job of the repo: in queued AND in_progress runs, all pages.</summary>
+    Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct);
+
+    /// <summary>Registers an ephemeral runner and returns its JIT config. Throws <see cref="GitHubCallException"/>.</summary>
+    Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct);
+
+    /// <summary>The runner, or null when it is not registered (any more).</summary>
+    Task<RunnerInfo?> GetRunnerAsync(RepoName repo, long runnerId, CancellationToken ct);
+
+    Task<DeleteRunnerOutcome> DeleteRunnerAsync(RepoName repo, long runnerId, CancellationToken ct);
+
+    Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct);
+}
+
+public sealed record QueuedJob(long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, DateTimeOffset? CreatedAt, string Name);
+
+public sealed record RunnerInfo(long Id, string Name, string Status, bool Busy, IReadOnlyList<string> Labels);
+
+public enum DeleteRunnerOutcome
+{
+    Deleted,
+    NotFound,
+
+    /// <summary>422: the runner is running a job; GitHub refuses to delete it.</summary>
+    Busy,
+}
+
+public sealed record JitRunner(long RunnerId, string RunnerName, JitConfig Config);
+
+/// <summary>A sealed, single-use JIT runner config. Deliberately prints as a placeholder so it cannot reach a log.</summary>
+public sealed class JitConfig(string value)
+{
+    public string Value { get; } = value;
+
+    public override string ToString() => "[jit config]";
+}
+
+/// <summary>A GitHub call that failed with an HTTP status; the message never carries the reply body.</summary>
+public sealed class GitHubCallException(string operation, HttpStatusCode? status, TimeSpan? retryAfter = null, Exception? inner = null)
+    : Exception($"{operation} failed with {(status is { } s ? $"HTTP {(int)s}" : "no response")}", inner)
+{
+    public HttpStatusCode? Status { get; } = status;
+
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>401/403/404/422 on generate-jitconfig cannot be fixed by retrying (DESIGN.md §5); 409 is handled by a new name.</summary>
+    public bool IsPermanent => Status is HttpStatusCode.Unauthorized or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity
+        || (Status == HttpStatusCode.Forbidden && RetryAfter is null && !IsRateLimited);
+
+    public bool IsRateLimited { get; init; }
+}

@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using Blip.Actors.Config;
+using Blip.Actors.Hosting;
+using Blip.Actors.Runners;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace Blip.Actors.Ssh;
+
+/// <summary>
+/// <see cref="IRunnerShell"/> on SSH.NET: user/port/runner dir from options, the client key from Secret
+/// <c>ssh-gateway-client-key</c>, the host key pinned to the VM's <c>blip.io/host-key</c> (compared in
+/// constant time; a different key fails the handshake). The command line carries no secret: the JIT config is
+/// written to the channel's stdin, read into the environment and handed to run.sh as
+/// <c>ACTIONS_RUNNER_INPUT_JITCONFIG</c>. run.sh runs detached with all three streams redirected, so the
+/// command returns at once and the runner survives the disconnect.
+/// </summary>
+public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions options) : IRunnerShell
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(20);
+
+    // Exit codes of the start script, so failures are told apart without parsing output.
+    private const int NoRunnerDir = 97;
+    private const int NoConfigOnStdin = 98;
+    private const int NoRunScript = 99;
+    private const int RunnerExitedAtOnce = 96;
+
+    internal string BuildCommand() =>
+        $"cd '{options.RunnerDir}' 2>/dev/null || exit {NoRunnerDir}; " +
+        $"test -x ./run.sh || exit {NoRunScript}; " +
+        $"IFS= read -r ACTIONS_RUNNER_INPUT_JITCONFIG || exit {NoConfigOnStdin}; " +
+        "export ACTIONS_RUNNER_INPUT_JITCONFIG; " +
+        "nohup ./run.sh >/dev/null 2>&1 </dev/null & pid=$!; " +
+        "unset ACTIONS_RUNNER_INPUT_JITCONFIG; " +
+        $"sleep 0.2; if kill -0 $pid 2>/dev/null; then echo started $pid; else wait $pid; exit {RunnerExitedAtOnce}; fi";
+
+    public async Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
+    {
+        var pinned = ParseHostKey(target.HostKey)
+            ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, $"VM {target.VmName}: blip.io/host-key is not an ssh-ed25519 key");
+        var keyBytes = secrets.SshClientKey
+            ?? throw new RunnerShellException(RunnerShellFailure.AuthenticationFailed, $"Secret {ControllerSecrets.SshKeySecretName} has no {ControllerSecrets.SshKeyKey}");
+
+        using var keyStream = new MemoryStream(keyBytes, writable: false);
+        using var key = new PrivateKeyFile(keyStream);
+        var connection = new ConnectionInfo(target.Address, options.SshPort, options.SshUser, new PrivateKeyAuthenticationMethod(options.SshUser, key))
+        {
+            Timeout = ConnectTimeout,
+        };
+
+        using var client = new SshClient(connection);
+        var presentedOther = false;
+        client.HostKeyReceived += (_, e) =>
+        {
+            var ok = CryptographicOperations.FixedTimeEquals(e.HostKey, pinned);
+            presentedOther |= !ok;
+            e.CanTrust = ok;
+        };
+
+        try
+        {
+            await client.ConnectAsync(ct).ConfigureAwait(false);
+        }
+        catch (SshAuthenticationException e)
+        {
+            throw new RunnerShellException(RunnerShellFailure.AuthenticationFailed, $"VM {target.VmName}: client key refused", e);
+        }
+        catch (Exception e) when (presentedOther)
+        {
+            throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, $"VM {target.VmName} presented a host key other than blip.io/host-key: refused", e);
+        }
+        catch (Exception e) when (e is SshException or System.Net.Sockets.SocketException or TimeoutException or SshOperationTimeoutException or IOException)
+        {
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName} ({target.Address}:{options.SshPort}) unreachable: {e.Message}", e);
+        }
+
+        using var command = client.CreateCommand(BuildCommand());
+        command.CommandTimeout = CommandTimeout;
+        var execution = command.ExecuteAsync(ct);
+        await using (var stdin = command.CreateInputStream())
+        {
+            var line = System.Text.Encoding.UTF8.GetBytes(config.Value + "\n");
+            await stdin.WriteAsync(line, ct).ConfigureAwait(false);
+            CryptographicOperations.ZeroMemory(line);
+        }
+
+        try
+        {
+            await execution.ConfigureAwait(false);
+        }
+        catch (SshOperationTimeoutException e)
+        {
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: starting the runner timed out", e);
+        }
+        catch (SshConnectionException e)
+        {
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: connection lost while starting the runner", e);
+        }
+        finally
+        {
+            client.Disconnect();
+        }
+
+        switch (command.ExitStatus)
+        {
+            case 0:
+                return;
+            case NoRunnerDir:
+                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: runner dir {options.RunnerDir} is missing");
+            case NoRunScript:
+                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: {options.RunnerDir}/run.sh is missing or not executable");
+            case RunnerExitedAtOnce:
+                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: run.sh exited at once");
+            default:
+                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: starting the runner exited with {command.ExitStatus}");
+        }
+    }
+
+    /// <summary>The key blob of <c>ssh-ed25519 AAAA… [comment]</c>, or null when it is not one.</summary>
+    public static byte[]? ParseHostKey(string? annotation)
+    {
+        var parts = annotation?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts is not { Length: >= 2 } || parts[0] != "ssh-ed25519")
+        {
+            return null;
+        }
+
+        try
+        {
+            return Convert.FromBase64String(parts[1]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+namespace Blip.Actors.Vms;
+
+/// <summary>The VMs of the pool as the controller needs them. Implemented on KubeVirt objects through KubernetesClient.</summary>
+public interface IVmPool
+{
+    /// <summary>One conditional update (the VM's resourceVersion) that writes the claim annotations.</summary>
+    Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct);
+
+    /// <summary>Sets annotations on a VM (merge patch). False when the VM is gone.</summary>
+    Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct);
+
+    /// <summary><c>blip.io/release=true</c>, then delete. A VM already gone is success: Blip may delete it first.</summary>
+    Task ReleaseAsync(string vmName, CancellationToken ct);
+
+    /// <summary>Lists then watches the pool's VMs and VMIs, resuming by resourceVersion and re-listing on 410; never ends until cancelled.</summary>
+    IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct);
+}
+
+public enum ClaimOutcome
+{
+    Claimed,
+
+    /// <summary>409: someone else wrote the VM first. Pick another.</summary>
+    Conflict,
+
+    /// <summary>404: the VM was deleted meanwhile.</summary>
+    Gone,
+}
+
+/// <summary>A change seen by the pool watch: a VM or VMI upserted or deleted, or a full re-list (Synced).</summary>
+public abstract record VmPoolChange
+{
+    public sealed record VmUpserted(string Name, string ResourceVersion, IReadOnlyDictionary<string, string> Annotations, IReadOnlyDictionary<string, string> Labels, object Source) : VmPoolChange;
+
+    public sealed record VmDeleted(string Name) : VmPoolChange;
+
+    public sealed record VmiUpserted(string Name, bool Ready, string? Address, string? Phase) : VmPoolChange;
+
+    public sealed record VmiDeleted(string Name) : VmPoolChange;
+
+    /// <summary>The watch (re)listed: every object not in <see cref="VmNames"/>/<see cref="VmiNames"/> is gone.</summary>
+    public sealed record Resynced(IReadOnlySet<string> VmNames, IReadOnlySet<string> VmiNames) : VmPoolChange;
+}

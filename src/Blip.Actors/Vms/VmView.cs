@@ -1,0 +1,35 @@
+namespace Blip.Actors.Vms;
+
+/// <summary>
+/// What the controller knows of one pool VM and its VMI, from the watch-fed cache.
+/// <see cref="Source"/> is the VM object as last seen, kept for the claim's conditional update.
+/// </summary>
+public sealed record VmView(
+    string Name,
+    string ResourceVersion,
+    IReadOnlyDictionary<string, string> Annotations,
+    bool InPool,
+    bool VmiReady,
+    string? Address,
+    string? VmiPhase,
+    object Source)
+{
+    public string? SessionId => Annotations.GetValueOrDefault(VmAnnotations.SessionId);
+    public string? HostKey => Annotations.GetValueOrDefault(VmAnnotations.HostKey);
+    public long? ClaimedByJob => VmAnnotations.JobIdOfSession(SessionId);
+    public bool ReleaseRequested => Annotations.GetValueOrDefault(VmAnnotations.Release) == "true";
+
+    /// <summary>The VM's runner has finished: the VMI stopped (the runner image powers off when the runner exits).</summary>
+    public bool Stopped => VmiPhase is "Succeeded" or "Failed";
+
+    /// <summary>DESIGN.md §2: in the pool, unclaimed, keys registered, VMI Ready with an address.</summary>
+    public bool IsClaimable =>
+        InPool
+        && string.IsNullOrEmpty(SessionId)
+        && !ReleaseRequested
+        && !string.IsNullOrEmpty(HostKey)
+        && Annotations.ContainsKey(VmAnnotations.ClientKey)
+        && VmiReady
+        && !Stopped
+        && !string.IsNullOrEmpty(Address);
+}

@@ -1,0 +1,209 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace Blip.Actors.Config;
+
+/// <summary>
+/// The config actor: follows Secret <c>github-pat</c>, Secret <c>ssh-gateway-client-key</c> and ConfigMap
+/// <c>github-actions</c>; keeps <see cref="ControllerSecrets"/> current; broadcasts immutable
+/// <see cref="ConfigProtocol.SettingsChanged"/> to subscribers; logs the spec's troubleshooting lines once per change.
+/// </summary>
+public sealed class ConfigWatcher : ReceiveActor
+{
+    private readonly IConfigSource _source;
+    private readonly ControllerSecrets _secrets;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly HashSet<string> _listed = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    private IReadOnlyDictionary<string, string>? _configMapData;
+    private bool _configMapSeen;
+    private bool _secretSeen;
+    private ConfigProtocol.SettingsChanged _current = new(null, false, false);
+    private string? _lastStatusLine;
+
+    public ConfigWatcher(IConfigSource source, ControllerSecrets secrets)
+    {
+        _source = source;
+        _secrets = secrets;
+
+        Receive<ConfigObjectChange.ConfigMapSeen>(m => m.Name == ActionsConfig.ConfigMapName, m =>
+        {
+            _configMapSeen = true;
+            if (!SameData(_configMapData, m.Data))
+            {
+                _configMapData = m.Data;
+                Recompute(logProblems: true);
+            }
+        });
+        Receive<ConfigObjectChange.SecretSeen>(m => m.Name == GitHubToken.SecretName, m =>
+        {
+            _secretSeen = true;
+            var token = GitHubToken.FromSecretValue(m.Data?.GetValueOrDefault(GitHubToken.TokenKey));
+            if (!Equals(token, _secrets.GitHubToken))
+            {
+                _secrets.GitHubToken = token;
+                if (token is not null && _current.HasPat)
+                {
+                    _log.Info("Secret {0}: PAT rotated (now {1}); used from the next GitHub call", GitHubToken.SecretName, token);
+                }
+            }
+
+            Recompute(logProblems: false);
+        });
+        Receive<ConfigObjectChange.SecretSeen>(m => m.Name == ControllerSecrets.SshKeySecretName, m =>
+        {
+            var key = m.Data?.GetValueOrDefault(ControllerSecrets.SshKeyKey);
+            var had = _secrets.SshClientKey is not null;
+            _secrets.SshClientKey = key is { Length: > 0 } ? key : null;
+            if (had != (_secrets.SshClientKey is not null))
+            {
+                if (_secrets.SshClientKey is null)
+                {
+                    _log.Warning("Secret {0} missing or has no {1}: runners cannot be started over SSH", ControllerSecrets.SshKeySecretName, ControllerSecrets.SshKeyKey);
+                }
+                else
+                {
+                    _log.Info("Secret {0}: SSH client key loaded", ControllerSecrets.SshKeySecretName);
+                }
+            }
+        });
+        Receive<ConfigObjectChange.Listed>(m =>
+        {
+            _listed.Add(m.Kind);
+            Recompute(logProblems: false);
+        });
+        Receive<ConfigProtocol.Subscribe>(m =>
+        {
+            _subscribers.Add(m.Subscriber);
+            Context.Watch(m.Subscriber);
+            m.Subscriber.Tell(_current);
+        });
+        Receive<ConfigProtocol.Unsubscribe>(m => _subscribers.Remove(m.Subscriber));
+        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Receive<ConfigProtocol.GetSettings>(_ => Sender.Tell(_current));
+        Receive<WatchEnded>(_ =>
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                _log.Warning("config watch ended unexpectedly; restarting it");
+                StartWatching();
+            }
+        });
+        ReceiveAny(Unhandled);
+    }
+
+    public static Props Props(IConfigSource source, ControllerSecrets secrets) =>
+        Akka.Actor.Props.Create(() => new ConfigWatcher(source, secrets));
+
+    protected override void PreStart() => StartWatching();
+
+    protected override void PostStop() => _stop.Cancel();
+
+    private void StartWatching()
+    {
+        var self = Self;
+        var source = _source;
+        var ct = _stop.Token;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var change in source.WatchAsync(ct).ConfigureAwait(false))
+                {
+                    self.Tell(change);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            self.Tell(WatchEnded.Instance);
+        }, CancellationToken.None);
+    }
+
+    private void Recompute(bool logProblems)
+    {
+        var parsed = _configMapData is null
+            ? new ActionsConfigParseResult(null, [], $"ConfigMap {ActionsConfig.ConfigMapName} not found")
+            : ActionsConfig.Parse(_configMapData.GetValueOrDefault(ActionsConfig.RunnerLabelsKey), _configMapData.GetValueOrDefault(ActionsConfig.ReposKey));
+
+        if (logProblems)
+        {
+            foreach (var problem in parsed.Problems)
+            {
+                _log.Warning("ConfigMap {0}: {1}; ignored, the valid repos are still polled", ActionsConfig.ConfigMapName, problem);
+            }
+        }
+
+        var synced = _listed.Count == 2;
+        var next = new ConfigProtocol.SettingsChanged(parsed.Config, _secrets.GitHubToken is not null, synced);
+        LogStatus(parsed, next);
+        if (next == _current)
+        {
+            return;
+        }
+
+        _current = next;
+        foreach (var subscriber in _subscribers)
+        {
+            subscriber.Tell(next);
+        }
+    }
+
+    /// <summary>One line per change of status, never on every event (the spec's troubleshooting lines).</summary>
+    private void LogStatus(ActionsConfigParseResult parsed, ConfigProtocol.SettingsChanged next)
+    {
+        if (!next.Synced && !(_configMapSeen && _secretSeen))
+        {
+            return;
+        }
+
+        string line;
+        if (!next.HasPat)
+        {
+            line = $"no PAT available: Secret {GitHubToken.SecretName} is missing or has no '{GitHubToken.TokenKey}' key; polling stopped";
+        }
+        else if (next.Config is null)
+        {
+            line = $"actions config incomplete: {parsed.Incomplete}; polling stopped";
+        }
+        else
+        {
+            line = $"actions config ready: runner-labels [{string.Join(",", next.Config.RunnerLabels)}], {next.Config.Repos.Length} repo(s) [{string.Join(",", next.Config.Repos.Take(20))}{(next.Config.Repos.Length > 20 ? ",…" : "")}]";
+        }
+
+        if (line == _lastStatusLine)
+        {
+            return;
+        }
+
+        _lastStatusLine = line;
+        if (next.CanPoll)
+        {
+            _log.Info(line);
+        }
+        else
+        {
+            _log.Warning(line);
+        }
+
+        // Both can be true at once; the PAT line above wins, so also say the config is incomplete.
+        if (!next.HasPat && next.Config is null)
+        {
+            _log.Warning("actions config incomplete: {0}", parsed.Incomplete ?? "");
+        }
+    }
+
+    private static bool SameData(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private sealed class WatchEnded : INoSerializationVerificationNeeded
+    {
+        public static readonly WatchEnded Instance = new();
+    }
+}

@@ -1,0 +1,27 @@
+using System.Collections.Immutable;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>
+/// What a job actor persists: facts in the past tense, never a secret (no PAT, no JIT config).
+/// Each has a stable manifest in <see cref="JobEventSerializer"/>; renaming a type does not break recovery.
+/// </summary>
+public interface IJobEvent;
+
+public static class JobEvents
+{
+    public sealed record JobSighted(long JobId, string Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset SeenAt) : IJobEvent;
+
+    public sealed record VmClaimed(string VmName, DateTimeOffset ClaimedAt) : IJobEvent;
+
+    public sealed record RunnerRegistered(long RunnerId, string RunnerName) : IJobEvent;
+
+    public sealed record RunnerStarted(DateTimeOffset StartedAt) : IJobEvent;
+
+    /// <summary>The VM was given up (SSH failed, host key mismatch, VM gone) and released; another will be claimed.</summary>
+    public sealed record VmAbandoned(string VmName, string Reason) : IJobEvent;
+
+    public sealed record JobFinished(JobOutcome Outcome, string Reason, DateTimeOffset At) : IJobEvent;
+
+    public sealed record VmReleased(string VmName, DateTimeOffset At) : IJobEvent;
+}

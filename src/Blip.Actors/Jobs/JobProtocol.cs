@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Blip.Actors.Config;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>A GitHub Actions job id: the shard entity id, so every sighting of one job reaches one actor.</summary>
+public sealed record JobId(long Value)
+{
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Read by the shard message extractor.</summary>
+public interface IWithJobId
+{
+    JobId JobId { get; }
+}
+
+/// <summary>What a job actor is told.</summary>
+public static class JobCommands
+{
+    /// <summary>A poll (or webhook) saw the job queued with matching labels. Repeats are harmless.</summary>
+    public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt) : IWithJobId;
+
+    /// <summary>The job's VM stopped (its runner exited) or was deleted. A free signal from the VM watch.</summary>
+    public sealed record VmStopped(JobId JobId, string VmName, bool Deleted) : IWithJobId;
+
+    /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
+    public sealed record Reconcile(JobId JobId, string VmName) : IWithJobId;
+}
+
+public static class JobQueries
+{
+    public sealed record GetStatus(JobId JobId) : IWithJobId;
+
+    public sealed record Status(JobId JobId, JobPhase Phase, string? Repo, string? VmName, long? RunnerId, string? RunnerName, JobOutcome? Outcome, string? Reason);
+}
+
+public enum JobPhase
+{
+    New,
+    Claiming,
+    Provisioning,
+    Running,
+    Releasing,
+    Done,
+}
+
+public enum JobOutcome
+{
+    /// <summary>The runner ran and finished.</summary>
+    Completed,
+
+    /// <summary>A permanent error (e.g. generate-jitconfig 403).</summary>
+    Failed,
+
+    /// <summary>The hard cap (claimed-at + max-duration) fired.</summary>
+    Expired,
+
+    /// <summary>The job left the queue (ran elsewhere, cancelled) before our runner took anything.</summary>
+    Abandoned,
+}

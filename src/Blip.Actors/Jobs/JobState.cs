@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using Blip.Actors.Config;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>The state of one job, rebuilt from its events. Pure: no I/O, no clock.</summary>
+public sealed record JobState
+{
+    public static readonly JobState Empty = new();
+
+    public JobPhase Phase { get; init; } = JobPhase.New;
+    public long JobId { get; init; }
+    public RepoName? Repo { get; init; }
+    public ImmutableArray<string> Labels { get; init; } = [];
+    public long RunId { get; init; }
+    public DateTimeOffset? QueuedAt { get; init; }
+    public string? VmName { get; init; }
+    public DateTimeOffset? ClaimedAt { get; init; }
+    public long? RunnerId { get; init; }
+    public string? RunnerName { get; init; }
+    public DateTimeOffset? RunnerStartedAt { get; init; }
+    public JobOutcome? Outcome { get; init; }
+    public string? Reason { get; init; }
+    public int VmsAbandoned { get; init; }
+
+    /// <summary>Whether a VM is held: claimed and not yet released.</summary>
+    public bool HoldsVm => VmName is not null && Phase is JobPhase.Provisioning or JobPhase.Running or JobPhase.Releasing;
+
+    public DateTimeOffset? HardCapAt(int maxDurationSeconds) => ClaimedAt?.AddSeconds(maxDurationSeconds);
+
+    public JobState Apply(IJobEvent e) => e switch
+    {
+        JobEvents.JobSighted s => this with
+        {
+            Phase = JobPhase.Claiming,
+            JobId = s.JobId,
+            Repo = RepoName.Parse(s.Repo),
+            Labels = s.Labels,
+            RunId = s.RunId,
+            QueuedAt = s.QueuedAt,
+        },
+        JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
+        JobEvents.RunnerRegistered r => this with { RunnerId = r.RunnerId, RunnerName = r.RunnerName },
+        JobEvents.RunnerStarted s => this with { Phase = JobPhase.Running, RunnerStartedAt = s.StartedAt },
+        JobEvents.VmAbandoned => this with
+        {
+            Phase = JobPhase.Claiming,
+            VmName = null,
+            ClaimedAt = null,
+            RunnerId = null,
+            RunnerName = null,
+            VmsAbandoned = VmsAbandoned + 1,
+        },
+        JobEvents.JobFinished f => this with
+        {
+            Phase = VmName is null ? JobPhase.Done : JobPhase.Releasing,
+            Outcome = f.Outcome,
+            Reason = f.Reason,
+        },
+        JobEvents.VmReleased => this with { Phase = JobPhase.Done },
+        _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown job event"),
+    };
+
+    /// <summary>A sighting records the job only the first time: the natural dedup.</summary>
+    public IReadOnlyList<IJobEvent> OnSighted(JobCommands.Sighted s, DateTimeOffset now) =>
+        Phase == JobPhase.New
+            ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now)]
+            : [];
+
+    /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
+    public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)
+    {
+        if (m.VmName != VmName)
+        {
+            return [];
+        }
+
+        return Phase switch
+        {
+            JobPhase.Running => [new JobEvents.JobFinished(JobOutcome.Completed, m.Deleted ? "VM deleted" : "runner finished, VM stopped", now)],
+            JobPhase.Provisioning => [new JobEvents.VmAbandoned(m.VmName, m.Deleted ? "VM deleted before the runner started" : "VM stopped before the runner started")],
+            _ => [],
+        };
+    }
+
+    public JobQueries.Status ToStatus() =>
+        new(new JobId(JobId), Phase, Repo?.FullName, VmName, RunnerId, RunnerName, Outcome, Reason);
+}

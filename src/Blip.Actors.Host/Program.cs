@@ -1,2 +1,28 @@
-Console.Error.WriteLine("blip-controller: not wired yet");
-return 2;
+using Blip.Actors.Hosting;
+using Microsoft.Extensions.Logging.Console;
+
+// The controller executable: options from appsettings, the Blip: section and Blip__* environment variables.
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    o.UseUtcTimestamp = true;
+    o.ColorBehavior = LoggerColorBehavior.Disabled;
+});
+
+var options = builder.Configuration.GetSection(BlipOptions.Section).Get<BlipOptions>() ?? new BlipOptions();
+try
+{
+    builder.Services.AddBlipController(options);
+}
+catch (InvalidOperationException e)
+{
+    Console.Error.WriteLine($"blip-controller: {e.Message}");
+    return 2;
+}
+
+using var host = builder.Build();
+await host.RunAsync();
+return 0;

@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Blip.Actors.Config;
+using Blip.Actors.GitHub;
+using Blip.Actors.Jobs;
+using Blip.Actors.Kubernetes;
+using Blip.Actors.Polling;
+using Blip.Actors.Runners;
+using Blip.Actors.Ssh;
+using Blip.Actors.Vms;
+using k8s;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Blip.Actors.Hosting;
+
+/// <summary>Registry keys of the per-node actors.</summary>
+public sealed class ConfigWatcherKey;
+
+public sealed class VmInventoryKey;
+
+public sealed class PollerCoordinatorKey;
+
+public sealed class JanitorKey;
+
+/// <summary>The composition root of the controller, shared by the host executable and the integration tests.</summary>
+public static class BlipControllerExtensions
+{
+    public const string ActorSystemName = "blip";
+
+    /// <summary>Adds the adapters and the actor system. Throws one <see cref="InvalidOperationException"/> listing every bad option.</summary>
+    public static IServiceCollection AddBlipController(this IServiceCollection services, BlipOptions options)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("invalid configuration: " + string.Join("; ", errors));
+        }
+
+        services.AddSingleton(options);
+        services.AddSingleton<ControllerSecrets>();
+        services.AddSingleton<IKubernetes>(_ => KubeClientFactory.Create(options));
+        services.AddSingleton<IVmPool, KubeVirtVmPool>();
+        services.AddSingleton<IConfigSource, KubeConfigSource>();
+        services.AddSingleton<IGitHubActions, OctokitGitHubActions>();
+        services.AddSingleton<IRunnerShell, SshRunnerShell>();
+
+        services.AddAkka(ActorSystemName, (builder, sp) =>
+        {
+            var address = $"akka.tcp://{ActorSystemName}@{options.ClusterHostname}:{options.ClusterPort}";
+            builder
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .AddHocon(
+                    // Job actors passivate themselves when done; idle passivation would stop the timers of a running job.
+                    "akka.cluster.sharding.passivate-idle-entity-after = off\n" +
+                    "akka.cluster.sharding.remember-entities = off\n" +
+                    "akka.coordinated-shutdown.exit-clr = off",
+                    HoconAddMode.Prepend)
+                .WithRemoting(options.ClusterHostname, options.ClusterPort)
+                .WithClustering(new ClusterOptions
+                {
+                    SeedNodes = SeedNodes(options, address),
+                    Roles = ["controller"],
+                    SplitBrainResolver = SplitBrainResolverOption.Default,
+                })
+                .WithJournalAndSnapshot(options)
+                .WithCustomSerializer("blip-job-events", [typeof(IJobEvent)], system => new JobEventSerializer(system))
+                .WithShardRegion<JobRegion>(
+                    "job",
+                    (_, registry, _) => entityId => JobActor.Props(entityId, Dependencies(sp, registry, options)),
+                    new JobMessageExtractor(),
+                    new ShardOptions { Role = "controller" })
+                .WithActors((system, registry) =>
+                {
+                    var config = system.ActorOf(ConfigWatcher.Props(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>()), "config");
+                    registry.Register<ConfigWatcherKey>(config);
+                    var jobs = registry.Get<JobRegion>();
+                    var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), jobs, options.Pool), "vms");
+                    registry.Register<VmInventoryKey>(inventory);
+                    registry.Register<JanitorKey>(system.ActorOf(Janitor.Janitor.Props(inventory, jobs, TimeSpan.FromSeconds(30)), "janitor"));
+                })
+                .WithSingleton<PollerCoordinatorKey>(
+                    "pollers",
+                    (_, registry, _) => PollerCoordinator.Props(
+                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval),
+                    new ClusterSingletonOptions { Role = "controller" },
+                    createProxyToo: false);
+        });
+
+        return services;
+    }
+
+    private static JobDependencies Dependencies(IServiceProvider sp, IActorRegistry registry, BlipOptions options) =>
+        new(sp.GetRequiredService<IVmPool>(), sp.GetRequiredService<IGitHubActions>(), sp.GetRequiredService<IRunnerShell>(),
+            registry.Get<VmInventoryKey>(), options);
+
+    private static string[] SeedNodes(BlipOptions options, string self) =>
+        string.IsNullOrWhiteSpace(options.SeedNodes)
+            ? [self]
+            : options.SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static AkkaConfigurationBuilder WithJournalAndSnapshot(this AkkaConfigurationBuilder builder, BlipOptions options)
+    {
+        string connectionString;
+        string provider;
+        if (options.Store == "postgres")
+        {
+            connectionString = options.ConnectionString!;
+            provider = LinqToDB.ProviderName.PostgreSQL15;
+        }
+        else
+        {
+            Directory.CreateDirectory(options.DataDir);
+            connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "blip-journal.db"))};Pooling=True";
+            provider = LinqToDB.ProviderName.SQLiteMS;
+        }
+
+        return builder.WithSqlPersistence(connectionString, provider, PersistenceMode.Both, autoInitialize: true);
+    }
+}

@@ -1,0 +1,370 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Blip.Actors.Runners;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>
+/// The single authority for one GitHub job (sharded by job id, persistent). Lifecycle (DESIGN.md §5):
+/// Claiming → Provisioning(vm) → Running(runner) → Releasing → Done. Every step is driven from the persisted
+/// state (level-triggered), so a restart at any point resumes where the journal says; the VM's
+/// <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone: later sightings change nothing.
+/// </summary>
+public sealed class JobActor : ReceivePersistentActor, IWithTimers
+{
+    private const string HardCapTimer = "hard-cap";
+    private const string RunnerCheckTimer = "runner-check";
+    private const string SightingCheckTimer = "sighting-check";
+    private const string ReleaseRetryTimer = "release-retry";
+    private static readonly TimeSpan TombstoneIdle = TimeSpan.FromSeconds(30);
+
+    private readonly JobDependencies _deps;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly long _jobId;
+    private JobState _state = JobState.Empty;
+    private IActorRef? _child;
+    private DateTimeOffset _lastSighted = DateTimeOffset.UtcNow;
+    private bool _releasing;
+    private bool _checkingRunner;
+    private bool _loggedStart;
+
+    public JobActor(string entityId, JobDependencies deps)
+    {
+        _deps = deps;
+        _jobId = long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture);
+        PersistenceId = $"job-{entityId}";
+
+        Recover<IJobEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => Drive());
+
+        Command<JobCommands.Sighted>(OnSighted);
+        Command<JobCommands.VmStopped>(m => PersistAll(_state.OnVmStopped(m, DateTimeOffset.UtcNow)));
+        Command<JobCommands.Reconcile>(OnReconcile);
+        Command<JobQueries.GetStatus>(_ => Sender.Tell(_state.ToStatus()));
+
+        Command<VmClaimer.Claimed>(m => ChildSays(() => PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt)])));
+        Command<RunnerBootstrapper.Registered>(m => ChildSays(() => PersistAll([new JobEvents.RunnerRegistered(m.RunnerId, m.RunnerName)]), keepChild: true));
+        Command<RunnerBootstrapper.Started>(m => ChildSays(() => PersistAll([new JobEvents.RunnerStarted(m.At)])));
+        Command<RunnerBootstrapper.JitFailed>(m => ChildSays(() => PersistAll([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + m.Reason, DateTimeOffset.UtcNow)])));
+        Command<RunnerBootstrapper.GaveUpOnVm>(m => ChildSays(() => AbandonVm(m.Reason)));
+
+        Command<HardCap>(_ => OnHardCap());
+        Command<CheckRunner>(_ => OnCheckRunner());
+        Command<RunnerChecked>(OnRunnerChecked);
+        Command<CheckSighting>(_ => OnCheckSighting());
+        Command<ReleaseDone>(OnReleaseDone);
+        Command<ReleaseRetry>(_ => Release());
+        Command<ReceiveTimeout>(_ =>
+        {
+            if (_state.Phase is JobPhase.Done or JobPhase.New)
+            {
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            }
+        });
+        CommandAny(Unhandled);
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string entityId, JobDependencies deps) =>
+        Akka.Actor.Props.Create(() => new JobActor(entityId, deps));
+
+    private void OnSighted(JobCommands.Sighted m)
+    {
+        _lastSighted = DateTimeOffset.UtcNow;
+        var events = _state.OnSighted(m, _lastSighted);
+        if (events.Count > 0)
+        {
+            _log.Info("job {0} ({1}): queued with labels [{2}]; claiming a VM", _jobId, m.Repo, string.Join(",", m.Labels));
+        }
+
+        PersistAll(events);
+    }
+
+    private void OnReconcile(JobCommands.Reconcile m)
+    {
+        switch (_state.Phase)
+        {
+            case JobPhase.Claiming:
+                _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
+                StopChild();
+                PersistAll([new JobEvents.VmClaimed(m.VmName, DateTimeOffset.UtcNow)]);
+                break;
+            case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName:
+                break; // Awake again: timers run from Drive().
+            default:
+                // No record of this job, a second VM for it, or the job is finished: the VM is not in use.
+                _log.Info("job {0}: VM {1} is claimed for this job but not in use ({2}); releasing it", _jobId, m.VmName, _state.Phase);
+                ReleaseQuietly(m.VmName);
+                break;
+        }
+    }
+
+    private void ChildSays(Action handle, bool keepChild = false)
+    {
+        if (Sender.Equals(_child) || _child is null)
+        {
+            if (!keepChild)
+            {
+                _child = null;
+            }
+
+            handle();
+        }
+    }
+
+    private void AbandonVm(string reason)
+    {
+        var vm = _state.VmName;
+        if (vm is null)
+        {
+            return;
+        }
+
+        _log.Warning("job {0}: giving VM {1} up ({2}); releasing it and claiming another", _jobId, vm, reason);
+        ReleaseQuietly(vm);
+        PersistAll([new JobEvents.VmAbandoned(vm, reason)]);
+    }
+
+    private void PersistAll(IReadOnlyList<IJobEvent> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var remaining = events.Count;
+        PersistAll(events, e =>
+        {
+            _state = _state.Apply(e);
+            if (--remaining == 0)
+            {
+                Drive();
+            }
+        });
+    }
+
+    /// <summary>Makes the world match the state: the one place where a phase starts its work.</summary>
+    private void Drive()
+    {
+        SetReceiveTimeout(_state.Phase is JobPhase.Done or JobPhase.New ? TombstoneIdle : null);
+        if (_state.ClaimedAt is not null && _state.Phase is JobPhase.Provisioning or JobPhase.Running)
+        {
+            var due = _state.HardCapAt(_deps.Options.MaxDurationSeconds)!.Value - DateTimeOffset.UtcNow;
+            Timers.StartSingleTimer(HardCapTimer, HardCap.Instance, due > TimeSpan.Zero ? due : TimeSpan.Zero);
+        }
+        else
+        {
+            Timers.Cancel(HardCapTimer);
+        }
+
+        switch (_state.Phase)
+        {
+            case JobPhase.Claiming:
+                Timers.StartPeriodicTimer(SightingCheckTimer, CheckSighting.Instance, TimeSpan.FromSeconds(5));
+                if (_child is null)
+                {
+                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _deps), "claim-" + _state.VmsAbandoned);
+                }
+
+                break;
+            case JobPhase.Provisioning:
+                Timers.Cancel(SightingCheckTimer);
+                if (_child is null)
+                {
+                    _child = Context.ActorOf(
+                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.RunnerId),
+                        $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
+                }
+
+                break;
+            case JobPhase.Running:
+                Timers.Cancel(SightingCheckTimer);
+                if (!Timers.IsTimerActive(RunnerCheckTimer))
+                {
+                    Timers.StartPeriodicTimer(RunnerCheckTimer, CheckRunner.Instance, _deps.Options.RunnerCheckInterval);
+                }
+
+                if (_state.RunnerStartedAt is { } started && _state.QueuedAt is { } queued && !_loggedStart)
+                {
+                    _loggedStart = true;
+                    _log.Info("job {0} ({1}): runner {2} running on VM {3}; pickup latency {4:F1} s",
+                        _jobId, _state.Repo, _state.RunnerName, _state.VmName, (started - queued).TotalSeconds);
+                }
+
+                break;
+            case JobPhase.Releasing:
+                StopTimers();
+                StopChild();
+                Release();
+                break;
+            case JobPhase.Done:
+                StopTimers();
+                StopChild();
+                break;
+        }
+    }
+
+    private void OnCheckSighting()
+    {
+        if (_state.Phase == JobPhase.Claiming && DateTimeOffset.UtcNow - _lastSighted > _deps.Options.QueuedSightingTimeout)
+        {
+            StopChild();
+            PersistAll([new JobEvents.JobFinished(JobOutcome.Abandoned, "the job left the queue before a VM was claimed", DateTimeOffset.UtcNow)]);
+        }
+    }
+
+    private void OnHardCap()
+    {
+        if (_state.Phase is not (JobPhase.Provisioning or JobPhase.Running))
+        {
+            return;
+        }
+
+        _log.Warning("job {0}: VM {1} reached the hard cap of {2} s (claimed at {3:O}); releasing it", _jobId, _state.VmName, _deps.Options.MaxDurationSeconds, _state.ClaimedAt);
+        StopChild();
+        DeleteRunnerQuietly();
+        PersistAll([new JobEvents.JobFinished(JobOutcome.Expired, $"hard cap of {_deps.Options.MaxDurationSeconds} s", DateTimeOffset.UtcNow)]);
+    }
+
+    /// <summary>The backstop when no free signal (VM stopped) came: is our runner still there, and is it doing anything?</summary>
+    private void OnCheckRunner()
+    {
+        if (_state.Phase != JobPhase.Running || _state.RunnerId is not { } runnerId || _checkingRunner)
+        {
+            return;
+        }
+
+        _checkingRunner = true;
+        var idlePastGrace = DateTimeOffset.UtcNow - _lastSighted > _deps.Options.IdleRunnerGrace
+            && DateTimeOffset.UtcNow - (_state.RunnerStartedAt ?? DateTimeOffset.UtcNow) > _deps.Options.IdleRunnerGrace;
+        var gitHub = _deps.GitHub;
+        var repo = _state.Repo!;
+        CheckAsync().PipeTo(Self, failure: e => new RunnerChecked(null, e.Message));
+
+        async Task<RunnerChecked> CheckAsync()
+        {
+            var runner = await gitHub.GetRunnerAsync(repo, runnerId, CancellationToken.None).ConfigureAwait(false);
+            if (runner is null)
+            {
+                return new RunnerChecked(JobOutcome.Completed, "runner deregistered");
+            }
+
+            if (runner.Busy || !idlePastGrace)
+            {
+                return new RunnerChecked(null, null);
+            }
+
+            var deleted = await gitHub.DeleteRunnerAsync(repo, runnerId, CancellationToken.None).ConfigureAwait(false);
+            return deleted == DeleteRunnerOutcome.Busy
+                ? new RunnerChecked(null, null)
+                : new RunnerChecked(JobOutcome.Abandoned, "runner stayed idle past the grace period (its job ran elsewhere or was cancelled); registration deleted");
+        }
+    }
+
+    private void OnRunnerChecked(RunnerChecked m)
+    {
+        _checkingRunner = false;
+        if (m.Outcome is { } outcome && _state.Phase == JobPhase.Running)
+        {
+            PersistAll([new JobEvents.JobFinished(outcome, m.Reason!, DateTimeOffset.UtcNow)]);
+        }
+        else if (m.Reason is not null)
+        {
+            _log.Warning("job {0}: runner check failed ({1}); will check again", _jobId, m.Reason);
+        }
+    }
+
+    private void Release()
+    {
+        if (_releasing || _state.VmName is not { } vm)
+        {
+            return;
+        }
+
+        _releasing = true;
+        _log.Info("job {0}: {1} ({2}); releasing VM {3}", _jobId, _state.Outcome, _state.Reason, vm);
+        _deps.Pool.ReleaseAsync(vm, CancellationToken.None)
+            .PipeTo(Self, success: () => new ReleaseDone(vm, null), failure: e => new ReleaseDone(vm, e.Message));
+    }
+
+    private void OnReleaseDone(ReleaseDone m)
+    {
+        _releasing = false;
+        if (m.Error is not null)
+        {
+            _log.Warning("job {0}: releasing VM {1} failed ({2}); retrying", _jobId, m.VmName, m.Error);
+            Timers.StartSingleTimer(ReleaseRetryTimer, ReleaseRetry.Instance, TimeSpan.FromSeconds(2));
+            return;
+        }
+
+        if (_state.Phase == JobPhase.Releasing && _state.VmName == m.VmName)
+        {
+            PersistAll([new JobEvents.VmReleased(m.VmName, DateTimeOffset.UtcNow)]);
+        }
+    }
+
+    private void ReleaseQuietly(string vmName)
+    {
+        var log = _log;
+        var jobId = _jobId;
+        _deps.Pool.ReleaseAsync(vmName, CancellationToken.None).ContinueWith(
+            t => log.Warning("job {0}: releasing VM {1} failed ({2}); the janitor will retry", jobId, vmName, t.Exception?.GetBaseException().Message),
+            TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    private void DeleteRunnerQuietly()
+    {
+        if (_state.RunnerId is { } runnerId && _state.Repo is { } repo)
+        {
+            var log = _log;
+            _deps.GitHub.DeleteRunnerAsync(repo, runnerId, CancellationToken.None).ContinueWith(
+                t => log.Warning("job {0}: deleting runner {1} failed ({2})", _jobId, runnerId, t.Exception?.GetBaseException().Message),
+                TaskContinuationOptions.OnlyOnFaulted);
+        }
+    }
+
+    private void StopChild()
+    {
+        if (_child is not null)
+        {
+            Context.Stop(_child);
+            _child = null;
+        }
+    }
+
+    private void StopTimers()
+    {
+        Timers.Cancel(HardCapTimer);
+        Timers.Cancel(RunnerCheckTimer);
+        Timers.Cancel(SightingCheckTimer);
+    }
+
+    private sealed class HardCap : INoSerializationVerificationNeeded
+    {
+        public static readonly HardCap Instance = new();
+    }
+
+    private sealed class CheckRunner : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckRunner Instance = new();
+    }
+
+    private sealed class CheckSighting : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckSighting Instance = new();
+    }
+
+    private sealed class ReleaseRetry : INoSerializationVerificationNeeded
+    {
+        public static readonly ReleaseRetry Instance = new();
+    }
+
+    private sealed record RunnerChecked(JobOutcome? Outcome, string? Reason) : INoSerializationVerificationNeeded;
+
+    private sealed record ReleaseDone(string VmName, string? Error) : INoSerializationVerificationNeeded;
+}

@@ -1,0 +1,14 @@
+using Akka.Actor;
+using Blip.Actors.Hosting;
+using Blip.Actors.Runners;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>What every job actor and its children use: the adapters, the node's VM inventory and the options.</summary>
+public sealed record JobDependencies(
+    IVmPool Pool,
+    IGitHubActions GitHub,
+    IRunnerShell Shell,
+    IActorRef Inventory,
+    BlipOptions Options);

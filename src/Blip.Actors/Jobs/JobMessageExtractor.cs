@@ -1,0 +1,12 @@
+using Akka.Cluster.Sharding;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>Routes every <see cref="IWithJobId"/> message to the entity named by its job id.</summary>
+public sealed class JobMessageExtractor(int maxShards = 100) : HashCodeMessageExtractor(maxShards)
+{
+    public override string? EntityId(object message) => (message as IWithJobId)?.JobId.ToString();
+}
+
+/// <summary>Registry key of the job shard region.</summary>
+public sealed class JobRegion;

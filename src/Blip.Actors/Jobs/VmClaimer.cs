@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Event;
+using Blip.Actors.Config;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>
+/// Child of a job actor: gets it a VM. First adopts a VM that already carries this job's session (a claim
+/// made before a crash), else takes a candidate from the inventory and claims it with one conditional update;
+/// 409 → the next candidate. No VM → <c>failed to allocate runner VM</c>, then waits for the inventory's
+/// "VM available" or a backoff tick, whichever comes first. Tells its parent <see cref="Claimed"/> and stops.
+/// </summary>
+public sealed class VmClaimer : ReceiveActor, IWithTimers
+{
+    private const string RetryTimer = "retry";
+
+    private readonly long _jobId;
+    private readonly RepoName _repo;
+    private readonly JobDependencies _deps;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private TimeSpan _backoff = TimeSpan.FromSeconds(1);
+    private int _failures;
+
+    public VmClaimer(long jobId, RepoName repo, JobDependencies deps)
+    {
+        _jobId = jobId;
+        _repo = repo;
+        _deps = deps;
+
+        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null, m =>
+        {
+            _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, m.Vm!.Name);
+            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimedAtOf(m.Vm)));
+            Context.Stop(Self);
+        });
+        Receive<VmInventoryProtocol.VmOfJob>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
+        Receive<VmInventoryProtocol.VmOffer>(m => Claim(m.Vm));
+        Receive<VmInventoryProtocol.NoVmAvailable>(_ =>
+        {
+            _failures++;
+            if (_failures == 1 || _failures % 10 == 0)
+            {
+                _log.Warning("job {0} ({1}): failed to allocate runner VM: no claimable VM in pool {2} (attempt {3}); waiting for one",
+                    _jobId, _repo, _deps.Options.Pool, _failures);
+            }
+
+            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff);
+            _backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, _backoff.Ticks * 2));
+        });
+        Receive<VmInventoryProtocol.VmAvailable>(_ =>
+        {
+            Timers.Cancel(RetryTimer);
+            _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
+        });
+        Receive<Retry>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
+        Receive<ClaimResult>(m =>
+        {
+            switch (m.Outcome)
+            {
+                case ClaimOutcome.Claimed:
+                    _log.Info("job {0} ({1}): claimed VM {2}", _jobId, _repo, m.VmName);
+                    Context.Parent.Tell(new Claimed(m.VmName, m.ClaimedAt));
+                    Context.Stop(Self);
+                    break;
+                default:
+                    _log.Debug("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "was claimed by someone else (409)" : "is gone");
+                    _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
+                    break;
+            }
+        });
+        Receive<Status.Failure>(f =>
+        {
+            _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, _backoff);
+            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff);
+            _backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, _backoff.Ticks * 2));
+        });
+        ReceiveAny(Unhandled);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(long jobId, RepoName repo, JobDependencies deps) =>
+        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, deps));
+
+    protected override void PreStart() => _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
+
+    private void Claim(VmView vm)
+    {
+        var claimedAt = DateTimeOffset.UtcNow;
+        var annotations = VmAnnotations.ForClaim(_jobId, _repo, _deps.Options.NodeName, claimedAt, _deps.Options.MaxDurationSeconds);
+        var pool = _deps.Pool;
+        var name = vm.Name;
+        pool.TryClaimAsync(vm, annotations, CancellationToken.None)
+            .PipeTo(Self, success: outcome => new ClaimResult(name, outcome, claimedAt));
+    }
+
+    private static DateTimeOffset ClaimedAtOf(VmView vm) =>
+        VmAnnotations.ParseTime(vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)) ?? DateTimeOffset.UtcNow;
+
+    /// <summary>To the parent: the VM is ours.</summary>
+    public sealed record Claimed(string VmName, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;
+
+    private sealed record ClaimResult(string VmName, ClaimOutcome Outcome, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;
+
+    private sealed class Retry : INoSerializationVerificationNeeded
+    {
+        public static readonly Retry Instance = new();
+    }
+}

@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Blip.Actors.Config;
+using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
+
+namespace Blip.Actors.Polling;
+
+/// <summary>
+/// Polls one repository for queued jobs and tells the job shard region about each matching one, every poll
+/// (sightings repeat; the job actor dedups). A non-matching job is logged once, not on every poll.
+/// Polls never overlap: the next is scheduled when the previous one ends.
+/// </summary>
+public sealed class RepoPoller : ReceiveActor, IWithTimers
+{
+    private const string PollTimer = "poll";
+    private const int MismatchMemory = 10_000;
+
+    private readonly RepoName _repo;
+    private readonly IGitHubActions _gitHub;
+    private readonly IActorRef _jobs;
+    private readonly TimeSpan _interval;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HashSet<long> _mismatchLogged = [];
+    private ImmutableArray<string> _labels;
+    private string? _lastError;
+    private TimeSpan _errorBackoff;
+
+    public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval)
+    {
+        _repo = repo;
+        _labels = labels;
+        _gitHub = gitHub;
+        _jobs = jobs;
+        _interval = interval;
+        _errorBackoff = interval;
+
+        Receive<PollerProtocol.LabelsChanged>(m =>
+        {
+            _labels = m.Labels;
+            _mismatchLogged.Clear();
+        });
+        Receive<Poll>(_ =>
+        {
+            var gitHub = _gitHub;
+            var repo = _repo;
+            gitHub.ListQueuedJobsAsync(repo, CancellationToken.None)
+                .PipeTo(Self, success: jobs => new Polled(jobs), failure: e => new PollFailed(e));
+        });
+        Receive<Polled>(m =>
+        {
+            if (_lastError is not null)
+            {
+                _log.Info("repo {0}: polling works again", _repo);
+                _lastError = null;
+            }
+
+            foreach (var job in m.Jobs)
+            {
+                if (LabelMatcher.Matches(_labels, job.Labels))
+                {
+                    _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt));
+                }
+                else if (RememberMismatch(job.JobId))
+                {
+                    _log.Info("job {0} ({1}): job labels do not match runner labels: job runs-on [{2}], runner-labels [{3}]",
+                        job.JobId, _repo, string.Join(",", job.Labels), string.Join(",", _labels));
+                }
+            }
+
+            _errorBackoff = _interval;
+            Timers.StartSingleTimer(PollTimer, Poll.Instance, _interval);
+        });
+        Receive<PollFailed>(m =>
+        {
+            var error = m.Cause.Message;
+            if (error != _lastError)
+            {
+                _log.Warning("repo {0}: polling failed ({1}); retrying with backoff", _repo, error);
+                _lastError = error;
+            }
+
+            var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : _errorBackoff;
+            _errorBackoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(2).Ticks, _errorBackoff.Ticks * 2));
+            Timers.StartSingleTimer(PollTimer, Poll.Instance, wait);
+        });
+        ReceiveAny(Unhandled);
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval) =>
+        Akka.Actor.Props.Create(() => new RepoPoller(repo, labels, gitHub, jobs, interval));
+
+    protected override void PreStart()
+    {
+        _log.Info("repo {0}: polling every {1}", _repo, _interval);
+        Self.Tell(Poll.Instance);
+    }
+
+    protected override void PostStop() => _log.Info("repo {0}: polling stopped", _repo);
+
+    private bool RememberMismatch(long jobId)
+    {
+        if (_mismatchLogged.Count >= MismatchMemory)
+        {
+            _mismatchLogged.Clear();
+        }
+
+        return _mismatchLogged.Add(jobId);
+    }
+
+    private sealed class Poll : INoSerializationVerificationNeeded
+    {
+        public static readonly Poll Instance = new();
+    }
+
+    private sealed record Polled(IReadOnlyList<QueuedJob> Jobs) : INoSerializationVerificationNeeded;
+
+    private sealed record PollFailed(Exception Cause) : INoSerializationVerificationNeeded;
+}
+
+public static class PollerProtocol
+{
+    public sealed record LabelsChanged(ImmutableArray<string> Labels);
+}

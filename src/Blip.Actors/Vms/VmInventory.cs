@@ -1,0 +1,230 @@
+using Akka.Actor;
+using Akka.Event;
+using Blip.Actors.Jobs;
+
+namespace Blip.Actors.Vms;
+
+/// <summary>
+/// The node's view of the pool, fed by one list+watch of VMs and VMIs (no LIST per job). Hands out claim
+/// candidates (reserving each briefly so local claimers don't race for one VM; the API's 409 settles races
+/// between nodes), wakes claimers when a VM becomes claimable, and turns "VM stopped / deleted" into
+/// <see cref="JobCommands.VmStopped"/> for the owning job — a completion signal that costs no API call.
+/// </summary>
+public sealed class VmInventory : ReceiveActor
+{
+    private static readonly TimeSpan ReservationTtl = TimeSpan.FromSeconds(15);
+
+    private readonly IVmPool _pool;
+    private readonly IActorRef _jobs;
+    private readonly string _poolName;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, VmPoolChange.VmUpserted> _vms = [];
+    private readonly Dictionary<string, VmPoolChange.VmiUpserted> _vmis = [];
+    private readonly Dictionary<string, DateTimeOffset> _reserved = [];
+    private readonly HashSet<string> _reportedStopped = [];
+    private readonly HashSet<IActorRef> _waiters = [];
+    private readonly CancellationTokenSource _stop = new();
+    private bool _synced;
+
+    public VmInventory(IVmPool pool, IActorRef jobs, string poolName)
+    {
+        _pool = pool;
+        _jobs = jobs;
+        _poolName = poolName;
+
+        Receive<VmPoolChange.VmUpserted>(m =>
+        {
+            if (m.Labels.GetValueOrDefault(VmAnnotations.PoolLabel) != _poolName)
+            {
+                _vms.Remove(m.Name);
+                return;
+            }
+
+            _vms[m.Name] = m;
+            if (VmAnnotations.JobIdOfSession(m.Annotations.GetValueOrDefault(VmAnnotations.SessionId)) is not null)
+            {
+                _reserved.Remove(m.Name);
+            }
+
+            Changed(m.Name);
+        });
+        Receive<VmPoolChange.VmDeleted>(m =>
+        {
+            if (_vms.Remove(m.Name, out var last))
+            {
+                ReportStopped(m.Name, last, deleted: true);
+            }
+
+            _reserved.Remove(m.Name);
+            _reportedStopped.Remove(m.Name);
+        });
+        Receive<VmPoolChange.VmiUpserted>(m =>
+        {
+            _vmis[m.Name] = m;
+            Changed(m.Name);
+        });
+        Receive<VmPoolChange.VmiDeleted>(m =>
+        {
+            _vmis.Remove(m.Name);
+            Changed(m.Name);
+        });
+        Receive<VmPoolChange.Resynced>(m =>
+        {
+            foreach (var gone in _vms.Keys.Where(n => !m.VmNames.Contains(n)).ToList())
+            {
+                Self.Tell(new VmPoolChange.VmDeleted(gone));
+            }
+
+            foreach (var gone in _vmis.Keys.Where(n => !m.VmiNames.Contains(n)).ToList())
+            {
+                _vmis.Remove(gone);
+            }
+
+            _synced = true;
+        });
+        Receive<VmInventoryProtocol.RequestVm>(m =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var candidate = Views().Where(v => v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+            if (candidate is null)
+            {
+                _waiters.Add(Sender);
+                Sender.Tell(VmInventoryProtocol.NoVmAvailable.Instance);
+                return;
+            }
+
+            _reserved[candidate.Name] = now + ReservationTtl;
+            Sender.Tell(new VmInventoryProtocol.VmOffer(candidate));
+        });
+        Receive<VmInventoryProtocol.FindVmOfJob>(m =>
+            Sender.Tell(new VmInventoryProtocol.VmOfJob(Views().FirstOrDefault(v => v.ClaimedByJob == m.JobId))));
+        Receive<VmInventoryProtocol.GetVm>(m => Sender.Tell(new VmInventoryProtocol.VmOfJob(View(m.VmName))));
+        Receive<VmInventoryProtocol.GetAll>(_ => Sender.Tell(new VmInventoryProtocol.AllVms(Views().ToList(), _synced)));
+        Receive<WatchEnded>(_ =>
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                _log.Warning("pool {0}: VM watch ended; restarting it", _poolName);
+                StartWatching();
+            }
+        });
+        ReceiveAny(Unhandled);
+    }
+
+    public static Props Props(IVmPool pool, IActorRef jobs, string poolName) =>
+        Akka.Actor.Props.Create(() => new VmInventory(pool, jobs, poolName));
+
+    protected override void PreStart() => StartWatching();
+
+    protected override void PostStop() => _stop.Cancel();
+
+    private void StartWatching()
+    {
+        var self = Self;
+        var pool = _pool;
+        var ct = _stop.Token;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var change in pool.WatchAsync(ct).ConfigureAwait(false))
+                {
+                    self.Tell(change);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            self.Tell(WatchEnded.Instance);
+        }, CancellationToken.None);
+    }
+
+    private bool IsReserved(string name, DateTimeOffset now) =>
+        _reserved.TryGetValue(name, out var until) && until > now;
+
+    private void Changed(string name)
+    {
+        if (View(name) is not { } view)
+        {
+            return;
+        }
+
+        if (view.Stopped)
+        {
+            ReportStopped(name, _vms[name], deleted: false);
+        }
+
+        if (view.IsClaimable && _waiters.Count > 0)
+        {
+            foreach (var waiter in _waiters)
+            {
+                waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
+            }
+
+            _waiters.Clear();
+        }
+    }
+
+    private void ReportStopped(string name, VmPoolChange.VmUpserted vm, bool deleted)
+    {
+        var jobId = VmAnnotations.JobIdOfSession(vm.Annotations.GetValueOrDefault(VmAnnotations.SessionId));
+        if (jobId is null || (!deleted && !_reportedStopped.Add(name)))
+        {
+            return;
+        }
+
+        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted));
+    }
+
+    private IEnumerable<VmView> Views() => _vms.Keys.Select(View).OfType<VmView>();
+
+    private VmView? View(string name)
+    {
+        if (!_vms.TryGetValue(name, out var vm))
+        {
+            return null;
+        }
+
+        _vmis.TryGetValue(name, out var vmi);
+        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source);
+    }
+
+    private sealed class WatchEnded : INoSerializationVerificationNeeded
+    {
+        public static readonly WatchEnded Instance = new();
+    }
+}
+
+public static class VmInventoryProtocol
+{
+    /// <summary>Offer me a claimable VM (reserved for me briefly). Replies <see cref="VmOffer"/> or <see cref="NoVmAvailable"/>;
+    /// after the latter the sender gets <see cref="VmAvailable"/> once one appears.</summary>
+    public sealed record RequestVm(long JobId);
+
+    public sealed record VmOffer(VmView Vm);
+
+    public sealed class NoVmAvailable
+    {
+        public static readonly NoVmAvailable Instance = new();
+    }
+
+    public sealed class VmAvailable
+    {
+        public static readonly VmAvailable Instance = new();
+    }
+
+    public sealed record FindVmOfJob(long JobId);
+
+    public sealed record GetVm(string VmName);
+
+    public sealed record VmOfJob(VmView? Vm);
+
+    public sealed class GetAll
+    {
+        public static readonly GetAll Instance = new();
+    }
+
+    public sealed record AllVms(IReadOnlyList<VmView> Vms, bool Synced);
+}

@@ -1,0 +1,134 @@
+using System.Collections.Immutable;
+using Blip.Actors.Config;
+using Blip.Actors.Jobs;
+
+namespace Blip.Actors.Tests.Jobs;
+
+public sealed class JobStateTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+    private static readonly RepoName Repo = new("org", "repo");
+
+    private static JobCommands.Sighted Sighting(long id = 42) =>
+        new(new JobId(id), Repo, ["self-hosted", "blip"], 7, Now.AddSeconds(-3));
+
+    private static JobState Replay(params IJobEvent[] events) => events.Aggregate(JobState.Empty, (s, e) => s.Apply(e));
+
+    [Fact]
+    public void First_sighting_records_the_job_and_starts_claiming()
+    {
+        var events = JobState.Empty.OnSighted(Sighting(), Now);
+
+        var state = Replay([.. events]);
+        Assert.Equal(JobPhase.Claiming, state.Phase);
+        Assert.Equal(42, state.JobId);
+        Assert.Equal(Repo, state.Repo);
+        Assert.Equal(["self-hosted", "blip"], state.Labels.ToArray());
+    }
+
+    [Fact]
+    public void Duplicate_sighting_in_any_later_phase_records_nothing()
+    {
+        var sighted = Replay([.. JobState.Empty.OnSighted(Sighting(), Now)]);
+        var claimed = sighted.Apply(new JobEvents.VmClaimed("vm-1", Now));
+        var running = claimed.Apply(new JobEvents.RunnerRegistered(5, "r")).Apply(new JobEvents.RunnerStarted(Now));
+        var done = running.Apply(new JobEvents.JobFinished(JobOutcome.Completed, "x", Now)).Apply(new JobEvents.VmReleased("vm-1", Now));
+
+        foreach (var state in new[] { sighted, claimed, running, done })
+        {
+            Assert.Empty(state.OnSighted(Sighting(), Now));
+        }
+    }
+
+    [Fact]
+    public void Full_lifecycle_ends_done_with_the_vm_released()
+    {
+        var state = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now),
+            new JobEvents.RunnerRegistered(5, "blip-42-abc"),
+            new JobEvents.RunnerStarted(Now.AddSeconds(2)));
+        Assert.Equal(JobPhase.Running, state.Phase);
+        Assert.True(state.HoldsVm);
+
+        state = state.Apply(new JobEvents.JobFinished(JobOutcome.Completed, "runner finished", Now));
+        Assert.Equal(JobPhase.Releasing, state.Phase);
+
+        state = state.Apply(new JobEvents.VmReleased("vm-1", Now));
+        Assert.Equal(JobPhase.Done, state.Phase);
+        Assert.False(state.HoldsVm);
+        Assert.Equal(JobOutcome.Completed, state.Outcome);
+    }
+
+    [Fact]
+    public void Finishing_without_a_vm_goes_straight_to_done()
+    {
+        var state = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.JobFinished(JobOutcome.Abandoned, "left the queue", Now));
+
+        Assert.Equal(JobPhase.Done, state.Phase);
+    }
+
+    [Fact]
+    public void An_abandoned_vm_sends_the_job_back_to_claiming_without_its_runner()
+    {
+        var state = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now),
+            new JobEvents.RunnerRegistered(5, "r"),
+            new JobEvents.VmAbandoned("vm-1", "host key mismatch"));
+
+        Assert.Equal(JobPhase.Claiming, state.Phase);
+        Assert.Null(state.VmName);
+        Assert.Null(state.RunnerId);
+        Assert.Equal(1, state.VmsAbandoned);
+    }
+
+    [Fact]
+    public void Vm_stopped_after_the_runner_started_completes_the_job()
+    {
+        var running = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now),
+            new JobEvents.RunnerStarted(Now));
+
+        var events = running.OnVmStopped(new JobCommands.VmStopped(new JobId(42), "vm-1", Deleted: false), Now);
+
+        var finished = Assert.IsType<JobEvents.JobFinished>(Assert.Single(events));
+        Assert.Equal(JobOutcome.Completed, finished.Outcome);
+    }
+
+    [Fact]
+    public void Vm_deleted_before_the_runner_started_abandons_that_vm()
+    {
+        var provisioning = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now));
+
+        var events = provisioning.OnVmStopped(new JobCommands.VmStopped(new JobId(42), "vm-1", Deleted: true), Now);
+
+        Assert.IsType<JobEvents.VmAbandoned>(Assert.Single(events));
+    }
+
+    [Fact]
+    public void Stop_signal_for_another_vm_is_ignored()
+    {
+        var running = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now),
+            new JobEvents.RunnerStarted(Now));
+
+        Assert.Empty(running.OnVmStopped(new JobCommands.VmStopped(new JobId(42), "vm-2", false), Now));
+    }
+
+    [Fact]
+    public void Hard_cap_is_claimed_at_plus_max_duration()
+    {
+        var state = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now));
+
+        Assert.Equal(Now.AddSeconds(1800), state.HardCapAt(1800));
+    }
+}

@@ -1,0 +1,30 @@
+using Blip.Actors.Config;
+using Blip.Actors.Hosting;
+using Blip.Actors.Ssh;
+
+namespace Blip.Actors.Tests.Ssh;
+
+public sealed class SshRunnerShellTests
+{
+    [Fact]
+    public void The_command_reads_the_config_from_stdin_and_names_no_secret()
+    {
+        var shell = new SshRunnerShell(new ControllerSecrets(), new BlipOptions { RunnerDir = "/opt/runner" });
+
+        var command = shell.BuildCommand();
+
+        Assert.Contains("cd '/opt/runner'", command);
+        Assert.Contains("IFS= read -r ACTIONS_RUNNER_INPUT_JITCONFIG", command);
+        Assert.Contains("nohup ./run.sh >/dev/null 2>&1 </dev/null &", command);
+        Assert.DoesNotContain("--jitconfig", command);
+    }
+
+    [Theory]
+    [InlineData("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKq2 comment", true)]
+    [InlineData("ssh-rsa AAAAB3NzaC1yc2E", false)]
+    [InlineData("ssh-ed25519", false)]
+    [InlineData("ssh-ed25519 not-base64!", false)]
+    [InlineData("", false)]
+    public void Only_ed25519_host_keys_are_pinnable(string annotation, bool ok) =>
+        Assert.Equal(ok, SshRunnerShell.ParseHostKey(annotation) is not null);
+}

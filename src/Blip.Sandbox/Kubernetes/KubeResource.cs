@@ -1,0 +1,37 @@
+namespace Blip.Sandbox.Kubernetes;
+
+/// <summary>A resource type the emulator serves: where it lives in the API and how discovery names it.</summary>
+public sealed record KubeResource(
+    string Group,
+    string Version,
+    string Plural,
+    string Singular,
+    string Kind,
+    bool Namespaced,
+    IReadOnlyList<string> ShortNames)
+{
+    public static readonly KubeResource Namespaces = new("", "v1", "namespaces", "namespace", "Namespace", false, ["ns"]);
+    public static readonly KubeResource ConfigMaps = new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"]);
+    public static readonly KubeResource Secrets = new("", "v1", "secrets", "secret", "Secret", true, []);
+    public static readonly KubeResource Events = new("", "v1", "events", "event", "Event", true, ["ev"]);
+    public static readonly KubeResource EventsV1 = new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"]);
+    public static readonly KubeResource VirtualMachines = new("kubevirt.io", "v1", "virtualmachines", "virtualmachine", "VirtualMachine", true, ["vm", "vms"]);
+    public static readonly KubeResource VirtualMachineInstances = new("kubevirt.io", "v1", "virtualmachineinstances", "virtualmachineinstance", "VirtualMachineInstance", true, ["vmi", "vmis"]);
+
+    public static readonly IReadOnlyList<KubeResource> All =
+        [Namespaces, ConfigMaps, Secrets, Events, EventsV1, VirtualMachines, VirtualMachineInstances];
+
+    /// <summary>"v1" for the core group, "group/version" otherwise.</summary>
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    /// <summary>Custom resources (KubeVirt) take no strategic merge patch and answer a delete with the object.</summary>
+    public bool IsCustomResource => Group == "kubevirt.io";
+
+    /// <summary>"configmaps" or "virtualmachines.kubevirt.io": how error messages name the resource.</summary>
+    public string QualifiedName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
+
+    public static KubeResource? Find(string group, string version, string plural) =>
+        All.FirstOrDefault(r => r.Group == group && r.Version == version && r.Plural == plural);
+
+    public override string ToString() => Group.Length == 0 ? $"{Version}/{Plural}" : $"{Group}/{Version}/{Plural}";
+}

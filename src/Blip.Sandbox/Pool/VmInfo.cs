@@ -1,0 +1,26 @@
+using System.Net;
+
+namespace Blip.Sandbox.Pool;
+
+/// <summary>A pool VM as the tests see it: where its sshd listens and where its files are.</summary>
+public sealed record VmInfo(string Name, IPAddress Address, int Port, string VmDir)
+{
+    /// <summary>Owned by the runner user; exported to sessions as BLIP_VM_DIR. The runner leaves its log
+    /// and the runner-exited marker here.</summary>
+    public string HomeDir => Path.Combine(VmDir, "home");
+}
+
+/// <summary>Ways a VM can go wrong for tests.</summary>
+public enum VmMisbehaviour
+{
+    None,
+
+    /// <summary>sshd presents a host key other than the one in blip.io/host-key.</summary>
+    WrongHostKey,
+
+    /// <summary>sshd is stopped: connections are refused.</summary>
+    RefuseConnections,
+
+    /// <summary>A listener accepts connections and never says a word.</summary>
+    HangHandshake,
+}

@@ -1,0 +1,40 @@
+namespace Blip.Sandbox.Pool;
+
+public sealed record VmPoolOptions
+{
+    /// <summary>How many VMs the pool keeps.</summary>
+    public int Count { get; init; } = 3;
+
+    public string Namespace { get; init; } = "blip";
+
+    /// <summary>The VMs carry label blip.io/pool=&lt;PoolName&gt;.</summary>
+    public string PoolName { get; init; } = "blip";
+
+    public int SshPort { get; init; } = 22;
+
+    /// <summary>Required. Everything the pool writes (keys, sshd configs, VM homes, logs) lives under it.</summary>
+    public string StateDir { get; init; } = "";
+
+    /// <summary>Time between a VM's creation and its sshd starting, like a real VM boot.</summary>
+    public TimeSpan BootDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The runner VMs run as <c>&lt;RunnerDir&gt;/run.sh</c>. Installed in this pool's state dir;
+    /// the shared run.sh dispatches to the calling VM's pool (so pools with different scripts can run side by side).</summary>
+    public string RunnerScript { get; init; } = DefaultRunnerScript;
+
+    public string RunnerDir { get; init; } = "/home/runner/actions-runner";
+
+    public string RunnerUser { get; init; } = "runner";
+
+    /// <summary>How long a VM may take from sshd start to listening.</summary>
+    public TimeSpan SshdStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public const string DefaultRunnerScript = """
+        #!/bin/bash
+        # Blip sandbox placeholder runner: says hello and exits, which stops the VM.
+        echo "blip sandbox runner on ${BLIP_VM_NAME:-unknown VM}: $*"
+        touch "${BLIP_VM_DIR:?}/runner-exited"
+        exit 0
+
+        """;
+}

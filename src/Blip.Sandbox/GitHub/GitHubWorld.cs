@@ -348,7 +348,6 @@ internal sealed class GitHubWorld
         runner.RemovedAt ??= Now;
         runner.Busy = false;
         runner.Online = false;
-        runner.SessionToken = null;
     }
 
     // ---- the runner protocol (/_runner/*) -----------------------------------------------
@@ -395,7 +394,7 @@ internal sealed class GitHubWorld
             changed = _changed.Task;
             job = null;
             var runner = BySession(session);
-            if (runner is null) return AcquireOutcome.Gone;
+            if (runner is null || (runner.RemovedAt is not null && runner.JobId is null)) return AcquireOutcome.Gone;
             if (runner.JobId is { } current)
             {
                 // A retried acquire after a lost reply: hand back the same job.
@@ -427,7 +426,8 @@ internal sealed class GitHubWorld
         lock (_gate)
         {
             var runner = BySession(session);
-            if (runner?.JobId is not { } jobId) return runner is null ? null : "idle";
+            if (runner is null) return null;
+            if (runner.JobId is not { } jobId) return runner.RemovedAt is null ? "idle" : null;
             return _jobs[jobId].Status == "in_progress" ? "running" : "cancelled";
         }
     }
@@ -445,7 +445,8 @@ internal sealed class GitHubWorld
             var job = _jobs[jobId];
             Deregister(runner);
             Pulse();
-            if (job.Status != "in_progress") return CompleteOutcome.Cancelled;
+            // A repeated complete (its first reply lost) finds the job done already.
+            if (job.Status != "in_progress") return job.Conclusion == "success" ? CompleteOutcome.Completed : CompleteOutcome.Cancelled;
             job.Status = "completed";
             job.Conclusion = "success";
             job.CompletedAt = Now;
@@ -457,7 +458,7 @@ internal sealed class GitHubWorld
     }
 
     private EmulatedRunner? BySession(string session) =>
-        session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session && r.RemovedAt is null);
+        session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
 
     private void Pulse()
     {

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Blip.Sandbox.GitHub;
+
+// The admin API under /_sandbox/ (admin token as Bearer, camelCase JSON). Not GitHub: not in the stats.
+public sealed partial class GitHubEmulator
+{
+    private static readonly JsonSerializerOptions AdminJson = new(JsonSerializerDefaults.Web);
+
+    private void MapAdminApi(WebApplication app)
+    {
+        var admin = app.MapGroup("/_sandbox").AddEndpointFilter(async (context, next) =>
+            IsAdmin(context.HttpContext)
+                ? await next(context).ConfigureAwait(false)
+                : Results.Json(new { message = "admin token required" }, AdminJson, statusCode: 401));
+
+        admin.MapPost("/jobs", async (HttpContext http) =>
+        {
+            var request = await ReadAsync<QueueJobRequest>(http).ConfigureAwait(false);
+            if (request is null) return BadRequest("body must be {repo, labels[], durationSeconds}");
+            try
+            {
+                return Results.Json(_world.QueueJob(request), AdminJson, statusCode: 201);
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest(e.Message);
+            }
+        });
+        admin.MapGet("/jobs", (string? repo) => Results.Json(_world.Jobs(repo).Select(j => j.ToSandbox()), AdminJson));
+        admin.MapGet("/jobs/{jobId:long}", (long jobId) =>
+            _world.Job(jobId) is { } job ? Results.Json(job.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
+        admin.MapPost("/jobs/{jobId:long}/cancel", (long jobId) =>
+            _world.CancelJob(jobId) ? Results.Json(_world.Job(jobId)!.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
+        admin.MapGet("/runners", (bool? all) =>
+            Results.Json(_world.Runners(null, includeRemoved: all == true).Select(r => r.ToSandbox()), AdminJson));
+        admin.MapPost("/tokens", async (HttpContext http) =>
+        {
+            var request = await ReadAsync<CreateTokenRequest>(http).ConfigureAwait(false);
+            if (request?.Repos is null) return BadRequest("body must be {repos[], actions, administration}");
+            try
+            {
+                return Results.Json(new CreatedToken(_world.CreateToken(request)), AdminJson, statusCode: 201);
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest(e.Message);
+            }
+        });
+        admin.MapPut("/tokens/{token}/budget", async (string token, HttpContext http) =>
+        {
+            var request = await ReadAsync<SetBudgetRequest>(http).ConfigureAwait(false);
+            if (request is null) return BadRequest("body must be {remaining, resetSeconds}");
+            return _world.SetBudget(token, request.Remaining, request.ResetSeconds) ? Results.NoContent() : NotFound("token");
+        });
+        admin.MapGet("/stats", () => Results.Json(_stats.Snapshot(), AdminJson));
+        admin.MapGet("/secrets", () => Results.Json(_world.Secrets(), AdminJson));
+        admin.MapPut("/faults", async (HttpContext http) =>
+        {
+            var faults = await ReadAsync<SandboxFaults>(http).ConfigureAwait(false);
+            if (faults is null) return BadRequest("body must be {endpoints[], secondaryLimit}");
+            try
+            {
+                _faults.Set(faults);
+                return Results.NoContent();
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest(e.Message);
+            }
+        });
+    }
+
+    private bool IsAdmin(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        const string prefix = "Bearer ";
+        return header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(
+                Encoding.UTF8.GetBytes(header[prefix.Length..].Trim()), Encoding.UTF8.GetBytes(AdminToken));
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpContext http) where T : class
+    {
+        try
+        {
+            return await http.Request.ReadFromJsonAsync<T>(AdminJson, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult BadRequest(string message) => Results.Json(new { message }, AdminJson, statusCode: 400);
+
+    private static IResult NotFound(string what) =>
+        Results.Json(new { message = string.Create(CultureInfo.InvariantCulture, $"{what} not found") }, AdminJson, statusCode: 404);
+}

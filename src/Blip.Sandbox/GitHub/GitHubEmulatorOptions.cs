@@ -1,0 +1,28 @@
+namespace Blip.Sandbox.GitHub;
+
+public sealed record GitHubEmulatorOptions
+{
+    /// <summary>Repos (owner/name) that exist from the start; queuing a job creates more.</summary>
+    public IReadOnlyList<string> Repos { get; init; } = [];
+
+    /// <summary>Default primary budget of a PAT per hour.</summary>
+    public int RateLimitPerHour { get; init; } = 5000;
+
+    /// <summary>Clock for timestamps and rate-limit windows. Waits (long polls, faults) use real time.</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Where <c>workflow_job</c> events go; null sends none.</summary>
+    public Uri? WebhookUrl { get; init; }
+
+    /// <summary>HMAC-SHA256 key of <c>X-Hub-Signature-256</c>.</summary>
+    public string? WebhookSecret { get; init; }
+
+    /// <summary>Bearer token of the <c>/_sandbox/</c> admin API; null makes a random one.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>How long <c>/_runner/acquire</c> holds a request waiting for a job.</summary>
+    public TimeSpan RunnerLongPoll { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Blip.Sandbox.GitHub;
+
+/// <summary>GitHub's REST shapes (snake_case) for the objects the emulator serves.</summary>
+internal static class GitHubJson
+{
+    public const string DocsUrl = "https://docs.github.com/rest";
+
+    public static string Time(DateTimeOffset t) =>
+        t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static JsonNode? Time(DateTimeOffset? t) => t is { } v ? Time(v) : null;
+
+    public static JsonObject Error(string message, int status) => new()
+    {
+        ["message"] = message,
+        ["documentation_url"] = DocsUrl,
+        ["status"] = status.ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static JsonObject ValidationFailed(string resource, string field, string code, string message) => new()
+    {
+        ["message"] = "Validation Failed",
+        ["errors"] = new JsonArray(new JsonObject
+        {
+            ["resource"] = resource, ["field"] = field, ["code"] = code, ["message"] = message,
+        }),
+        ["documentation_url"] = DocsUrl,
+        ["status"] = "422",
+    };
+
+    public static JsonObject Repository(EmulatedRepo repo, string api) => new()
+    {
+        ["id"] = repo.Id,
+        ["node_id"] = $"R_{repo.Id}",
+        ["name"] = repo.Name,
+        ["full_name"] = repo.FullName,
+        ["private"] = true,
+        ["owner"] = new JsonObject
+        {
+            ["login"] = repo.Owner,
+            ["id"] = OwnerId(repo.Owner),
+            ["type"] = "Organization",
+            ["url"] = $"{api}/users/{repo.Owner}",
+        },
+        ["html_url"] = $"https://github.com/{repo.FullName}",
+        ["url"] = $"{api}/repos/{repo.FullName}",
+    };
+
+    /// <summary>A stable id per owner login (string.GetHashCode is randomized per process).</summary>
+    private static long OwnerId(string login)
+    {
+        ulong hash = 14695981039346656037;
+        foreach (var c in login.ToLowerInvariant()) hash = (hash ^ c) * 1099511628211;
+        return (long)(hash % 90_000_000) + 10_000_000;
+    }
+
+    public static JsonObject Run(EmulatedRun run, string api)
+    {
+        var repoUrl = $"{api}/repos/{run.Repo.FullName}";
+        var sha = run.Id.ToString("x40", CultureInfo.InvariantCulture);
+        return new JsonObject
+        {
+            ["id"] = run.Id,
+            ["name"] = "CI",
+            ["node_id"] = $"WFR_{run.Id}",
+            ["head_branch"] = "main",
+            ["head_sha"] = sha,
+            ["path"] = ".github/workflows/ci.yml",
+            ["display_title"] = $"CI #{run.RunNumber}",
+            ["run_number"] = run.RunNumber,
+            ["run_attempt"] = 1,
+            ["event"] = "push",
+            ["status"] = run.Status,
+            ["conclusion"] = run.Conclusion,
+            ["workflow_id"] = 1_000_001,
+            ["check_suite_id"] = run.Id + 1_000_000_000,
+            ["check_suite_node_id"] = $"CS_{run.Id}",
+            ["url"] = $"{repoUrl}/actions/runs/{run.Id}",
+            ["html_url"] = $"https://github.com/{run.Repo.FullName}/actions/runs/{run.Id}",
+            ["pull_requests"] = new JsonArray(),
+            ["created_at"] = Time(run.CreatedAt),
+            ["updated_at"] = Time(run.UpdatedAt),
+            ["run_started_at"] = Time(run.StartedAt ?? run.CreatedAt),
+            ["jobs_url"] = $"{repoUrl}/actions/runs/{run.Id}/jobs",
+            ["logs_url"] = $"{repoUrl}/actions/runs/{run.Id}/logs",
+            ["check_suite_url"] = $"{repoUrl}/check-suites/{run.Id + 1_000_000_000}",
+            ["artifacts_url"] = $"{repoUrl}/actions/runs/{run.Id}/artifacts",
+            ["cancel_url"] = $"{repoUrl}/actions/runs/{run.Id}/cancel",
+            ["rerun_url"] = $"{repoUrl}/actions/runs/{run.Id}/rerun",
+            ["workflow_url"] = $"{repoUrl}/actions/workflows/1000001",
+            ["head_commit"] = new JsonObject
+            {
+                ["id"] = sha,
+                ["tree_id"] = sha,
+                ["message"] = "demo",
+                ["timestamp"] = Time(run.CreatedAt),
+            },
+            ["repository"] = Repository(run.Repo, api),
+            ["head_repository"] = Repository(run.Repo, api),
+        };
+    }
+
+    public static JsonObject Job(EmulatedJob job, string api)
+    {
+        var repoUrl = $"{api}/repos/{job.Run.Repo.FullName}";
+        var labels = new JsonArray();
+        foreach (var label in job.Labels) labels.Add(label);
+        return new JsonObject
+        {
+            ["id"] = job.Id,
+            ["run_id"] = job.Run.Id,
+            ["workflow_name"] = "CI",
+            ["head_branch"] = "main",
+            ["run_url"] = $"{repoUrl}/actions/runs/{job.Run.Id}",
+            ["run_attempt"] = 1,
+            ["node_id"] = $"CR_{job.Id}",
+            ["head_sha"] = job.Run.Id.ToString("x40", CultureInfo.InvariantCulture),
+            ["url"] = $"{repoUrl}/actions/jobs/{job.Id}",
+            ["html_url"] = $"https://github.com/{job.Run.Repo.FullName}/actions/runs/{job.Run.Id}/job/{job.Id}",
+            ["status"] = job.Status,
+            ["conclusion"] = job.Conclusion,
+            ["created_at"] = Time(job.CreatedAt),
+            // GitHub reports a queued job's started_at as its creation time.
+            ["started_at"] = Time(job.StartedAt ?? job.CreatedAt),
+            ["completed_at"] = Time(job.CompletedAt),
+            ["name"] = job.Name,
+            ["steps"] = new JsonArray(),
+            ["check_run_url"] = $"{repoUrl}/check-runs/{job.Id}",
+            ["labels"] = labels,
+            ["runner_id"] = job.RunnerId,
+            ["runner_name"] = job.RunnerName,
+            ["runner_group_id"] = job.RunnerId is null ? null : 1,
+            ["runner_group_name"] = job.RunnerId is null ? null : "Default",
+        };
+    }
+
+    public static JsonObject Runner(EmulatedRunner runner)
+    {
+        var labels = new JsonArray();
+        var labelId = 1;
+        foreach (var label in runner.Labels)
+        {
+            labels.Add(new JsonObject
+            {
+                ["id"] = labelId++,
+                ["name"] = label,
+                ["type"] = string.Equals(label, "self-hosted", StringComparison.OrdinalIgnoreCase) ? "read-only" : "custom",
+            });
+        }
+        return new JsonObject
+        {
+            ["id"] = runner.Id,
+            ["name"] = runner.Name,
+            ["os"] = "linux",
+            ["status"] = runner.Online ? "online" : "offline",
+            ["busy"] = runner.Busy,
+            ["ephemeral"] = true,
+            ["runner_group_id"] = 1,
+            ["labels"] = labels,
+        };
+    }
+
+    public static JsonObject RateLimits(RateLimitSnapshot core)
+    {
+        JsonObject Entry(int limit, int remaining, int used, long reset, string resource) => new()
+        {
+            ["limit"] = limit, ["used"] = used, ["remaining"] = remaining, ["reset"] = reset, ["resource"] = resource,
+        };
+        var reset = core.ResetEpochSeconds;
+        return new JsonObject
+        {
+            ["resources"] = new JsonObject
+            {
+                ["core"] = Entry(core.Limit, core.Remaining, core.Used, reset, "core"),
+                ["search"] = Entry(30, 30, 0, reset, "search"),
+                ["graphql"] = Entry(5000, 5000, 0, reset, "graphql"),
+            },
+            ["rate"] = Entry(core.Limit, core.Remaining, core.Used, reset, "core"),
+        };
+    }
+
+    public static JsonObject WebhookPayload(WorkflowJobEvent e, string api)
+    {
+        var job = Job(e.Job, api);
+        return new JsonObject
+        {
+            ["action"] = e.Action,
+            ["workflow_job"] = job,
+            ["repository"] = Repository(e.Job.Run.Repo, api),
+            ["sender"] = new JsonObject { ["login"] = e.Job.Run.Repo.Owner, ["type"] = "Organization" },
+        };
+    }
+}

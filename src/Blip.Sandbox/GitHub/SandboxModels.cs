@@ -1,0 +1,110 @@
+namespace Blip.Sandbox.GitHub;
+
+// The admin API's shapes (camelCase JSON under /_sandbox/). Shared by the emulator and
+// GitHubSandboxClient so the two cannot drift apart.
+
+/// <summary>Queues one job: <c>POST /_sandbox/jobs</c>. The repo is created when unknown.</summary>
+/// <param name="Repo">owner/name.</param>
+/// <param name="Labels">The job's runs-on labels.</param>
+/// <param name="DurationSeconds">How long a (fake) runner works on it.</param>
+/// <param name="RunInProgress">Put the job in a run that is already in_progress (a finished
+/// first job precedes it, as with <c>needs:</c>).</param>
+/// <param name="RunId">Add the job to this existing run instead of a new one.</param>
+/// <param name="Name">The job's name; defaults to <c>job-N</c>.</param>
+public sealed record QueueJobRequest(
+    string Repo,
+    IReadOnlyList<string> Labels,
+    int DurationSeconds = 5,
+    bool RunInProgress = false,
+    long? RunId = null,
+    string? Name = null);
+
+public sealed record QueuedJob(long RunId, long JobId);
+
+public sealed record SandboxJob(
+    long JobId,
+    long RunId,
+    string Repo,
+    string Name,
+    string Status,
+    string? Conclusion,
+    IReadOnlyList<string> Labels,
+    int DurationSeconds,
+    long? RunnerId,
+    string? RunnerName,
+    DateTimeOffset QueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt);
+
+public sealed record SandboxRunner(
+    long Id,
+    string Repo,
+    string Name,
+    IReadOnlyList<string> Labels,
+    string Status,
+    bool Busy,
+    bool Ephemeral,
+    long? JobId,
+    DateTimeOffset RegisteredAt,
+    DateTimeOffset? RedeemedAt,
+    DateTimeOffset? RemovedAt);
+
+/// <summary>Creates a PAT: <c>POST /_sandbox/tokens</c>. A <c>"*"</c> entry in
+/// <paramref name="Repos"/> grants every repo, present and future.</summary>
+/// <param name="Actions">"read" or "none".</param>
+/// <param name="Administration">"write", "read" or "none".</param>
+/// <param name="RateLimitPerHour">Primary budget of this token; null uses the emulator's default.</param>
+public sealed record CreateTokenRequest(
+    IReadOnlyList<string> Repos,
+    string Actions = "read",
+    string Administration = "write",
+    int? RateLimitPerHour = null);
+
+public sealed record CreatedToken(string Token);
+
+/// <summary>Sets a token's primary budget: <c>PUT /_sandbox/tokens/{token}/budget</c>.</summary>
+public sealed record SetBudgetRequest(int Remaining, int ResetSeconds = 3600);
+
+public sealed record RequestCounts(int Total, int Counted, int NotModified, IReadOnlyDictionary<string, int> ByStatus);
+
+/// <summary><c>Counted</c> is what GitHub would charge to the primary rate limit: authenticated,
+/// non-304 REST calls that were not themselves refused for an exhausted budget.</summary>
+public sealed record SandboxStats(
+    int Total,
+    int Counted,
+    int NotModified,
+    IReadOnlyDictionary<string, RequestCounts> ByEndpoint,
+    IReadOnlyDictionary<string, RequestCounts> ByRepo);
+
+public sealed record SandboxSecrets(IReadOnlyList<string> Pats, IReadOnlyList<string> JitConfigs);
+
+/// <summary>The whole fault set, replaced at once: <c>PUT /_sandbox/faults</c>.</summary>
+public sealed record SandboxFaults(
+    IReadOnlyList<EndpointFault>? Endpoints = null,
+    SecondaryLimitFault? SecondaryLimit = null)
+{
+    public static SandboxFaults None { get; } = new();
+}
+
+/// <summary>A fault on one endpoint, named as in the stats (<c>"POST /repos/{o}/{r}/actions/runners/generate-jitconfig"</c>),
+/// or <c>"*"</c> for every REST endpoint.</summary>
+/// <param name="ErrorRate">Chance (0..1) that a request is faulted.</param>
+/// <param name="FailCount">When set, the next N matching requests are faulted (ErrorRate is ignored).</param>
+/// <param name="Status">Status of a faulted reply (500, 502, 503, 504…); 0 with TimeoutSeconds answers 504.</param>
+/// <param name="LatencyMs">Added to every matching request, faulted or not.</param>
+/// <param name="TimeoutSeconds">A faulted request is held this long before its error reply.</param>
+/// <param name="RegisterThenFail">A faulted request is carried out first (for generate-jitconfig: the
+/// runner IS registered) and then answered with the error.</param>
+public sealed record EndpointFault(
+    string Endpoint,
+    double ErrorRate = 1.0,
+    int? FailCount = null,
+    int Status = 503,
+    int LatencyMs = 0,
+    int TimeoutSeconds = 0,
+    bool RegisterThenFail = false);
+
+/// <summary>A secondary rate limit: every authenticated REST call (of <paramref name="Token"/>, or of every
+/// token when null) is refused with <paramref name="Status"/> (403 or 429) and <c>retry-after</c>
+/// until <paramref name="RetryAfterSeconds"/> have passed since the fault was set.</summary>
+public sealed record SecondaryLimitFault(int Status = 403, int RetryAfterSeconds = 60, string? Token = null);

@@ -79,7 +79,10 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         var events = _state.OnSighted(m, _lastSighted);
         if (events.Count > 0)
         {
-            _log.Info("job {0} ({1}): queued with labels [{2}]; claiming a VM", _jobId, m.Repo, string.Join(",", m.Labels));
+            _log.Info(_state.Phase == JobPhase.New
+                ? $"job {_jobId} ({m.Repo}): queued with labels [{string.Join(",", m.Labels)}]; claiming a VM"
+                : $"job {_jobId} ({m.Repo}): still queued after our runner ran another job; taking it up again");
+            _loggedStart = false;
         }
 
         PersistAll(events);

@@ -19,7 +19,8 @@ public interface IWithJobId
 public static class JobCommands
 {
     /// <summary>A poll (or webhook) saw the job queued with matching labels. Repeats are harmless.</summary>
-    public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt) : IWithJobId;
+    /// <param name="ObservedAt">When the poll that saw it was sent: a sighting older than our runner's end says nothing new.</param>
+    public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset ObservedAt) : IWithJobId;
 
     /// <summary>The job's VM stopped (its runner exited) or was deleted. A free signal from the VM watch.</summary>
     public sealed record VmStopped(JobId JobId, string VmName, bool Deleted) : IWithJobId;

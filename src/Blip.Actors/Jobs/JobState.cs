@@ -22,6 +22,10 @@ public sealed record JobState
     public JobOutcome? Outcome { get; init; }
     public string? Reason { get; init; }
     public int VmsAbandoned { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>How many times the job was taken up: more than once when a runner of ours ran another job instead.</summary>
+    public int Cycles { get; init; }
 
     /// <summary>Whether a VM is held: claimed and not yet released.</summary>
     public bool HoldsVm => VmName is not null && Phase is JobPhase.Provisioning or JobPhase.Running or JobPhase.Releasing;
@@ -30,9 +34,11 @@ public sealed record JobState
 
     public JobState Apply(IJobEvent e) => e switch
     {
-        JobEvents.JobSighted s => this with
+        JobEvents.JobSighted s => Empty with
         {
             Phase = JobPhase.Claiming,
+            Cycles = Cycles + 1,
+            VmsAbandoned = VmsAbandoned,
             JobId = s.JobId,
             Repo = RepoName.Parse(s.Repo),
             Labels = s.Labels,
@@ -56,16 +62,24 @@ public sealed record JobState
             Phase = VmName is null ? JobPhase.Done : JobPhase.Releasing,
             Outcome = f.Outcome,
             Reason = f.Reason,
+            FinishedAt = f.At,
         },
         JobEvents.VmReleased => this with { Phase = JobPhase.Done },
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.GetType().Name, "unknown job event"),
     };
 
-    /// <summary>A sighting records the job only the first time: the natural dedup.</summary>
-    public IReadOnlyList<IJobEvent> OnSighted(JobCommands.Sighted s, DateTimeOffset now) =>
-        Phase == JobPhase.New
-            ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now)]
-            : [];
+    /// <summary>
+    /// A sighting records the job only the first time: the natural dedup. One exception: our runner finished
+    /// (it ran another job, as GitHub lets it) and a poll sent after that still sees this job queued; then the
+    /// job is taken up again, or it would wait forever. Permanent failures are not retried.
+    /// </summary>
+    public IReadOnlyList<IJobEvent> OnSighted(JobCommands.Sighted s, DateTimeOffset now)
+    {
+        var takeUp = Phase == JobPhase.New
+            || (Phase == JobPhase.Done && Outcome is JobOutcome.Completed or JobOutcome.Abandoned or JobOutcome.Expired
+                && FinishedAt is { } finished && s.ObservedAt > finished);
+        return takeUp ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now)] : [];
+    }
 
     /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
     public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)

@@ -45,8 +45,9 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         {
             var gitHub = _gitHub;
             var repo = _repo;
+            var sentAt = DateTimeOffset.UtcNow;
             gitHub.ListQueuedJobsAsync(repo, CancellationToken.None)
-                .PipeTo(Self, success: jobs => new Polled(jobs), failure: e => new PollFailed(e));
+                .PipeTo(Self, success: jobs => new Polled(jobs, sentAt), failure: e => new PollFailed(e));
         });
         Receive<Polled>(m =>
         {
@@ -60,7 +61,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             {
                 if (LabelMatcher.Matches(_labels, job.Labels))
                 {
-                    _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt));
+                    _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt, m.SentAt));
                 }
                 else if (RememberMismatch(job.JobId))
                 {
@@ -116,7 +117,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         public static readonly Poll Instance = new();
     }
 
-    private sealed record Polled(IReadOnlyList<QueuedJob> Jobs) : INoSerializationVerificationNeeded;
+    private sealed record Polled(IReadOnlyList<QueuedJob> Jobs, DateTimeOffset SentAt) : INoSerializationVerificationNeeded;
 
     private sealed record PollFailed(Exception Cause) : INoSerializationVerificationNeeded;
 }

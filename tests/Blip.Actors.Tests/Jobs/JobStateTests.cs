@@ -10,7 +10,7 @@ public sealed class JobStateTests
     private static readonly RepoName Repo = new("org", "repo");
 
     private static JobCommands.Sighted Sighting(long id = 42) =>
-        new(new JobId(id), Repo, ["self-hosted", "blip"], 7, Now.AddSeconds(-3));
+        new(new JobId(id), Repo, ["self-hosted", "blip"], 7, Now.AddSeconds(-3), Now);
 
     private static JobState Replay(params IJobEvent[] events) => events.Aggregate(JobState.Empty, (s, e) => s.Apply(e));
 
@@ -131,4 +131,44 @@ public sealed class JobStateTests
 
         Assert.Equal(Now.AddSeconds(1800), state.HardCapAt(1800));
     }
+}
+
+public sealed class JobStateRetakeTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private static JobState Finished(JobOutcome outcome) =>
+        new IJobEvent[]
+        {
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now),
+            new JobEvents.RunnerStarted(Now),
+            new JobEvents.JobFinished(outcome, "x", Now.AddSeconds(10)),
+            new JobEvents.VmReleased("vm-1", Now.AddSeconds(11)),
+        }.Aggregate(JobState.Empty, (s, e) => s.Apply(e));
+
+    private static JobCommands.Sighted SeenAt(DateTimeOffset at) =>
+        new(new JobId(42), new RepoName("org", "repo"), ["blip"], 7, Now, at);
+
+    [Fact]
+    public void A_sighting_from_a_poll_sent_after_our_runner_finished_takes_the_job_up_again()
+    {
+        var done = Finished(JobOutcome.Completed);
+
+        var events = done.OnSighted(SeenAt(Now.AddSeconds(12)), Now.AddSeconds(13));
+
+        var again = done.Apply(Assert.Single(events));
+        Assert.Equal(JobPhase.Claiming, again.Phase);
+        Assert.Equal(2, again.Cycles);
+        Assert.Null(again.VmName);
+        Assert.Null(again.Outcome);
+    }
+
+    [Fact]
+    public void A_late_sighting_from_a_poll_sent_before_our_runner_finished_changes_nothing() =>
+        Assert.Empty(Finished(JobOutcome.Completed).OnSighted(SeenAt(Now.AddSeconds(9)), Now.AddSeconds(13)));
+
+    [Fact]
+    public void A_permanently_failed_job_is_not_taken_up_again() =>
+        Assert.Empty(Finished(JobOutcome.Failed).OnSighted(SeenAt(Now.AddSeconds(60)), Now.AddSeconds(61)));
 }

@@ -80,8 +80,15 @@ public sealed class ConfigWatcher : ReceiveActor
             Context.Watch(m.Subscriber);
             m.Subscriber.Tell(_current);
         });
-        Receive<ConfigProtocol.Unsubscribe>(m => _subscribers.Remove(m.Subscriber));
-        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Receive<ConfigProtocol.Unsubscribe>(m =>
+        {
+            _subscribers.Remove(m.Subscriber);
+            Context.Unwatch(m.Subscriber);
+        });
+        Receive<Terminated>(t =>
+        {
+            _subscribers.Remove(t.ActorRef);
+        });
         Receive<ConfigProtocol.GetSettings>(_ => Sender.Tell(_current));
         Receive<WatchEnded>(_ =>
         {

@@ -50,7 +50,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
         {
             try
             {
-                parent.Tell(await RunAsync(parent, ct).ConfigureAwait(false));
+                parent.Tell(await RunAsync(parent, self, ct).ConfigureAwait(false), self);
             }
             catch (OperationCanceledException)
             {
@@ -58,7 +58,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
             }
             catch (Exception e)
             {
-                parent.Tell(new GaveUpOnVm($"unexpected error: {e.GetType().Name}: {e.Message}"));
+                parent.Tell(new GaveUpOnVm($"unexpected error: {e.GetType().Name}: {e.Message}"), self);
             }
 
             self.Tell(Finished.Instance);
@@ -67,7 +67,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
 
     protected override void PostStop() => _stop.Cancel();
 
-    private async Task<object> RunAsync(IActorRef parent, CancellationToken ct)
+    private async Task<object> RunAsync(IActorRef parent, IActorRef self, CancellationToken ct)
     {
         var options = _deps.Options;
         var vm = (await _deps.Inventory.Ask<VmInventoryProtocol.VmOfJob>(new VmInventoryProtocol.GetVm(_vmName), TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).Vm;
@@ -101,7 +101,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
             return new JitFailed("permanent error");
         }
 
-        parent.Tell(new Registered(jit.RunnerId, jit.RunnerName));
+        parent.Tell(new Registered(jit.RunnerId, jit.RunnerName), self);
         var target = new RunnerTarget(_vmName, vm.Address, vm.HostKey);
         var delay = TimeSpan.FromSeconds(1);
         for (var attempt = 1; ; attempt++)

@@ -1,0 +1,126 @@
+using k8s;
+using Blip.Actors.Hosting;
+using Blip.Sandbox;
+using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Kubernetes;
+
+namespace Blip.Actors.IntegrationTests.Harness;
+
+/// <summary>A sandbox world plus a controller running in this process against it, with a private state dir.</summary>
+public sealed class PipelineWorld : IAsyncDisposable
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+
+    private PipelineWorld(SandboxWorld sandbox, string stateDir)
+    {
+        Sandbox = sandbox;
+        StateDir = stateDir;
+    }
+
+    public SandboxWorld Sandbox { get; }
+
+    public string StateDir { get; }
+
+    public ControllerHost? Controller { get; private set; }
+
+    public CapturedLog Log => Controller?.Log ?? throw new InvalidOperationException("no controller started");
+
+    public GitHubSandboxClient GitHub => Sandbox.GitHubAdmin;
+
+    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true)
+    {
+        var stateDir = Directory.CreateTempSubdirectory("blip-pipeline-").FullName;
+        repos ??= ["org/repo"];
+        var sandbox = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = stateDir, Vms = vms, Repos = repos });
+        await sandbox.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(30));
+        var world = new PipelineWorld(sandbox, stateDir);
+        if (configure)
+        {
+            await sandbox.WritePatAsync(sandbox.Pat);
+            await sandbox.WriteActionsConfigAsync("self-hosted,blip", string.Join(",", repos));
+        }
+
+        return world;
+    }
+
+    public BlipOptions ControllerOptions(Action<BlipOptions>? tweak = null)
+    {
+        var options = new BlipOptions
+        {
+            Namespace = Sandbox.Namespace,
+            Pool = Sandbox.Options.PoolName,
+            GitHubApiUrl = Sandbox.GitHub.Url.ToString(),
+            Kubeconfig = Sandbox.ControllerKubeconfig,
+            SshPort = Sandbox.Options.SshPort,
+            DataDir = Path.Combine(StateDir, "controller-data"),
+            ClusterPort = ControllerHost.FreePort(),
+            NodeName = "test-node-0",
+            PollInterval = TimeSpan.FromMilliseconds(500),
+            IdleRunnerGrace = TimeSpan.FromSeconds(4),
+            RunnerCheckInterval = TimeSpan.FromSeconds(1),
+            QueuedSightingTimeout = TimeSpan.FromSeconds(10),
+        };
+        tweak?.Invoke(options);
+        return options;
+    }
+
+    public async Task<ControllerHost> StartControllerAsync(Action<BlipOptions>? tweak = null)
+    {
+        if (Controller is not null)
+        {
+            throw new InvalidOperationException("a controller is already running");
+        }
+
+        var log = new CapturedLog(Path.Combine(StateDir, $"controller-{DateTime.UtcNow:HHmmssfff}.log"));
+        Controller = await ControllerHost.StartAsync(ControllerOptions(tweak), log);
+        return Controller;
+    }
+
+    /// <summary>Stops the controller (as a crash-free stop at an arbitrary point); the journal stays in the state dir.</summary>
+    public async Task StopControllerAsync()
+    {
+        if (Controller is { } controller)
+        {
+            Controller = null;
+            await controller.DisposeAsync();
+        }
+    }
+
+    public async Task<SandboxJob> WaitForJobAsync(long jobId, Func<SandboxJob, bool> done, string what, TimeSpan? timeout = null) =>
+        (await Harness.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;
+
+    /// <summary>Claims (updates that set a session) per session id, from the API's audit.</summary>
+    public IReadOnlyList<AuditEntry> ClaimsOf(long jobId) =>
+        Sandbox.VmAudit()
+            .Where(a => a.Verb == "update" && a.Annotations.GetValueOrDefault("blip.io/session-id") == $"actions-{jobId}")
+            .GroupBy(a => a.Name)
+            .Select(g => g.First())
+            .ToList();
+
+    /// <summary>VMs that still carry an actions session and have not been asked to release.</summary>
+    public async Task<IReadOnlyList<string>> ClaimedVmsAsync()
+    {
+        var raw = await Sandbox.KubeAdmin.CustomObjects.ListNamespacedCustomObjectAsync("kubevirt.io", "v1", Sandbox.Namespace, "virtualmachines");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(((System.Text.Json.JsonElement)raw).GetRawText())!;
+        return json["items"]!.AsArray()
+            .Where(vm => vm!["metadata"]?["annotations"]?["blip.io/session-id"]?.GetValue<string>() is { } s && s.StartsWith("actions-", StringComparison.Ordinal))
+            .Select(vm => vm!["metadata"]!["name"]!.GetValue<string>())
+            .ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopControllerAsync();
+        await Sandbox.DisposeAsync();
+        if (Environment.GetEnvironmentVariable("BLIP_KEEP_STATE") != "1")
+        {
+            try
+            {
+                Directory.Delete(StateDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

@@ -87,7 +87,7 @@ public static class FakeRunnerScript
         http_body=""
         post() {
             local out
-            if ! out="$(printf '%s' "$2" | curl -sS --max-time "${3:-30}" -H 'Content-Type: text/plain' \
+            if ! out="$(printf '%s' "$2" | curl -q -sS --noproxy "*" --max-time "${3:-30}" -H 'Content-Type: text/plain' \
                     --data-binary @- -w '\n%{http_code}' "$api$1" 2>>"$log_file")"; then
                 http_status=000
                 http_body=""

@@ -66,7 +66,7 @@ public sealed partial class GitHubEmulator
             if (faults is null) return BadRequest("body must be {endpoints[], secondaryLimit}");
             try
             {
-                _faults.Set(faults);
+                SetFaults(faults);
                 return Results.NoContent();
             }
             catch (ArgumentException e)

@@ -22,6 +22,8 @@ public sealed partial class GitHubEmulator
         MapRest(app, "GET", "/repos/{o}/{r}/actions/runners/{runner_id}", Need.AdministrationRead, GetRunner);
         MapRest(app, "DELETE", "/repos/{o}/{r}/actions/runners/{runner_id}", Need.AdministrationWrite, DeleteRunner);
         MapRest(app, "POST", "/repos/{o}/{r}/actions/runners/generate-jitconfig", Need.AdministrationWrite, GenerateJitConfigAsync);
+        // Anything else answers as GitHub does for a path it does not serve.
+        app.MapFallback((HttpContext http) => WriteAsync(http, 404, Json(GitHubJson.Error("Not Found", 404)), []));
     }
 
     private ApiResult ListRuns(ApiCall call)

@@ -77,7 +77,11 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     }
 
     /// <summary>Replaces the fault set (same as <c>PUT /_sandbox/faults</c>).</summary>
-    public void SetFaults(SandboxFaults faults) => _faults.Set(faults);
+    public void SetFaults(SandboxFaults faults)
+    {
+        _faults.Set(faults);
+        foreach (var exhausted in faults.ExhaustedTokens ?? []) _world.SetBudget(exhausted.Token, 0, exhausted.ResetSeconds);
+    }
 
     /// <summary>Sets what is left of a token's primary budget (same as <c>PUT /_sandbox/tokens/{token}/budget</c>).</summary>
     public bool SetBudget(string token, int remaining, int resetSeconds = 3600) => _world.SetBudget(token, remaining, resetSeconds);

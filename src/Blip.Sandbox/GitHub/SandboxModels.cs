@@ -79,9 +79,12 @@ public sealed record SandboxStats(
 public sealed record SandboxSecrets(IReadOnlyList<string> Pats, IReadOnlyList<string> JitConfigs);
 
 /// <summary>The whole fault set, replaced at once: <c>PUT /_sandbox/faults</c>.</summary>
+/// <param name="ExhaustedTokens">Tokens whose primary budget is spent now (applied once, when the faults are set):
+/// their calls get 403 "API rate limit exceeded" with remaining 0 until the window resets.</param>
 public sealed record SandboxFaults(
     IReadOnlyList<EndpointFault>? Endpoints = null,
-    SecondaryLimitFault? SecondaryLimit = null)
+    SecondaryLimitFault? SecondaryLimit = null,
+    IReadOnlyList<ExhaustedToken>? ExhaustedTokens = null)
 {
     public static SandboxFaults None { get; } = new();
 }
@@ -103,6 +106,9 @@ public sealed record EndpointFault(
     int LatencyMs = 0,
     int TimeoutSeconds = 0,
     bool RegisterThenFail = false);
+
+/// <summary>A token whose primary budget is spent, for <paramref name="ResetSeconds"/> more seconds.</summary>
+public sealed record ExhaustedToken(string Token, int ResetSeconds = 3600);
 
 /// <summary>A secondary rate limit: every authenticated REST call (of <paramref name="Token"/>, or of every
 /// token when null) is refused with <paramref name="Status"/> (403 or 429) and <c>retry-after</c>

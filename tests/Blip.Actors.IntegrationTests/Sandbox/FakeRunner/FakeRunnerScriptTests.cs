@@ -80,6 +80,28 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Runners_started_together_each_take_a_different_job()
+    {
+        const int count = 5;
+        var jobs = new List<long>();
+        for (var i = 0; i < count; i++) jobs.Add((await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 1)).JobId);
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var runners = new List<Process>();
+        for (var i = 0; i < count; i++)
+        {
+            var jit = (await OctokitFor.GenerateJitConfigAsync(client, Repo, $"blip-many-{i}", BlipLabels)).Body;
+            runners.Add(StartRunner(VmDir($"vm-many-{i}"), envConfig: jit.EncodedJitConfig));
+        }
+
+        foreach (var runner in runners) Assert.Equal(0, await ExitCodeAsync(runner));
+
+        var done = await Task.WhenAll(jobs.Select(id => _admin.GetJobAsync(id)));
+        Assert.All(done, j => Assert.Equal("success", j!.Conclusion));
+        Assert.Equal(count, done.Select(j => j!.RunnerId).Distinct().Count());
+        Assert.Empty(await _admin.ListRunnersAsync());
+    }
+
+    [Fact]
     public async Task The_runner_accepts_its_config_on_the_command_line_too()
     {
         var job = await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 0);

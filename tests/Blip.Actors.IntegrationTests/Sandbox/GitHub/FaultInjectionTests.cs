@@ -60,6 +60,18 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_timeout_holds_the_call_and_may_still_register_the_runner()
+    {
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        client.SetRequestTimeout(TimeSpan.FromMilliseconds(500));
+        await _admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 1, Status: 0, TimeoutSeconds: 3, RegisterThenFail: true)]));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-timeout", "self-hosted"));
+
+        Assert.Equal(["blip-timeout"], (await _admin.ListRunnersAsync()).Select(r => r.Name));
+    }
+
+    [Fact]
     public async Task Added_latency_delays_every_call_of_the_endpoint()
     {
         var (client, _) = OctokitFor.FullAccess(_emulator, Repo);

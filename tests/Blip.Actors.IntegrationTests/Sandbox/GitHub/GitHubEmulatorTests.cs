@@ -146,7 +146,7 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     public async Task A_pat_without_actions_read_cannot_list_runs()
     {
         var token = await _admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "none", Administration: "write"));
-        var client = OctokitFor.Token(_emulator, token);
+        var client = OctokitFor.Token(_emulator, token, AuthenticationType.Bearer);
 
         await Assert.ThrowsAsync<ForbiddenException>(() => client.Actions.Workflows.Runs.List("acme", "widgets"));
     }

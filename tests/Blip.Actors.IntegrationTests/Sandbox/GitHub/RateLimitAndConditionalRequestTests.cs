@@ -103,6 +103,20 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_exhaustion_fault_refuses_that_token_only()
+    {
+        var (spent, spentToken) = OctokitFor.FullAccess(_emulator, Repo);
+        var (other, _) = OctokitFor.FullAccess(_emulator, Repo);
+
+        await _admin.SetFaultsAsync(new SandboxFaults(ExhaustedTokens: [new ExhaustedToken(spentToken, ResetSeconds: 60)]));
+
+        var e = await Assert.ThrowsAsync<RateLimitExceededException>(() => spent.Actions.Workflows.Runs.List("acme", "gadgets"));
+        Assert.Equal(0, e.Remaining);
+        Assert.InRange(e.Reset, DateTimeOffset.UtcNow.AddSeconds(50), DateTimeOffset.UtcNow.AddSeconds(70));
+        Assert.Equal(1, (await other.Actions.Workflows.Runs.List("acme", "gadgets")).TotalCount);
+    }
+
+    [Fact]
     public async Task Every_authenticated_reply_carries_rate_limit_headers()
     {
         var (_, token) = OctokitFor.FullAccess(_emulator, Repo);

@@ -63,6 +63,12 @@ public sealed class VmPool : IAsyncDisposable
         // sshd reads authorized_keys as the runner user, and the runner runs the pool's script: both must reach them.
         LinuxUsers.SetMode(stateDir, Mode755);
         LinuxUsers.SetMode(Path.Combine(stateDir, "vms"), Mode755);
+        for (var dir = Directory.GetParent(stateDir); dir is not null; dir = dir.Parent)
+        {
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(dir.FullName) & UnixFileMode.OtherExecute) == 0)
+                throw new InvalidOperationException(
+                    $"the VM pool's state dir {stateDir} must be reachable by user {options.RunnerUser}, but {dir.FullName} is not searchable by others (chmod o+x)");
+        }
         await PrepareHostAsync(options, ct);
 
         var runnerScript = Path.Combine(stateDir, "run.sh");

@@ -15,7 +15,7 @@ namespace Blip.Actors.IntegrationTests.Infrastructure;
 /// of real sshd VMs, in a private temp state dir, with a kubeconfig and its own kubectl cache.
 /// Use as IClassFixture&lt;KubeWorld&gt; (2 VMs) or <see cref="StartAsync"/> for other sizes.
 /// </summary>
-public class KubeWorld : IAsyncLifetime
+public class KubeWorld : IAsyncLifetime, IAsyncDisposable
 {
     private readonly int _vmCount;
     private readonly Func<VmPoolOptions, VmPoolOptions> _configurePool;
@@ -25,7 +25,7 @@ public class KubeWorld : IAsyncLifetime
     {
     }
 
-    public KubeWorld(int vmCount, Func<VmPoolOptions, VmPoolOptions>? configurePool = null, KubeApiEmulatorOptions? apiOptions = null)
+    private KubeWorld(int vmCount, Func<VmPoolOptions, VmPoolOptions>? configurePool = null, KubeApiEmulatorOptions? apiOptions = null)
     {
         _vmCount = vmCount;
         _configurePool = configurePool ?? (o => o);
@@ -52,6 +52,8 @@ public class KubeWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         StateDir = Directory.CreateTempSubdirectory("blip-kube-").FullName;
+        // The VMs' runner user reads authorized_keys and runs the runner script below it.
+        Blip.Sandbox.Shared.LinuxUsers.SetMode(StateDir, (UnixFileMode)0b111_101_101);
         Api = await KubeApiEmulator.StartAsync(_apiOptions);
         KubeconfigPath = Api.WriteKubeconfig(Path.Combine(StateDir, "kubeconfig"));
         KubectlCacheDir = Path.Combine(StateDir, "kube-cache");
@@ -73,6 +75,8 @@ public class KubeWorld : IAsyncLifetime
         {
         }
     }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     /// <summary>A ready (VMI Ready=True) pool VM: its object and where its sshd listens.</summary>
     public async Task<(JsonObject Vm, VmInfo Info)> ReadyVmAsync(Func<string, bool>? except = null)

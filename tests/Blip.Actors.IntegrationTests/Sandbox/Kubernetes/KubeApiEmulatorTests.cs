@@ -19,7 +19,7 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _api = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistory = 50 });
+        _api = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { WatchHistory = 50, BookmarkInterval = TimeSpan.FromMilliseconds(200) });
         _admin = _api.CreateClient();
     }
 
@@ -86,6 +86,7 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         await foreach (var (type, cm) in _admin.CoreV1.WatchListNamespacedConfigMapAsync(Ns, allowWatchBookmarks: true,
                            resourceVersion: first.Metadata.ResourceVersion, timeoutSeconds: 10, cancellationToken: timeout.Token))
         {
+            if (type == WatchEventType.Bookmark) continue;
             seen.Add((type, cm.Metadata.Name, cm.Metadata.ResourceVersion));
             if (seen.Count == 3) break;
         }
@@ -118,6 +119,34 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         await watching.WaitAsync(KubeWorld.Deadline);
         Assert.Equal([(WatchEventType.Added, "live"), (WatchEventType.Deleted, "live")], seen);
         Assert.Equal(0, _api.OpenWatches);
+    }
+
+    [Fact]
+    public async Task Watch_with_bookmarks_gets_progress_notifications_at_the_latest_resourceVersion()
+    {
+        var created = await _admin.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("bm"), Ns);
+        await _admin.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "later" } }, Ns);
+        var latest = (await _admin.CoreV1.ListNamespacedSecretAsync(Ns)).Metadata.ResourceVersion;
+
+        var seen = new List<(WatchEventType Type, string Rv)>();
+        using var timeout = new CancellationTokenSource(KubeWorld.Deadline);
+        await foreach (var (type, cm) in _admin.CoreV1.WatchListNamespacedConfigMapAsync(Ns, allowWatchBookmarks: true,
+                           resourceVersion: "0", timeoutSeconds: 10, cancellationToken: timeout.Token))
+        {
+            seen.Add((type, cm.Metadata.ResourceVersion));
+            if (type == WatchEventType.Bookmark) break;
+        }
+
+        Assert.Equal([(WatchEventType.Added, created.Metadata.ResourceVersion), (WatchEventType.Bookmark, latest)], seen);
+    }
+
+    [Fact]
+    public async Task The_namespace_exists_and_objects_in_unknown_namespaces_are_404()
+    {
+        Assert.Equal("Active", (await _admin.CoreV1.ReadNamespaceAsync(Ns)).Status.Phase);
+        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => _admin.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("x"), "nowhere"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Response.StatusCode);
+        Assert.Equal("namespaces \"nowhere\" not found", Status(missing)["message"]!.GetValue<string>());
     }
 
     [Fact]
@@ -273,6 +302,11 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         Assert.Equal("ghp_supersecret", Encoding.UTF8.GetString((await _admin.CoreV1.ReadNamespacedSecretAsync("github-pat", Ns)).Data["token"]));
         using var controller = _api.CreateClient(_api.ControllerToken);
         await controller.CoreV1.ReadNamespacedSecretAsync("github-pat", Ns);
+        await controller.CoreV1.CreateNamespacedEventAsync(new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { GenerateName = "claim." },
+            InvolvedObject = new V1ObjectReference { Kind = "VirtualMachine", Name = "blip-x", NamespaceProperty = Ns },
+        }, Ns);
 
         using var http = AdminHttp();
         var audit = JsonNode.Parse(await http.GetStringAsync("_sandbox/audit"))!.AsArray();
@@ -280,12 +314,16 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         Assert.Equal("create", write["verb"]!.GetValue<string>());
         Assert.Equal("secrets", write["resource"]!.GetValue<string>());
         Assert.Equal("admin", write["user"]!.GetValue<string>());
+        var byController = audit.Select(a => a!.AsObject()).Single(a => a["resource"]!.GetValue<string>() == "events");
+        Assert.Equal("controller", byController["user"]!.GetValue<string>());
+        Assert.StartsWith("claim.", byController["name"]!.GetValue<string>());
         Assert.DoesNotContain("c2VjcmV0", audit.ToJsonString());
         Assert.DoesNotContain("supersecret", audit.ToJsonString());
 
         var stats = JsonNode.Parse(await http.GetStringAsync("_sandbox/stats"))!.AsObject();
         Assert.True(stats["total"]!.GetValue<long>() >= 3);
         Assert.Equal(2, stats["byVerb"]!["get"]!.GetValue<long>());
+        Assert.Equal(3, stats["byResource"]!["secrets"]!.GetValue<long>());
         Assert.Equal(0, stats["watches"]!.GetValue<int>());
 
         var forbidden = await Assert.ThrowsAsync<HttpRequestException>(() => ControllerHttp().GetStringAsync("_sandbox/audit"));

@@ -23,6 +23,8 @@ public sealed class VmPoolTests
         }
         Assert.NotEmpty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
         var before = world.Pool.ReadyVmNames();
+        // Dropping the API's watches (a fault tests inject) must not blind the pool.
+        world.Api.Store.DropWatches();
 
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
 

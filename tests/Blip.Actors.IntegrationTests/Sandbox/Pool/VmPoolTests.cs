@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Blip.Actors.IntegrationTests.Infrastructure;
 using Blip.Sandbox.Kubernetes;
 using Blip.Sandbox.Pool;
@@ -44,6 +46,42 @@ public sealed class VmPoolTests
             var refused = await Assert.ThrowsAsync<SocketException>(() => tcp.ConnectAsync(info.Address, info.Port));
             Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         }
+    }
+
+    [Fact]
+    public async Task A_watch_on_pool_vms_sees_a_deletion_and_the_replacement_getting_its_keys()
+    {
+        await using var world = await KubeWorld.StartAsync(1);
+        var (_, info) = await world.ReadyVmAsync();
+        var list = JsonNode.Parse(JsonSerializer.Serialize(await world.Admin.CustomObjects.ListNamespacedCustomObjectAsync(
+            "kubevirt.io", "v1", world.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip")))!;
+        var rv = list["metadata"]!["resourceVersion"]!.GetValue<string>();
+
+        var seen = new List<(WatchEventType Type, string Name, bool HasHostKey)>();
+        using var timeout = new CancellationTokenSource(KubeWorld.Deadline);
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var (type, obj) in world.Admin.CustomObjects.WatchListNamespacedCustomObjectAsync(
+                               "kubevirt.io", "v1", world.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip",
+                               resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 20, cancellationToken: timeout.Token))
+            {
+                if (type == WatchEventType.Bookmark) continue;
+                var vm = JsonNode.Parse(JsonSerializer.Serialize(obj))!;
+                var name = vm["metadata"]!["name"]!.GetValue<string>();
+                var hasKey = vm["metadata"]!["annotations"]?[VmPool.HostKeyAnnotation] is not null;
+                seen.Add((type, name, hasKey));
+                if (name != info.Name && hasKey) return;
+            }
+        });
+        await Eventually.UntilAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
+
+        await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
+        await watching.WaitAsync(KubeWorld.Deadline);
+
+        Assert.Equal((WatchEventType.Deleted, info.Name, true), seen[0]);
+        var replacement = seen[1].Name;
+        Assert.Equal((WatchEventType.Added, replacement, false), seen[1]);
+        Assert.Equal((WatchEventType.Modified, replacement, true), seen[^1]);
     }
 
     [Fact]

@@ -131,7 +131,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        Store.DropWatches();
+        Store.CloseAllWatches();
         try
         {
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -213,12 +213,13 @@ public sealed partial class KubeStore
     }
 
     /// <summary>Opens a watch. No resourceVersion (or "0") starts with an ADDED per current object; a
-    /// version sends every later event; a version older than the kept history throws 410 Expired.</summary>
-    public WatchSubscription Watch(KubeResource r, string? ns, Selector selector, string? resourceVersion)
+    /// version sends every later event; a version older than the kept history throws 410 Expired.
+    /// <paramref name="droppable"/> false keeps an in-process watcher (the VM pool) out of <see cref="DropWatches"/>.</summary>
+    public WatchSubscription Watch(KubeResource r, string? ns, Selector selector, string? resourceVersion, bool droppable = true)
     {
         lock (_gate)
         {
-            var sub = new WatchSubscription(r, ns is null ? null : NsOf(r, ns), selector, Unsubscribe);
+            var sub = new WatchSubscription(r, ns is null ? null : NsOf(r, ns), selector, Unsubscribe) { Droppable = droppable };
             if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
             {
                 foreach (var (key, obj) in _objects.Where(kv => kv.Key.Resource == r).OrderBy(kv => ResourceVersionOf(kv.Value)))
@@ -237,14 +238,22 @@ public sealed partial class KubeStore
         }
     }
 
-    /// <summary>Ends every open watch, as an API server restart or a load balancer would.</summary>
-    public int DropWatches()
+    /// <summary>Ends every open (droppable) watch, as an API server restart or a load balancer would.</summary>
+    public int DropWatches() => CloseWatches(all: false);
+
+    /// <summary>Ends every watch, in-process ones included (shutdown).</summary>
+    public int CloseAllWatches() => CloseWatches(all: true);
+
+    private int CloseWatches(bool all)
     {
         lock (_gate)
         {
-            var dropped = _watches.ToList();
-            _watches.Clear();
-            foreach (var w in dropped) w.Close();
+            var dropped = _watches.Where(w => all || w.Droppable).ToList();
+            foreach (var w in dropped)
+            {
+                _watches.Remove(w);
+                w.Close();
+            }
             return dropped.Count;
         }
     }

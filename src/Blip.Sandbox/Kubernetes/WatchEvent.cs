@@ -29,6 +29,7 @@ public sealed class WatchSubscription : IDisposable
     }
 
     public KubeResource Resource { get; }
+    internal bool Droppable { get; init; } = true;
     public string? Namespace { get; }
     public Selector Selector { get; }
     public ChannelReader<WatchEvent> Events => _channel.Reader;

@@ -18,6 +18,7 @@ internal sealed class SandboxVm
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Process? _sshd;
     private TcpListener? _silentListener;
+    private bool _released;
     private readonly List<Socket> _silentConnections = [];
 
     public SandboxVm(string name, string vmDir, VmPoolOptions options, string clientPublicKeyLine, string runnerScriptPath)
@@ -46,6 +47,19 @@ internal sealed class SandboxVm
 
     /// <summary>Makes the VM's files and starts sshd on a free loopback address; returns once it listens.</summary>
     public async Task BootAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await BootLockedAsync(ct);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task BootLockedAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(HomeDir);
         LinuxUsers.SetMode(VmDir, Mode755);
@@ -81,6 +95,7 @@ internal sealed class SandboxVm
         await _gate.WaitAsync(ct);
         try
         {
+            if (Lifetime.IsCancellationRequested) throw new InvalidOperationException($"VM {Name} is shut down");
             StopListeners();
             Misbehaviour = misbehaviour;
             switch (misbehaviour)
@@ -105,13 +120,26 @@ internal sealed class SandboxVm
         }
     }
 
-    /// <summary>Kills sshd and every process the VM's sessions started; frees the address.</summary>
+    /// <summary>Kills sshd and every process the VM's sessions started; frees the address. Idempotent.</summary>
     public void Shutdown()
     {
         Lifetime.Cancel();
-        StopListeners();
-        ProcessReaper.KillByEnvironment(new Dictionary<string, string> { ["BLIP_VM_NAME"] = Name, ["BLIP_VM_DIR"] = HomeDir });
-        if (Address is { } address) LoopbackAddresses.Release(address, _options.SshPort);
+        // A boot or misbehaviour switch in flight sees the cancellation within one poll and lets go.
+        var locked = _gate.Wait(TimeSpan.FromSeconds(10));
+        try
+        {
+            StopListeners();
+            ProcessReaper.KillByEnvironment(new Dictionary<string, string> { ["BLIP_VM_NAME"] = Name, ["BLIP_VM_DIR"] = HomeDir });
+            if (!_released && Address is { } address)
+            {
+                _released = true;
+                LoopbackAddresses.Release(address, _options.SshPort);
+            }
+        }
+        finally
+        {
+            if (locked) _gate.Release();
+        }
     }
 
     private async Task StartSshdAsync(string hostKeyPath, CancellationToken ct)

@@ -41,7 +41,8 @@ public sealed class VmPool : IAsyncDisposable
         _clientKey = clientKey;
         _runnerScriptPath = runnerScriptPath;
         _watch = api.Store.Watch(KubeResource.VirtualMachines, options.Namespace,
-            Selector.ParseLabels($"{PoolLabel}={options.PoolName}"), api.Store.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Selector.ParseLabels($"{PoolLabel}={options.PoolName}"), api.Store.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            droppable: false);
     }
 
     public VmPoolOptions Options => _options;
@@ -63,6 +64,12 @@ public sealed class VmPool : IAsyncDisposable
         // sshd reads authorized_keys as the runner user, and the runner runs the pool's script: both must reach them.
         LinuxUsers.SetMode(stateDir, Mode755);
         LinuxUsers.SetMode(Path.Combine(stateDir, "vms"), Mode755);
+        for (var dir = Directory.GetParent(stateDir); dir is not null; dir = dir.Parent)
+        {
+            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(dir.FullName) & UnixFileMode.OtherExecute) == 0)
+                throw new InvalidOperationException(
+                    $"the VM pool's state dir {stateDir} must be reachable by user {options.RunnerUser}, but {dir.FullName} is not searchable by others (chmod o+x)");
+        }
         await PrepareHostAsync(options, ct);
 
         var runnerScript = Path.Combine(stateDir, "run.sh");
@@ -112,6 +119,7 @@ public sealed class VmPool : IAsyncDisposable
         await _stopping.CancelAsync();
         _watch.Dispose();
         await Task.WhenAll(_watchLoop, _markerLoop);
+        foreach (var vm in _vms.Values) await vm.Lifetime.CancelAsync();
         try
         {
             await Task.WhenAll(_work.Keys).WaitAsync(TimeSpan.FromSeconds(15));
@@ -189,10 +197,15 @@ public sealed class VmPool : IAsyncDisposable
                 store.Mutate(KubeResource.VirtualMachineInstances, ns, name, o => o["status"] = VmiStatus("Running", true, address), User);
 
             // Deleted while booting: the watch loop tore it down before the VMI existed; remove the VMI too.
-            if (vm.Lifetime.IsCancellationRequested) DeleteVmi(name);
+            if (vm.Lifetime.IsCancellationRequested)
+            {
+                vm.Shutdown();
+                DeleteVmi(name);
+            }
         }
         catch (Exception e) when (e is OperationCanceledException || (e is KubeApiException { Code: 404 } && vm.Lifetime.IsCancellationRequested))
         {
+            vm.Shutdown();
             DeleteVmi(name);
         }
     }

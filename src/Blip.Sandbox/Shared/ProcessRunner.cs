@@ -34,6 +34,7 @@ public static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
+            ct.ThrowIfCancellationRequested();
             throw new TimeoutException($"{fileName} {string.Join(' ', psi.ArgumentList)} did not finish in time");
         }
         return new Result(process.ExitCode, await stdout, await stderr);

@@ -1,0 +1,93 @@
+using System.Text;
+using Blip.Actors.IntegrationTests.Infrastructure;
+using Blip.Sandbox.Kubernetes;
+using k8s;
+
+namespace Blip.Actors.IntegrationTests.Sandbox.Kubernetes;
+
+/// <summary>The machine's kubectl against the emulator, with the spec's commands verbatim.</summary>
+public sealed class KubectlTests(KubeWorld world) : IClassFixture<KubeWorld>
+{
+    private const string SecretCommand =
+        """kubectl create secret generic github-pat -n blip --from-literal=token="$GITHUB_PAT" --dry-run=client -o yaml | kubectl apply -f -""";
+
+    private const string ConfigMapCommand =
+        """kubectl create configmap github-actions -n blip --from-literal=runner-labels="self-hosted,blip" --from-literal=repos="my-org/my-repo" --dry-run=client -o yaml | kubectl apply -f -""";
+
+    [Fact]
+    public async Task The_specs_secret_command_creates_and_then_updates_the_pat()
+    {
+        var created = await Kubectl(SecretCommand, new Dictionary<string, string> { ["GITHUB_PAT"] = "ghp_first" });
+        Assert.Contains("secret/github-pat created", created);
+        Assert.Equal("ghp_first", await Pat());
+
+        var updated = await Kubectl(SecretCommand, new Dictionary<string, string> { ["GITHUB_PAT"] = "ghp_second" });
+        Assert.Contains("secret/github-pat configured", updated);
+        Assert.Equal("ghp_second", await Pat());
+
+        var yaml = await Kubectl("kubectl get secret github-pat -n blip -o yaml");
+        Assert.Contains(Convert.ToBase64String(Encoding.UTF8.GetBytes("ghp_second")), yaml);
+    }
+
+    [Fact]
+    public async Task The_specs_configmap_command_creates_and_then_updates_the_actions_config()
+    {
+        Assert.Contains("configmap/github-actions created", await Kubectl(ConfigMapCommand));
+        var cm = await world.Admin.CoreV1.ReadNamespacedConfigMapAsync("github-actions", "blip");
+        Assert.Equal("self-hosted,blip", cm.Data["runner-labels"]);
+        Assert.Equal("my-org/my-repo", cm.Data["repos"]);
+
+        // Re-applying the same config patches only creationTimestamp: null, which a server ignores: no write.
+        Assert.Contains("configmap/github-actions", await Kubectl(ConfigMapCommand));
+        Assert.Equal(cm.Metadata.ResourceVersion, (await world.Admin.CoreV1.ReadNamespacedConfigMapAsync("github-actions", "blip")).Metadata.ResourceVersion);
+        var changed = ConfigMapCommand.Replace("my-org/my-repo", "my-org/my-repo,my-org/second");
+        Assert.Contains("configmap/github-actions configured", await Kubectl(changed));
+        cm = await world.Admin.CoreV1.ReadNamespacedConfigMapAsync("github-actions", "blip");
+        Assert.Equal("my-org/my-repo,my-org/second", cm.Data["repos"]);
+        Assert.Equal("self-hosted,blip", cm.Data["runner-labels"]);
+
+        var yaml = await Kubectl("kubectl get configmap github-actions -n blip -o yaml");
+        Assert.Contains("repos: my-org/my-repo,my-org/second", yaml);
+        Assert.Contains("name: github-actions", yaml);
+    }
+
+    [Fact]
+    public async Task Kubectl_gets_annotates_and_deletes_pool_vms()
+    {
+        var (_, info) = await world.ReadyVmAsync();
+        world.Api.Store.Mutate(KubeResource.VirtualMachines, "blip", info.Name, vm =>
+            vm["metadata"]!["annotations"]!["blip.io/session-id"] = "actions-42", "test");
+
+        var table = await Kubectl("kubectl get vm -n blip");
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["NAME", "AGE", "STATUS", "READY", "SESSION", "REPO", "JOB"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var row = lines.Single(l => l.StartsWith(info.Name + " ")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["Running", "True", "actions-42"], row[2..5]);
+        Assert.Contains(info.Address.ToString(), await Kubectl("kubectl get vmi -n blip"));
+
+        await Kubectl($"kubectl annotate vm {info.Name} -n blip foo=bar");
+        var annotated = world.Api.Store.Get(KubeResource.VirtualMachines, "blip", info.Name);
+        Assert.Equal("bar", annotated["metadata"]!["annotations"]!["foo"]!.GetValue<string>());
+        Assert.Equal("actions-42", annotated["metadata"]!["annotations"]!["blip.io/session-id"]!.GetValue<string>());
+
+        Assert.Contains($"virtualmachine.kubevirt.io \"{info.Name}\" deleted", await Kubectl($"kubectl delete vm {info.Name} -n blip"));
+        await Eventually.UntilAsync(() =>
+        {
+            var ready = world.Pool.ReadyVmNames();
+            return ready.Count == 2 && !ready.Contains(info.Name);
+        }, KubeWorld.Deadline, "the pool to replace the deleted VM");
+    }
+
+    private async Task<string> Pat()
+    {
+        var secret = await world.Admin.CoreV1.ReadNamespacedSecretAsync("github-pat", "blip");
+        return Encoding.UTF8.GetString(secret.Data["token"]);
+    }
+
+    private async Task<string> Kubectl(string commandLine, IDictionary<string, string>? environment = null)
+    {
+        var (exit, stdout, stderr) = await world.BashAsync(commandLine, environment);
+        Assert.True(exit == 0, $"`{commandLine}` exited {exit}: {stderr}");
+        return stdout;
+    }
+}

@@ -62,6 +62,12 @@ public sealed class SandboxWorld : IAsyncDisposable
     public static async Task<SandboxWorld> StartAsync(SandboxWorldOptions options, CancellationToken ct = default)
     {
         Directory.CreateDirectory(options.StateDir);
+        if (!OperatingSystem.IsWindows())
+        {
+            // sshd reads each VM's authorized_keys as user runner: every directory above it must be traversable.
+            File.SetUnixFileMode(options.StateDir, (UnixFileMode)0b111_101_101);
+        }
+
         var kube = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { Namespaces = [options.Namespace] }, ct);
         VmPool? pool = null;
         try

@@ -171,7 +171,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 Timers.StartPeriodicTimer(SightingCheckTimer, CheckSighting.Instance, TimeSpan.FromSeconds(5));
                 if (_child is null)
                 {
-                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _deps), $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
+                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _deps, _state.AbandonedVms.ToHashSet()), $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 }
 
                 break;

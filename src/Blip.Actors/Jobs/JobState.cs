@@ -21,7 +21,10 @@ public sealed record JobState
     public DateTimeOffset? RunnerStartedAt { get; init; }
     public JobOutcome? Outcome { get; init; }
     public string? Reason { get; init; }
-    public int VmsAbandoned { get; init; }
+    public int VmsAbandoned => AbandonedVms.Length;
+
+    /// <summary>VMs given up for this job: never adopted again, even while their release is still in flight.</summary>
+    public ImmutableArray<string> AbandonedVms { get; init; } = [];
     public DateTimeOffset? FinishedAt { get; init; }
 
     /// <summary>How many times the job was taken up: more than once when a runner of ours ran another job instead.</summary>
@@ -38,7 +41,7 @@ public sealed record JobState
         {
             Phase = JobPhase.Claiming,
             Cycles = Cycles + 1,
-            VmsAbandoned = VmsAbandoned,
+            AbandonedVms = AbandonedVms,
             JobId = s.JobId,
             Repo = RepoName.Parse(s.Repo),
             Labels = s.Labels,
@@ -48,14 +51,14 @@ public sealed record JobState
         JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
         JobEvents.RunnerRegistered r => this with { RunnerId = r.RunnerId, RunnerName = r.RunnerName },
         JobEvents.RunnerStarted s => this with { Phase = JobPhase.Running, RunnerStartedAt = s.StartedAt },
-        JobEvents.VmAbandoned => this with
+        JobEvents.VmAbandoned a => this with
         {
             Phase = JobPhase.Claiming,
             VmName = null,
             ClaimedAt = null,
             RunnerId = null,
             RunnerName = null,
-            VmsAbandoned = VmsAbandoned + 1,
+            AbandonedVms = AbandonedVms.Add(a.VmName),
         },
         JobEvents.JobFinished f => this with
         {

@@ -18,24 +18,35 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     private readonly long _jobId;
     private readonly RepoName _repo;
     private readonly JobDependencies _deps;
+    private readonly IReadOnlySet<string> _exclude;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _backoff = TimeSpan.FromSeconds(1);
     private int _failures;
 
-    public VmClaimer(long jobId, RepoName repo, JobDependencies deps)
+    public VmClaimer(long jobId, RepoName repo, JobDependencies deps, IReadOnlySet<string> exclude)
     {
+        _exclude = exclude;
         _jobId = jobId;
         _repo = repo;
         _deps = deps;
 
-        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null, m =>
+        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !_exclude.Contains(m.Vm.Name), m =>
         {
             _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, m.Vm!.Name);
             Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimedAtOf(m.Vm)));
             Context.Stop(Self);
         });
         Receive<VmInventoryProtocol.VmOfJob>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
-        Receive<VmInventoryProtocol.VmOffer>(m => Claim(m.Vm));
+        Receive<VmInventoryProtocol.VmOffer>(m =>
+        {
+            if (_exclude.Contains(m.Vm.Name))
+            {
+                _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
+                return;
+            }
+
+            Claim(m.Vm);
+        });
         Receive<VmInventoryProtocol.NoVmAvailable>(_ =>
         {
             _failures++;
@@ -80,8 +91,8 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(long jobId, RepoName repo, JobDependencies deps) =>
-        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, deps));
+    public static Props Props(long jobId, RepoName repo, JobDependencies deps, IReadOnlySet<string> exclude) =>
+        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, deps, exclude));
 
     protected override void PreStart() => _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
 

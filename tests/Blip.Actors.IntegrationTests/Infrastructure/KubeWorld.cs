@@ -39,7 +39,7 @@ public class KubeWorld : IAsyncLifetime, IAsyncDisposable
     public string StateDir { get; private set; } = null!;
     public string KubeconfigPath { get; private set; } = null!;
     public string KubectlCacheDir { get; private set; } = null!;
-    public Kubernetes Admin { get; private set; } = null!;
+    public k8s.Kubernetes Admin { get; private set; } = null!;
     public string Namespace => Pool.Options.Namespace;
 
     public static async Task<KubeWorld> StartAsync(int vmCount, Func<VmPoolOptions, VmPoolOptions>? configurePool = null, KubeApiEmulatorOptions? apiOptions = null)

@@ -30,6 +30,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private bool _checkingRunner;
     private bool _loggedStart;
 
+    // This incarnation resumed a job from the journal: work from before the stop may have left traces.
+    private bool _recovered;
+
     public JobActor(string entityId, JobDependencies deps)
     {
         _deps = deps;
@@ -37,7 +40,11 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         PersistenceId = $"job-{entityId}";
 
         Recover<IJobEvent>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => Drive());
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _recovered = _state.Phase != JobPhase.New;
+            Drive();
+        });
 
         Command<JobCommands.Sighted>(OnSighted);
         Command<JobCommands.VmStopped>(m => PersistAll(_state.OnVmStopped(m, DateTimeOffset.UtcNow)));
@@ -92,7 +99,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     {
         switch (_state.Phase)
         {
-            case JobPhase.Claiming:
+            case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmName):
                 _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
                 StopChild();
                 PersistAll([new JobEvents.VmClaimed(m.VmName, DateTimeOffset.UtcNow)]);
@@ -180,7 +187,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 if (_child is null)
                 {
                     _child = Context.ActorOf(
-                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.RunnerId),
+                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
                         $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 }
 

@@ -23,11 +23,13 @@ public sealed class RunnerBootstrapper : ReceiveActor
     private readonly ImmutableArray<string> _labels;
     private readonly string _vmName;
     private readonly long? _previousRunnerId;
+    private readonly bool _sweepStale;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
 
-    public RunnerBootstrapper(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId)
+    public RunnerBootstrapper(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId, bool sweepStale)
     {
+        _sweepStale = sweepStale;
         _deps = deps;
         _jobId = jobId;
         _repo = repo;
@@ -38,8 +40,10 @@ public sealed class RunnerBootstrapper : ReceiveActor
         ReceiveAny(Unhandled);
     }
 
-    public static Props Props(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId) =>
-        Akka.Actor.Props.Create(() => new RunnerBootstrapper(deps, jobId, repo, labels, vmName, previousRunnerId));
+    /// <param name="sweepStale">After a restart or a lost VM: first delete this job's registrations that never came online
+    /// (a crash between generate-jitconfig and the journal, or a half-registration answered with 5xx).</param>
+    public static Props Props(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId, bool sweepStale) =>
+        Akka.Actor.Props.Create(() => new RunnerBootstrapper(deps, jobId, repo, labels, vmName, previousRunnerId, sweepStale));
 
     protected override void PreStart()
     {
@@ -95,10 +99,22 @@ public sealed class RunnerBootstrapper : ReceiveActor
             return new GaveUpOnVm("VM has no address or host key");
         }
 
-        var jit = await CreateJitConfigAsync(ct).ConfigureAwait(false);
+        if (_sweepStale && await SweepStaleRegistrationsAsync(keep: null, ct).ConfigureAwait(false) is { } live)
+        {
+            // A runner of ours from before the stop is online or busy: it was started; adopt it rather than start a second one.
+            parent.Tell(new Registered(live.Id, live.Name), self);
+            return new Started(DateTimeOffset.UtcNow);
+        }
+
+        var (jit, halfRegistered) = await CreateJitConfigAsync(ct).ConfigureAwait(false);
         if (jit is null)
         {
             return new JitFailed("permanent error");
+        }
+
+        if (halfRegistered)
+        {
+            await SweepStaleRegistrationsAsync(jit.RunnerId, ct).ConfigureAwait(false);
         }
 
         parent.Tell(new Registered(jit.RunnerId, jit.RunnerName), self);
@@ -130,16 +146,18 @@ public sealed class RunnerBootstrapper : ReceiveActor
         return new Started(DateTimeOffset.UtcNow);
     }
 
-    /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx/limits → backoff.</summary>
-    private async Task<JitRunner?> CreateJitConfigAsync(CancellationToken ct)
+    /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx/limits → backoff.
+    /// <c>HalfRegistered</c>: an attempt failed in a way that may still have registered a runner.</summary>
+    private async Task<(JitRunner? Runner, bool HalfRegistered)> CreateJitConfigAsync(CancellationToken ct)
     {
         var delay = TimeSpan.FromSeconds(1);
+        var halfRegistered = false;
         while (true)
         {
             var name = $"blip-{_jobId}-{Guid.NewGuid().ToString("N")[..8]}";
             try
             {
-                return await _deps.GitHub.GenerateJitConfigAsync(_repo, name, _labels, ct).ConfigureAwait(false);
+                return (await _deps.GitHub.GenerateJitConfigAsync(_repo, name, _labels, ct).ConfigureAwait(false), halfRegistered);
             }
             catch (GitHubCallException e) when (e.Status == HttpStatusCode.Conflict)
             {
@@ -149,10 +167,11 @@ public sealed class RunnerBootstrapper : ReceiveActor
             {
                 var status = (int)e.Status!.Value;
                 _log.Error($"job {_jobId} ({_repo}): failed to create JIT runner config: HTTP {status}; the PAT lacks permission or is not authorized for the repo (needs Administration read & write)");
-                return null;
+                return (null, halfRegistered);
             }
             catch (GitHubCallException e)
             {
+                halfRegistered |= !e.IsRateLimited;
                 var wait = e.RetryAfter ?? delay;
                 _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",
                     _jobId, _repo, e.Status is { } s ? $"HTTP {(int)s}" : e.Message, wait);
@@ -160,6 +179,39 @@ public sealed class RunnerBootstrapper : ReceiveActor
                 delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, delay.Ticks * 2));
             }
         }
+    }
+
+    /// <summary>Deletes this job's registrations that never came online (except <paramref name="keep"/>);
+    /// returns one that is online or busy, if any, untouched.</summary>
+    private async Task<RunnerInfo?> SweepStaleRegistrationsAsync(long? keep, CancellationToken ct)
+    {
+        RunnerInfo? live = null;
+        try
+        {
+            var prefix = $"blip-{_jobId}-";
+            foreach (var runner in await _deps.GitHub.ListRunnersAsync(_repo, ct).ConfigureAwait(false))
+            {
+                if (runner.Id == keep || !runner.Name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (runner.Busy || runner.Status == "online")
+                {
+                    live ??= runner;
+                    continue;
+                }
+
+                _log.Info("job {0}: deleting stale runner registration {1} ({2})", _jobId, runner.Name, runner.Status);
+                await _deps.GitHub.DeleteRunnerAsync(_repo, runner.Id, ct).ConfigureAwait(false);
+            }
+        }
+        catch (GitHubCallException e)
+        {
+            _log.Warning("job {0}: could not sweep stale runner registrations ({1})", _jobId, e.Message);
+        }
+
+        return live;
     }
 
     private async Task DeleteRegistrationAsync(long runnerId, CancellationToken ct)

@@ -84,6 +84,7 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
         var vmNames = new HashSet<string>();
         var vmiNames = new HashSet<string>();
         var gate = new object();
+        bool vmsListed = false, vmisListed = false;
 
         async Task PumpVms()
         {
@@ -95,12 +96,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
                         lock (gate)
                         {
                             vmNames = listed.Items.Select(v => v.Metadata.Name).ToHashSet();
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet()));
-                        }
+                            foreach (var vm in listed.Items)
+                            {
+                                merged.Writer.TryWrite(ToChange(vm));
+                            }
 
-                        foreach (var vm in listed.Items)
-                        {
-                            merged.Writer.TryWrite(ToChange(vm));
+                            vmsListed = true;
+                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet(), vmsListed && vmisListed));
                         }
 
                         break;
@@ -124,12 +126,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
                         lock (gate)
                         {
                             vmiNames = listed.Items.Select(v => v.Metadata.Name).ToHashSet();
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet()));
-                        }
+                            foreach (var vmi in listed.Items)
+                            {
+                                merged.Writer.TryWrite(ToChange(vmi));
+                            }
 
-                        foreach (var vmi in listed.Items)
-                        {
-                            merged.Writer.TryWrite(ToChange(vmi));
+                            vmisListed = true;
+                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet(), vmsListed && vmisListed));
                         }
 
                         break;

@@ -38,6 +38,7 @@ public abstract record VmPoolChange
 
     public sealed record VmiDeleted(string Name) : VmPoolChange;
 
-    /// <summary>The watch (re)listed: every object not in <see cref="VmNames"/>/<see cref="VmiNames"/> is gone.</summary>
-    public sealed record Resynced(IReadOnlySet<string> VmNames, IReadOnlySet<string> VmiNames) : VmPoolChange;
+    /// <summary>The watch (re)listed: every object not in <see cref="VmNames"/>/<see cref="VmiNames"/> is gone.
+    /// <paramref name="Complete"/>: both VMs and VMIs have been listed at least once, so the cache is whole.</summary>
+    public sealed record Resynced(IReadOnlySet<string> VmNames, IReadOnlySet<string> VmiNames, bool Complete) : VmPoolChange;
 }

@@ -10,7 +10,7 @@ namespace Blip.Actors.Vms;
 /// between nodes), wakes claimers when a VM becomes claimable, and turns "VM stopped / deleted" into
 /// <see cref="JobCommands.VmStopped"/> for the owning job — a completion signal that costs no API call.
 /// </summary>
-public sealed class VmInventory : ReceiveActor
+public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 {
     private static readonly TimeSpan ReservationTtl = TimeSpan.FromSeconds(15);
 
@@ -80,8 +80,14 @@ public sealed class VmInventory : ReceiveActor
                 _vmis.Remove(gone);
             }
 
-            _synced = true;
+            if (m.Complete && !_synced)
+            {
+                _synced = true;
+                Stash.UnstashAll();
+            }
         });
+        // Until the first complete list, "no such VM" would be a lie: questions wait.
+        Receive<IVmInventoryQuery>(_ => !_synced, _ => Stash.Stash());
         Receive<VmInventoryProtocol.RequestVm>(m =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -110,6 +116,8 @@ public sealed class VmInventory : ReceiveActor
         });
         ReceiveAny(Unhandled);
     }
+
+    public IStash Stash { get; set; } = null!;
 
     public static Props Props(IVmPool pool, IActorRef jobs, string poolName) =>
         Akka.Actor.Props.Create(() => new VmInventory(pool, jobs, poolName));
@@ -197,11 +205,14 @@ public sealed class VmInventory : ReceiveActor
     }
 }
 
+/// <summary>A question to the inventory; answered only once the cache is whole.</summary>
+public interface IVmInventoryQuery;
+
 public static class VmInventoryProtocol
 {
     /// <summary>Offer me a claimable VM (reserved for me briefly). Replies <see cref="VmOffer"/> or <see cref="NoVmAvailable"/>;
     /// after the latter the sender gets <see cref="VmAvailable"/> once one appears.</summary>
-    public sealed record RequestVm(long JobId);
+    public sealed record RequestVm(long JobId) : IVmInventoryQuery;
 
     public sealed record VmOffer(VmView Vm);
 
@@ -215,13 +226,13 @@ public static class VmInventoryProtocol
         public static readonly VmAvailable Instance = new();
     }
 
-    public sealed record FindVmOfJob(long JobId);
+    public sealed record FindVmOfJob(long JobId) : IVmInventoryQuery;
 
-    public sealed record GetVm(string VmName);
+    public sealed record GetVm(string VmName) : IVmInventoryQuery;
 
     public sealed record VmOfJob(VmView? Vm);
 
-    public sealed class GetAll
+    public sealed class GetAll : IVmInventoryQuery
     {
         public static readonly GetAll Instance = new();
     }

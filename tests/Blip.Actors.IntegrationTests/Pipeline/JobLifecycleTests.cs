@@ -1,0 +1,68 @@
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Sandbox.GitHub;
+
+namespace Blip.Actors.IntegrationTests.Pipeline;
+
+/// <summary>Job actors: dedup, allocation retries, permanent JIT errors.</summary>
+public sealed class JobLifecycleTests
+{
+    [Fact]
+    public async Task A_job_seen_by_fifty_polls_while_no_vm_is_free_gets_exactly_one_vm_as_soon_as_one_is_ready()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
+        var first = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 6);
+        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "the only VM busy");
+
+        var waiting = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): failed to allocate runner VM"), PipelineWorld.Deadline, "allocation failure logged");
+        var done = await world.WaitForJobAsync(waiting.JobId, j => j.Status == "completed", "served once a VM was free");
+        Assert.StartsWith($"blip-{waiting.JobId}-", done.RunnerName);
+        var runsPolls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
+        Assert.True(runsPolls >= 50, $"only {runsPolls} polls");
+        Assert.Single(world.ClaimsOf(waiting.JobId));
+        Assert.Single(world.ClaimsOf(first.JobId));
+        var runners = await world.GitHub.ListRunnersAsync(all: true);
+        Assert.Single(runners, r => r.JobId == waiting.JobId);
+    }
+
+    [Fact]
+    public async Task A_pat_without_administration_write_fails_jit_once_releases_the_vm_and_does_not_retry()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        var readOnly = await world.GitHub.CreateTokenAsync(new CreateTokenRequest(["*"], Administration: "read"));
+        await world.Sandbox.WritePatAsync(readOnly);
+        await world.StartControllerAsync();
+
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"]);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {job.JobId} (org/repo): failed to create JIT runner config: HTTP 403"), PipelineWorld.Deadline, "JIT failure logged");
+        var claim = Assert.Single(world.ClaimsOf(job.JobId));
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
+        await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM claimed");
+        var before = world.Sandbox.VmAudit().Count(a => a.User == "controller");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // observation window: a retry loop would claim again here
+        Assert.Equal(before, world.Sandbox.VmAudit().Count(a => a.User == "controller"));
+        Assert.Equal(1, (await world.GitHub.GetStatsAsync()).ByEndpoint["POST /repos/{o}/{r}/actions/runners/generate-jitconfig"].Total);
+        Assert.Equal("queued", (await world.GitHub.GetJobAsync(job.JobId))!.Status);
+    }
+
+    [Fact]
+    public async Task The_hard_cap_releases_the_vm_whatever_the_runner_is_doing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.StartControllerAsync(o => o.MaxDurationSeconds = 10);
+
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 120);
+
+        await world.WaitForJobAsync(job.JobId, j => j.Status == "in_progress", "running");
+        var claim = Assert.Single(world.ClaimsOf(job.JobId));
+        Assert.Equal("10", claim.Annotations["blip.io/max-duration"]);
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == claim.Name && a.Verb == "delete")), d => d is not null, TimeSpan.FromSeconds(20), "VM released at the cap");
+        var deleted = world.Sandbox.VmAudit().First(a => a.Name == claim.Name && a.Verb == "delete").Time;
+        var cap = claim.Time.AddSeconds(10);
+        Assert.True(deleted >= cap.AddSeconds(-1) && deleted <= cap.AddSeconds(5), $"released at {deleted:O}, cap {cap:O}");
+        Assert.True(world.Log.Contains("reached the hard cap"));
+    }
+}

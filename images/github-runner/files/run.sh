@@ -12,10 +12,12 @@
 set -u
 
 dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-state=/run/blip-runner            # made at boot by tmpfiles.d, owned by runner
+# Made at boot by tmpfiles.d, owned by runner. (BLIP_RUNNER_STATE_DIR exists for the image's tests;
+# nothing sets it in the VM.)
+state="${BLIP_RUNNER_STATE_DIR:-/run/blip-runner}"
 marker="$state/exited"            # watched by blip-runner-exit.path (root): its appearance powers off
 
-say() { logger -t blip-runner -- "$*" 2>/dev/null || echo "blip-runner: $*" >&2; }
+say() { logger -t blip-runner -- "$*" 2>/dev/null; echo "blip-runner: $*" >&2; }
 
 finish() {
   say "runner exited with code $1; powering the VM off"
@@ -41,7 +43,8 @@ cd "$dir" || finish 1
 say "starting the ephemeral JIT runner"
 # Runner.Listener reads ACTIONS_RUNNER_INPUT_JITCONFIG itself; its output goes to the journal
 # (journalctl -t actions-runner), never to the SSH session.
-"$dir/bin/Runner.Listener" run "$@" 2>&1 | systemd-cat -t actions-runner
+if [ -S /run/systemd/journal/stdout ] && command -v systemd-cat >/dev/null 2>&1; then journal() { systemd-cat -t actions-runner; }; else journal() { cat >/dev/null; }; fi
+"$dir/bin/Runner.Listener" run "$@" 2>&1 | journal
 rc=${PIPESTATUS[0]}
 case "$rc" in
   3|4) say "the runner wanted to self-update (code $rc); self-update is disabled, rebuild the image with a newer RUNNER_VERSION" ;;

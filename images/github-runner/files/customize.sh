@@ -26,7 +26,9 @@ install -m 0644 "$overlay/files/sshd-blip.conf" /etc/ssh/sshd_config.d/50-blip.c
 install -m 0644 "$overlay/files/blip-runner.tmpfiles.conf" /etc/tmpfiles.d/blip-runner.conf
 install -m 0644 "$overlay/files/blip-runner-exit.path" /etc/systemd/system/blip-runner-exit.path
 install -m 0644 "$overlay/files/blip-runner-exit.service" /etc/systemd/system/blip-runner-exit.service
-systemctl enable blip-runner-exit.path ssh.service
+# sshd itself needs nothing: Ubuntu 24.04 starts it through ssh.socket (enabling ssh.service too
+# would race the socket for port 22).
+systemctl enable blip-runner-exit.path
 
 # Every VM must get its own identity: host keys, machine-id and cloud-init state are made at first boot.
 rm -f /etc/ssh/ssh_host_*

@@ -11,6 +11,8 @@ internal static class RenderedBase
     {
         var result = await Render.Value;
         Assert.True(result.ExitCode == 0, $"kubectl kustomize k8s/ exited {result.ExitCode}: {result.StdErr}");
+        // "Renders cleanly": no warnings either (deprecated fields, unused patches, ...).
+        Assert.True(result.StdErr.Trim().Length == 0, $"kubectl kustomize k8s/ warned: {result.StdErr}");
         return Yaml.ParseObjects(result.StdOut);
     }
 

@@ -51,11 +51,22 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<JobCommands.Reconcile>(OnReconcile);
         Command<JobQueries.GetStatus>(_ => Sender.Tell(_state.ToStatus()));
 
-        Command<VmClaimer.Claimed>(m => ChildSays(() => PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt)])));
-        Command<RunnerBootstrapper.Registered>(m => ChildSays(() => PersistAll([new JobEvents.RunnerRegistered(m.RunnerId, m.RunnerName)]), keepChild: true));
-        Command<RunnerBootstrapper.Started>(m => ChildSays(() => PersistAll([new JobEvents.RunnerStarted(m.At)])));
-        Command<RunnerBootstrapper.JitFailed>(m => ChildSays(() => PersistAll([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + m.Reason, DateTimeOffset.UtcNow)])));
-        Command<RunnerBootstrapper.GaveUpOnVm>(m => ChildSays(() => AbandonVm(m.Reason)));
+        Command<VmClaimer.Claimed>(m =>
+        {
+            if (_state.Phase == JobPhase.Claiming && Sender.Equals(_child))
+            {
+                _child = null;
+                PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt)]);
+            }
+            else
+            {
+                ReleaseQuietly(m.VmName); // a claim that finished after the job moved on
+            }
+        });
+        Command<RunnerBootstrapper.Registered>(m => FromBootstrapper(() => PersistAll([new JobEvents.RunnerRegistered(m.RunnerId, m.RunnerName)]), keepChild: true));
+        Command<RunnerBootstrapper.Started>(m => FromBootstrapper(() => PersistAll([new JobEvents.RunnerStarted(m.At)])));
+        Command<RunnerBootstrapper.JitFailed>(m => FromBootstrapper(() => PersistAll([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + m.Reason, DateTimeOffset.UtcNow)])));
+        Command<RunnerBootstrapper.GaveUpOnVm>(m => FromBootstrapper(() => AbandonVm(m.Reason)));
 
         Command<HardCap>(_ => OnHardCap());
         Command<CheckRunner>(_ => OnCheckRunner());
@@ -114,9 +125,10 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void ChildSays(Action handle, bool keepChild = false)
+    /// <summary>Only the current bootstrapper, while provisioning, is listened to.</summary>
+    private void FromBootstrapper(Action handle, bool keepChild = false)
     {
-        if (Sender.Equals(_child) || _child is null)
+        if (_state.Phase == JobPhase.Provisioning && Sender.Equals(_child))
         {
             if (!keepChild)
             {
@@ -150,7 +162,13 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         var remaining = events.Count;
         PersistAll(events, e =>
         {
+            var before = _state.Phase;
             _state = _state.Apply(e);
+            if (_state.Phase != before)
+            {
+                StopChild(); // each phase has its own child; the old one's late reports must not count
+            }
+
             if (--remaining == 0)
             {
                 Drive();

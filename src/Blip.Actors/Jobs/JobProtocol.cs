@@ -23,7 +23,8 @@ public static class JobCommands
     public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset ObservedAt) : IWithJobId;
 
     /// <summary>The job's VM stopped (its runner exited) or was deleted. A free signal from the VM watch.</summary>
-    public sealed record VmStopped(JobId JobId, string VmName, bool Deleted) : IWithJobId;
+    /// <param name="RunnerProvisioned">The VM carried <c>blip.io/runner-provisioned=true</c>: a runner was started on it.</param>
+    public sealed record VmStopped(JobId JobId, string VmName, bool Deleted, bool RunnerProvisioned = false) : IWithJobId;
 
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
     public sealed record Reconcile(JobId JobId, string VmName) : IWithJobId;

@@ -95,6 +95,8 @@ public sealed record JobState
         return Phase switch
         {
             JobPhase.Running => [new JobEvents.JobFinished(JobOutcome.Completed, m.Deleted ? "VM deleted" : "runner finished, VM stopped", now)],
+            // Started before a restart and already finished: the annotation is the record that it ran.
+            JobPhase.Provisioning when m.RunnerProvisioned && !m.Deleted => [new JobEvents.JobFinished(JobOutcome.Completed, "runner finished, VM stopped", now)],
             JobPhase.Provisioning => [new JobEvents.VmAbandoned(m.VmName, m.Deleted ? "VM deleted before the runner started" : "VM stopped before the runner started")],
             _ => [],
         };

@@ -13,7 +13,7 @@ namespace Blip.Actors.Ssh;
 /// constant time; a different key fails the handshake). The command line carries no secret: the JIT config is
 /// written to the channel's stdin, read into the environment and handed to run.sh as
 /// <c>ACTIONS_RUNNER_INPUT_JITCONFIG</c>. run.sh runs detached with all three streams redirected, so the
-/// command returns at once and the runner survives the disconnect.
+/// command returns at once, and in a session of its own (setsid), so it survives the disconnect even mid-command.
 /// </summary>
 public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions options) : IRunnerShell
 {
@@ -31,7 +31,7 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
         $"test -x ./run.sh || exit {NoRunScript}; " +
         $"IFS= read -r ACTIONS_RUNNER_INPUT_JITCONFIG || exit {NoConfigOnStdin}; " +
         "export ACTIONS_RUNNER_INPUT_JITCONFIG; " +
-        "nohup ./run.sh >/dev/null 2>&1 </dev/null & pid=$!; " +
+        "setsid nohup ./run.sh >/dev/null 2>&1 </dev/null & pid=$!; " +
         "unset ACTIONS_RUNNER_INPUT_JITCONFIG; " +
         $"sleep 0.2; if kill -0 $pid 2>/dev/null; then echo started $pid; else wait $pid; exit {RunnerExitedAtOnce}; fi";
 

@@ -183,7 +183,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             return;
         }
 
-        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted));
+        var provisioned = vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true";
+        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned));
     }
 
     private IEnumerable<VmView> Views() => _vms.Keys.Select(View).OfType<VmView>();

@@ -15,7 +15,7 @@ public sealed class SshRunnerShellTests
 
         Assert.Contains("cd '/opt/runner'", command);
         Assert.Contains("IFS= read -r ACTIONS_RUNNER_INPUT_JITCONFIG", command);
-        Assert.Contains("nohup ./run.sh >/dev/null 2>&1 </dev/null &", command);
+        Assert.Contains("setsid nohup ./run.sh >/dev/null 2>&1 </dev/null &", command);
         Assert.DoesNotContain("--jitconfig", command);
     }
 

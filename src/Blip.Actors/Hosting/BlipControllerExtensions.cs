@@ -91,7 +91,7 @@ public static class BlipControllerExtensions
                 .WithSingleton<PollerCoordinatorKey>(
                     "pollers",
                     (_, registry, _) => PollerCoordinator.Props(
-                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval),
+                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo),
                     new ClusterSingletonOptions { Role = "controller" },
                     createProxyToo: false);
         });

@@ -86,6 +86,9 @@ public sealed class PipelineWorld : IAsyncDisposable
         }
     }
 
+    /// <summary>The GitHub emulator's request counts (a method group for <see cref="Harness.Deadline"/>).</summary>
+    public Task<SandboxStats> StatsAsync() => GitHub.GetStatsAsync();
+
     public async Task<SandboxJob> WaitForJobAsync(long jobId, Func<SandboxJob, bool> done, string what, TimeSpan? timeout = null) =>
         (await Harness.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;
 

@@ -78,6 +78,8 @@ public static class SandboxApp
             if (controllerDll is not null)
             {
                 Say($"starting {command.Nodes} controller process(es)…");
+                if (command.Nodes > 1)
+                    Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
                 string? seed = null;
                 for (var i = 0; i < command.Nodes; i++)
                 {
@@ -116,9 +118,10 @@ public static class SandboxApp
         finally
         {
             Say("stopping: controllers, then VMs and emulators…");
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(controllers.Select(c => c.DisposeAsync().AsTask()));
             if (world is not null) await world.DisposeAsync();
-            Say("stopped; nothing left running");
+            Say($"stopped in {stopping.Elapsed.TotalSeconds:F1} s; nothing left running");
         }
     }
 

@@ -162,6 +162,10 @@ public static class SandboxApp
         o.WriteLine($"    --from-literal=repos=\"{string.Join(',', command.Repos)}\" \\");
         o.WriteLine("    --dry-run=client -o yaml | kubectl apply -f -");
         o.WriteLine();
+        o.WriteLine("Queue a job yourself (the GitHub emulator's admin API; a push would do this on GitHub):");
+        o.WriteLine($"  curl -s -H 'Authorization: Bearer {world.GitHub.AdminToken}' -H 'Content-Type: application/json' \\");
+        o.WriteLine($"    -d '{{\"repo\":\"{command.Repos[0]}\",\"labels\":[\"self-hosted\",\"blip\"],\"durationSeconds\":5}}' {world.GitHub.Url}_sandbox/jobs");
+        o.WriteLine();
         o.WriteLine($"Everything about this sandbox (URLs, PAT, VMs, controller pids): {manifest}");
         o.WriteLine($"GitHub emulator: {world.GitHub.Url} (admin API under /_sandbox/, see src/Blip.Sandbox/GitHub/README.md)");
         if (controllers.Count > 0)

@@ -71,7 +71,14 @@ public sealed partial class SandboxExecutableTests
         var controllers = manifest["controllers"]!.AsArray();
         var controller = Assert.Single(controllers);
         Assert.True(File.Exists(controller!["log"]!.GetValue<string>()));
-        Assert.True(Directory.Exists($"/proc/{controller["pid"]!.GetValue<int>()}"), "the controller process reported in sandbox.json is running");
+        var pid = controller["pid"]!.GetValue<int>();
+        Assert.True(Directory.Exists($"/proc/{pid}"), "the controller process reported in sandbox.json is running");
+
+        // The PAT reaches the controller only through the Secret: never its command line or environment.
+        var pat = manifest["pat"]!.GetValue<string>();
+        Assert.DoesNotContain(pat, await File.ReadAllTextAsync($"/proc/{pid}/cmdline"));
+        Assert.DoesNotContain(pat, await File.ReadAllTextAsync($"/proc/{pid}/environ"));
+        Assert.Contains("Blip__Kubeconfig=", await File.ReadAllTextAsync($"/proc/{pid}/environ"));
 
         // The GitHub emulator's own record: who ran what.
         using (var gitHub = new GitHubSandboxClient(new Uri(manifest["githubUrl"]!.GetValue<string>()), manifest["githubAdminToken"]!.GetValue<string>()))
@@ -93,7 +100,44 @@ public sealed partial class SandboxExecutableTests
         await sandbox.TerminateAsync();
         Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         await Deadline.UntilAsync(() => Task.FromResult(sandbox.ProcessesInStateDir()), p => p.Count == 0, TimeSpan.FromSeconds(5), "no process left in the state dir");
-        Assert.False(Directory.Exists($"/proc/{controller["pid"]!.GetValue<int>()}"), "the controller process is gone");
+        Assert.False(Directory.Exists($"/proc/{pid}"), "the controller process is gone");
+        Assert.DoesNotContain(pat, await File.ReadAllTextAsync(controller["log"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task Without_the_demo_the_printed_kubectl_commands_configure_blip_and_a_queued_job_runs()
+    {
+        await using var sandbox = SandboxProcess.Start("--no-demo", "--vms", "2", "--duration", "60");
+        await Deadline.UntilAsync(() => sandbox.Stdout.Contains("Stops by itself", StringComparison.Ordinal), StartDeadline,
+            $"sandbox up; stdout: {sandbox.Stdout} stderr: {sandbox.Stderr}");
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(sandbox.StateDir, "sandbox.json")))!;
+        var kubeconfig = manifest["kubeconfig"]!.GetValue<string>();
+        using var kube = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        var secrets = await kube.CoreV1.ListNamespacedSecretAsync("blip");
+        Assert.DoesNotContain(secrets.Items, s => s.Metadata.Name == "github-pat");
+        Assert.DoesNotContain((await kube.CoreV1.ListNamespacedConfigMapAsync("blip")).Items, c => c.Metadata.Name == "github-actions");
+
+        // The commands exactly as printed, PAT included, through this machine's kubectl.
+        var lines = sandbox.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var start = lines.FindIndex(l => l.StartsWith("Configure Blip as the spec says", StringComparison.Ordinal));
+        Assert.True(start >= 0, sandbox.Stdout);
+        var commands = string.Join('\n', lines.Skip(start + 1).TakeWhile(l => l.Length > 0));
+        Assert.Contains(manifest["pat"]!.GetValue<string>(), commands);
+        var cache = Path.Combine(sandbox.StateDir, "kube-cache");
+        var (exit, output) = await Bash(commands, new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig, ["KUBECACHEDIR"] = cache });
+        Assert.True(exit == 0, output);
+        Assert.Contains("secret/github-pat created", output);
+        Assert.Contains("configmap/github-actions created", output);
+
+        using var gitHub = new GitHubSandboxClient(new Uri(manifest["githubUrl"]!.GetValue<string>()), manifest["githubAdminToken"]!.GetValue<string>());
+        var queued = await gitHub.QueueJobAsync("demo-org/demo-repo", ["self-hosted", "blip"], durationSeconds: 2);
+        var job = await Deadline.UntilAsync(() => gitHub.GetJobAsync(queued.JobId), j => j?.Status == "completed", TimeSpan.FromSeconds(30),
+            $"job {queued.JobId} completed");
+        Assert.StartsWith("blip-", job!.RunnerName, StringComparison.Ordinal);
+
+        await sandbox.TerminateAsync();
+        Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await Deadline.UntilAsync(() => Task.FromResult(sandbox.ProcessesInStateDir()), p => p.Count == 0, TimeSpan.FromSeconds(5), "no process left in the state dir");
     }
 
     [Theory]
@@ -108,6 +152,20 @@ public sealed partial class SandboxExecutableTests
         Assert.Contains(expected, sandbox.Stderr);
         Assert.Single(sandbox.Stderr.Trim().Split('\n'));
         Assert.False(Directory.Exists(sandbox.StateDir), "a rejected command line touches nothing");
+    }
+
+    private static async Task<(int Exit, string Output)> Bash(string script, IReadOnlyDictionary<string, string> env)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("set -eo pipefail\n" + script);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(deadline.Token);
+        return (process.ExitCode, await stdout + await stderr);
     }
 
     [GeneratedRegex(@"summary: (?<completed>\d+)/(?<matching>\d+) matching jobs completed, (?<queued>\d+)/(?<nonMatching>\d+) non-matching left queued.*, (?<claimed>\d+) VMs left claimed")]

@@ -17,6 +17,19 @@ public static class StateDirectory
     /// <summary>Prepares <paramref name="dir"/> for this run; null when done, else the error line.</summary>
     public static string? Prepare(string dir, TextWriter progress)
     {
+        try
+        {
+            return PrepareOrThrow(dir, progress);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"--state-dir '{dir}' cannot be used: {e.Message}";
+        }
+    }
+
+    private static string? PrepareOrThrow(string dir, TextWriter progress)
+    {
+        if (File.Exists(dir)) return $"--state-dir '{dir}' is a file, not a directory";
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
         {
             var marker = Path.Combine(dir, MarkerFile);

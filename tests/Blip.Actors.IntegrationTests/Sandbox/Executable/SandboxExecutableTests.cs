@@ -168,6 +168,16 @@ public sealed partial class SandboxExecutableTests
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    [Fact]
+    public async Task Help_prints_the_usage_and_exits_0()
+    {
+        await using var sandbox = SandboxProcess.Start("--help");
+        Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("--vms N", sandbox.Stdout);
+        Assert.Contains("--no-controller", sandbox.Stdout);
+        Assert.False(Directory.Exists(sandbox.StateDir), "--help touches nothing");
+    }
+
     [GeneratedRegex(@"summary: (?<completed>\d+)/(?<matching>\d+) matching jobs completed, (?<queued>\d+)/(?<nonMatching>\d+) non-matching left queued.*, (?<claimed>\d+) VMs left claimed")]
     private static partial Regex SummaryLine();
 }

@@ -122,13 +122,36 @@ public sealed class SandboxProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A test that failed half way: let the sandbox stop its world itself, then make sure.
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await TerminateAsync();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync();
+            }
         }
 
         _process.Dispose();
+        foreach (var leftover in ProcessesInStateDir())
+        {
+            try
+            {
+                using var p = Process.GetProcessById(int.Parse(leftover[..leftover.IndexOf(':', StringComparison.Ordinal)], CultureInfo.InvariantCulture));
+                p.Kill(entireProcessTree: true);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
         try
         {
             if (Directory.Exists(StateDir)) Directory.Delete(StateDir, recursive: true);

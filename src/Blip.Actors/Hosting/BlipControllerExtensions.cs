@@ -96,6 +96,8 @@ public static class BlipControllerExtensions
                     createProxyToo: false);
         });
 
+        // After AddAkka: hosted services start in order, and the receiver forwards to actors.
+        services.AddHostedService<Webhooks.WebhookReceiver>();
         return services;
     }
 

@@ -47,6 +47,9 @@ public sealed class BlipOptions
     /// under GitHub's secondary limit (900 points per minute) however many repos there are.</summary>
     public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>
+    public string? WebhookUrl { get; set; }
+
     public int RunnerGroupId { get; set; } = 1;
     public string WorkFolder { get; set; } = "_work";
 
@@ -99,6 +102,8 @@ public sealed class BlipOptions
         Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
         Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");
+        Require(string.IsNullOrWhiteSpace(WebhookUrl) || (Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"),
+            $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         return errors;
     }
 

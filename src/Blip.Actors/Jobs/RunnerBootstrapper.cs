@@ -141,7 +141,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
             }
         }
 
-        await _deps.Pool.AnnotateAsync(_vmName, new Dictionary<string, string?> { [VmAnnotations.RunnerProvisioned] = "true" }, ct).ConfigureAwait(false);
+        await MarkProvisionedAsync(ct).ConfigureAwait(false);
         _log.Info("job {0} ({1}): runner {2} started on VM {3}", _jobId, _repo, jit.RunnerName, _vmName);
         return new Started(DateTimeOffset.UtcNow);
     }
@@ -212,6 +212,29 @@ public sealed class RunnerBootstrapper : ReceiveActor
         }
 
         return live;
+    }
+
+    /// <summary>The runner runs now, whatever happens to this annotation: failing to write it must not give the VM up
+    /// (that would kill a working runner). It only speeds up recovery after a restart.</summary>
+    private async Task MarkProvisionedAsync(CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _deps.Pool.AnnotateAsync(_vmName, new Dictionary<string, string?> { [VmAnnotations.RunnerProvisioned] = "true" }, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _log.Warning("job {0}: could not mark VM {1} provisioned ({2}); the runner runs regardless", _jobId, _vmName, e.Message);
+                return;
+            }
+        }
     }
 
     private async Task DeleteRegistrationAsync(long runnerId, CancellationToken ct)

@@ -1,0 +1,121 @@
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Kubernetes;
+using Blip.Sandbox.Pool;
+
+namespace Blip.Actors.IntegrationTests.Hardening;
+
+/// <summary>
+/// Faults injected into GitHub, Kubernetes and SSH. Each test asserts the end state: every matching job got
+/// exactly one runner, no VM is left claimed, no runner registration is left behind.
+/// </summary>
+public sealed class FaultMatrixTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    private static async Task<List<long>> QueueAsync(PipelineWorld world, int count, int durationSeconds = 1)
+    {
+        var jobs = new List<long>();
+        for (var i = 0; i < count; i++)
+        {
+            jobs.Add((await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds)).JobId);
+        }
+
+        return jobs;
+    }
+
+    private static async Task AssertEveryJobServedOnceAndNothingLeftAsync(PipelineWorld world, IReadOnlyList<long> jobs)
+    {
+        foreach (var id in jobs)
+        {
+            var job = await world.WaitForJobAsync(id, j => j.Status == "completed", "completed despite the faults", Long);
+            Assert.Equal("success", job.Conclusion);
+        }
+
+        var runners = await world.GitHub.ListRunnersAsync(all: true);
+        foreach (var id in jobs)
+        {
+            Assert.Single(runners, r => r.JobId == id);
+        }
+
+        await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, Long, "no VM left claimed");
+        await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.Count == 0, Long, "no runner registration left");
+    }
+
+    [Fact]
+    public async Task GitHub_answering_503_to_a_fifth_of_all_calls()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.2, Status: 503)]));
+        await world.StartControllerAsync();
+
+        var jobs = await QueueAsync(world, 5);
+
+        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        Assert.True((await world.GitHub.GetStatsAsync()).ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("503")) > 0, "faults were injected");
+    }
+
+    [Fact]
+    public async Task Generate_jitconfig_registering_the_runner_and_then_answering_503()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 2);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("POST /repos/{o}/{r}/actions/runners/generate-jitconfig", FailCount: 2, Status: 503, RegisterThenFail: true)]));
+        await world.StartControllerAsync();
+
+        var jobs = await QueueAsync(world, 2);
+
+        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task Kubernetes_failing_a_third_of_vm_writes_and_dropping_watches()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        world.Sandbox.Kube.Faults.Errors = [new KubeFaults.ErrorRule("update", "virtualmachines", 0.33), new KubeFaults.ErrorRule("patch", "virtualmachines", 0.33)];
+        await world.StartControllerAsync();
+
+        var jobs = await QueueAsync(world, 4);
+        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, Long, "a claim");
+        world.Sandbox.Kube.Store.DropWatches();
+
+        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task A_vm_presenting_another_host_key_is_refused_released_and_never_trusted()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 2);
+        var liar = world.Sandbox.Pool.Vms[0].Name;
+        await world.Sandbox.Pool.SetMisbehaviourAsync(liar, VmMisbehaviour.WrongHostKey);
+        var honest = world.Sandbox.Pool.Vms[1].Name;
+        await world.Sandbox.Pool.SetMisbehaviourAsync(honest, VmMisbehaviour.RefuseConnections);
+        await world.StartControllerAsync(o => o.SshAttempts = 2);
+
+        var jobs = await QueueAsync(world, 1);
+        // Both first VMs fail: the liar at once (never retried), the refusing one after its attempts; replacements work.
+        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+
+        Assert.Contains(world.Log.Lines, l => l.Contains($"VM {liar} presented a host key other than blip.io/host-key"));
+        Assert.DoesNotContain(world.Log.Lines, l => l.Contains("started on VM " + liar));
+        Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == liar && a.Verb == "delete");
+        Assert.Equal(1, world.Log.Count($"SSH to VM {liar} failed (HostKeyMismatch"));
+    }
+
+    [Fact]
+    public async Task Run_sh_missing_gives_the_vm_up_and_the_job_runs_elsewhere()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 2);
+        await world.StartControllerAsync(o =>
+        {
+            o.SshAttempts = 1;
+            o.RunnerDir = "/home/runner/no-such-dir";
+        });
+
+        var job = (await QueueAsync(world, 1))[0];
+
+        await Deadline.UntilAsync(() => world.Log.Contains("runner dir /home/runner/no-such-dir is missing"), Long, "the missing runner dir named");
+        var claims = await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job)), c => c.Count >= 2, Long, "the job moved to another VM");
+        Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == claims[0].Name && a.Verb == "delete");
+        Assert.Empty(await world.GitHub.ListRunnersAsync());
+    }
+}

@@ -11,37 +11,6 @@ namespace Blip.Actors.IntegrationTests.Hardening;
 /// </summary>
 public sealed class FaultMatrixTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
-
-    private static async Task<List<long>> QueueAsync(PipelineWorld world, int count, int durationSeconds = 1)
-    {
-        var jobs = new List<long>();
-        for (var i = 0; i < count; i++)
-        {
-            jobs.Add((await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds)).JobId);
-        }
-
-        return jobs;
-    }
-
-    private static async Task AssertEveryJobServedOnceAndNothingLeftAsync(PipelineWorld world, IReadOnlyList<long> jobs)
-    {
-        foreach (var id in jobs)
-        {
-            var job = await world.WaitForJobAsync(id, j => j.Status == "completed", "completed despite the faults", Long);
-            Assert.Equal("success", job.Conclusion);
-        }
-
-        var runners = await world.GitHub.ListRunnersAsync(all: true);
-        foreach (var id in jobs)
-        {
-            Assert.Single(runners, r => r.JobId == id);
-        }
-
-        await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, Long, "no VM left claimed");
-        await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.Count == 0, Long, "no runner registration left");
-    }
-
     [Fact]
     public async Task GitHub_answering_503_to_a_fifth_of_all_calls()
     {
@@ -49,9 +18,9 @@ public sealed class FaultMatrixTests
         await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.2, Status: 503)]));
         await world.StartControllerAsync();
 
-        var jobs = await QueueAsync(world, 5);
+        var jobs = await EndState.QueueAsync(world, 5);
 
-        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
         Assert.True((await world.GitHub.GetStatsAsync()).ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("503")) > 0, "faults were injected");
     }
 
@@ -62,9 +31,9 @@ public sealed class FaultMatrixTests
         await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("POST /repos/{o}/{r}/actions/runners/generate-jitconfig", FailCount: 2, Status: 503, RegisterThenFail: true)]));
         await world.StartControllerAsync();
 
-        var jobs = await QueueAsync(world, 2);
+        var jobs = await EndState.QueueAsync(world, 2);
 
-        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
     }
 
     [Fact]
@@ -74,11 +43,11 @@ public sealed class FaultMatrixTests
         world.Sandbox.Kube.Faults.Errors = [new KubeFaults.ErrorRule("update", "virtualmachines", 0.33), new KubeFaults.ErrorRule("patch", "virtualmachines", 0.33)];
         await world.StartControllerAsync();
 
-        var jobs = await QueueAsync(world, 4);
-        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, Long, "a claim");
+        var jobs = await EndState.QueueAsync(world, 4);
+        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, EndState.Long, "a claim");
         world.Sandbox.Kube.Store.DropWatches();
 
-        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
     }
 
     [Fact]
@@ -91,9 +60,9 @@ public sealed class FaultMatrixTests
         await world.Sandbox.Pool.SetMisbehaviourAsync(honest, VmMisbehaviour.RefuseConnections);
         await world.StartControllerAsync(o => o.SshAttempts = 2);
 
-        var jobs = await QueueAsync(world, 1);
+        var jobs = await EndState.QueueAsync(world, 1);
         // Both first VMs fail: the liar at once (never retried), the refusing one after its attempts; replacements work.
-        await AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
         Assert.Contains(world.Log.Lines, l => l.Contains($"VM {liar} presented a host key other than blip.io/host-key"));
         Assert.DoesNotContain(world.Log.Lines, l => l.Contains("started on VM " + liar));
@@ -111,10 +80,10 @@ public sealed class FaultMatrixTests
             o.RunnerDir = "/home/runner/no-such-dir";
         });
 
-        var job = (await QueueAsync(world, 1))[0];
+        var job = (await EndState.QueueAsync(world, 1))[0];
 
-        await Deadline.UntilAsync(() => world.Log.Contains("runner dir /home/runner/no-such-dir is missing"), Long, "the missing runner dir named");
-        var claims = await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job)), c => c.Count >= 2, Long, "the job moved to another VM");
+        await Deadline.UntilAsync(() => world.Log.Contains("runner dir /home/runner/no-such-dir is missing"), EndState.Long, "the missing runner dir named");
+        var claims = await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job)), c => c.Count >= 2, EndState.Long, "the job moved to another VM");
         Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == claims[0].Name && a.Verb == "delete");
         Assert.Empty(await world.GitHub.ListRunnersAsync());
     }

@@ -100,6 +100,16 @@ public sealed class PipelineWorld : IAsyncDisposable
         return Controller;
     }
 
+    /// <summary>The controller as its own process (as the sandbox runs it), on this world's state dir: killable with SIGKILL
+    /// and restartable on the same journal by starting it again.</summary>
+    public async Task<Blip.Sandbox.Cli.ControllerProcess> StartControllerProcessAsync()
+    {
+        var dll = Blip.Sandbox.Cli.ControllerProcess.FindExecutable() ?? throw new InvalidOperationException("blip-controller.dll is not next to the tests");
+        var process = Blip.Sandbox.Cli.ControllerProcess.Start(0, dll, StateDir, Sandbox, seedAddress: null);
+        await process.WaitUntilJoinedAsync(Deadline, CancellationToken.None);
+        return process;
+    }
+
     /// <summary>Stops the controller (as a crash-free stop at an arbitrary point); the journal stays in the state dir.</summary>
     public async Task StopControllerAsync()
     {

@@ -1,0 +1,66 @@
+using Blip.Actors.IntegrationTests.Harness;
+
+namespace Blip.Actors.IntegrationTests.Hardening;
+
+/// <summary>The controller killed at random points, and the configuration churned, during a burst.</summary>
+public sealed class ChaosTests
+{
+    [Fact]
+    public async Task The_controller_sigkilled_again_and_again_during_a_burst_still_serves_every_job_once()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        var controller = await world.StartControllerProcessAsync();
+        var jobs = await EndState.QueueAsync(world, 8, durationSeconds: 2);
+        var random = new Random(20261127);
+
+        for (var kill = 0; kill < 4; kill++)
+        {
+            // Chaos timing, not a wait for a state: the kill lands wherever the jobs happen to be.
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(800, 2500)));
+            System.Diagnostics.Process.GetProcessById(controller.Pid).Kill();
+            await Deadline.UntilAsync(() => controller.HasExited, TimeSpan.FromSeconds(10), "killed");
+            await controller.DisposeAsync();
+            controller = await world.StartControllerProcessAsync();
+        }
+
+        try
+        {
+            await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+            // No job was claimed twice at the same time: its claims (one per VM it held) never overlapped.
+            foreach (var id in jobs)
+            {
+                var claims = world.ClaimsOf(id);
+                var deletes = claims.Select(c => world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == c.Name && a.Verb == "delete")?.Time).ToList();
+                for (var i = 1; i < claims.Count; i++)
+                {
+                    Assert.True(deletes[i - 1] is { } released && released <= claims[i].Time.AddSeconds(1),
+                        $"job {id} claimed {claims[i].Name} while still holding {claims[i - 1].Name}");
+                }
+            }
+        }
+        finally
+        {
+            await controller.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Labels_repos_and_the_pat_churning_during_a_burst_lose_nothing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3, repos: ["org/repo", "org/other"]);
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 4, durationSeconds: 2);
+        jobs.AddRange(await EndState.QueueAsync(world, 2, durationSeconds: 2, repo: "org/other"));
+
+        await world.Sandbox.WriteActionsConfigAsync("self-hosted,blip,gpu", "org/repo"); // nothing matches, one repo gone
+        var rotated = await world.GitHub.CreateTokenAsync(new Blip.Sandbox.GitHub.CreateTokenRequest(["*"]));
+        await world.Sandbox.WritePatAsync(rotated);
+        await world.Sandbox.DeleteSecretAsync("github-pat");
+        await world.Sandbox.DeleteConfigMapAsync("github-actions");
+        await Deadline.UntilAsync(() => world.Log.Count("no PAT available") >= 1, PipelineWorld.Deadline, "PAT loss noticed");
+        await world.Sandbox.WritePatAsync(rotated);
+        await world.Sandbox.WriteActionsConfigAsync("self-hosted,blip", "org/repo,org/other");
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+}

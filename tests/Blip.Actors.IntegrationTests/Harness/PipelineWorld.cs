@@ -59,6 +59,7 @@ public sealed class PipelineWorld : IAsyncDisposable
             IdleRunnerGrace = TimeSpan.FromSeconds(4),
             RunnerCheckInterval = TimeSpan.FromSeconds(1),
             QueuedSightingTimeout = TimeSpan.FromSeconds(10),
+            ManagementUrl = "http://127.0.0.1:0", // tests run in parallel: never the fixed default port
         };
         tweak?.Invoke(options);
         return options;

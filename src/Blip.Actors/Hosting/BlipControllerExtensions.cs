@@ -98,7 +98,7 @@ public static class BlipControllerExtensions
                         registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval),
                     new ClusterSingletonOptions { Role = "controller" },
                     createProxyToo: false)
-                .WithInspection(sp.GetRequiredService<BlipMetrics>(), "pollers");
+                .WithInspection(sp.GetRequiredService<BlipMetrics>());
         });
 
         // After AddAkka: hosted services start in order, so the endpoint starts once the actor system runs.

@@ -54,7 +54,7 @@ public static class JobViews
 
     public static string Describe(IJobEvent e) => e switch
     {
-        JobEvents.JobSighted x => $"queued in {x.Repo} (run {x.RunId}) with labels [{string.Join(",", x.Labels)}]{(x.QueuedAt is { } q ? $", queued at {q:O}" : "")}",
+        JobEvents.JobSighted x => $"queued in {x.Repo} (run {x.RunId}) with labels [{string.Join(",", x.Labels)}]{(x.QueuedAt is { } q ? $", queued at {q.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture)}" : "")}",
         JobEvents.VmClaimed x => $"claimed VM {x.VmName}",
         JobEvents.RunnerRegistered x => $"registered runner {x.RunnerName} (id {x.RunnerId})",
         JobEvents.RunnerStarted => "runner started",

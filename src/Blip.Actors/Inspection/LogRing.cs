@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace Blip.Actors.Inspection;
@@ -8,7 +9,7 @@ namespace Blip.Actors.Inspection;
 /// <c>failed to allocate runner VM</c> (DESIGN.md §2) into <see cref="BlipMetrics.AllocationFailures"/>: that line
 /// is the contract for an allocation failure, so the counter needs no hook in the job code.
 /// </summary>
-public sealed class LogRing(BlipMetrics metrics) : ILoggerProvider
+public sealed partial class LogRing(BlipMetrics metrics) : ILoggerProvider
 {
     public const int Capacity = 2000;
     public const string AllocationFailureLine = "failed to allocate runner VM";
@@ -51,13 +52,17 @@ public sealed class LogRing(BlipMetrics metrics) : ILoggerProvider
             metrics.AllocationFailures.Inc();
         }
 
-        var entry = new LogEntryView(DateTimeOffset.UtcNow, level.ToString(), category, message);
+        var entry = new LogEntryView(DateTimeOffset.UtcNow, level.ToString(), category, AkkaPrefix().Replace(message, "", 1));
         lock (_gate)
         {
             _entries[(int)(_written % Capacity)] = entry;
             _written++;
         }
     }
+
+    /// <summary>Akka's own line prefix (<c>[INFO][date][Thread 0030]</c>) repeats the entry's level and time; the actor path after it stays.</summary>
+    [GeneratedRegex(@"^\[(DEBUG|INFO|WARNING|ERROR)\]\[[^\]]*\]\[Thread \d+\]")]
+    private static partial Regex AkkaPrefix();
 
     private sealed class RingLogger(LogRing ring, string category) : ILogger
     {

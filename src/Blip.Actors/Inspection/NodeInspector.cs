@@ -17,8 +17,6 @@ namespace Blip.Actors.Inspection;
 /// <summary>Registry keys of the inspection actors.</summary>
 public sealed class ClusterEventLogKey;
 
-public sealed class PollerCoordinatorProxyKey;
-
 /// <summary>A question the node could not answer (unknown region, bad argument); the endpoint answers 4xx.</summary>
 public sealed class InspectionException(int status, string message) : Exception(message)
 {
@@ -31,6 +29,9 @@ public sealed class InspectionException(int status, string message) : Exception(
 /// </summary>
 public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs)
 {
+    /// <summary>Where <c>WithSingleton("pollers")</c> puts the coordinator: manager <c>/user/pollers</c>, singleton child <c>pollers</c>.</summary>
+    public const string PollerSingletonPath = "pollers/pollers";
+
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
     private readonly JobJournal _journal = new(system);
 
@@ -316,14 +317,16 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
         return JobViews.Detail(record);
     }
 
+    /// <summary>Asks the poller coordinator, a cluster singleton that runs on the oldest controller member.</summary>
     public async Task<ReposView> ReposAsync()
     {
-        var polled = await registry.Get<PollerCoordinatorProxyKey>().Ask<PollerQueries.PolledRepos>(PollerQueries.GetPolledRepos.Instance, AskTimeout).ConfigureAwait(false);
-        // The coordinator is a singleton on the oldest controller member.
         var oldest = Cluster.State.Members
             .Where(m => m.Status == MemberStatus.Up && m.HasRole("controller"))
-            .Aggregate((Member?)null, (best, m) => best is null || m.IsOlderThan(best) ? m : best);
-        return new ReposView(polled.Repos, oldest?.Address.ToString());
+            .Aggregate((Member?)null, (best, m) => best is null || m.IsOlderThan(best) ? m : best)
+            ?? throw new InspectionException(503, "no controller member is Up: the poller coordinator is not running");
+        var coordinator = system.ActorSelection(oldest.Address + "/user/" + PollerSingletonPath);
+        var polled = await coordinator.Ask<PollerQueries.PolledRepos>(PollerQueries.GetPolledRepos.Instance, AskTimeout).ConfigureAwait(false);
+        return new ReposView(polled.Repos, oldest.Address.ToString());
     }
 
     public async Task<VmsView> VmsAsync()

@@ -46,4 +46,13 @@ public sealed class LogRingTests
 
         Assert.Equal(1, metrics.AllocationFailures.Value());
     }
+
+    [Fact]
+    public void Akkas_repeated_level_time_and_thread_prefix_is_dropped_and_the_actor_path_kept()
+    {
+        var ring = new LogRing(new BlipMetrics());
+        ring.CreateLogger("Akka.Actor.ActorSystem").LogInformation("[INFO][11/27/2026 23:27:02.870Z][Thread 0013][akka.tcp://blip@127.0.0.1:1/user/config] config ready");
+
+        Assert.Equal("[akka.tcp://blip@127.0.0.1:1/user/config] config ready", ring.Peek(1, LogLevel.Trace)[0].Message);
+    }
 }

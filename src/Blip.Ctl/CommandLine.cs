@@ -83,7 +83,7 @@ public static class CommandLine
         new("cluster-sharding shard-stats", "per shard: member and entities of a region", [Region], []),
         new("cluster-sharding locate", "the shard and member of an entity", [Region, new("id", "i", "ID", "entity id", Required: true)], []),
         new("log peek", "recent log events of this node", [new("count", "c", "N", "how many (default 50)"), new("level", "l", "LEVEL", "at least this level: debug, info, warning, error")], []),
-        new("jobs list", "jobs in the journal, newest first", [new("repo", null, "OWNER/NAME", "only this repo"), new("state", null, "STATE", "only this phase or outcome")], []),
+        new("jobs list", "jobs in the journal, newest first", [new("repo", null, "OWNER/NAME", "only this repo"), new("state", null, "STATE", "only this phase or outcome"), new("limit", null, "N", "at most N jobs (default 50)")], []),
         new("jobs show", "one job: state, VM, runner, timings and event history", [], ["ID"]),
         new("repos", "repos being polled and the node polling them", [], []),
         new("vms", "the pool as this node sees it: claimable, session, claimed by", [], []),
@@ -214,7 +214,7 @@ public static class CommandLine
             return ParseResult.Usage($"missing {(missing.Short is null ? "--" + missing.Long : "-" + missing.Short)} {missing.ValueName}; usage: {command.Usage()}");
         }
 
-        foreach (var numeric in new[] { "depth", "count", "duration" })
+        foreach (var numeric in new[] { "depth", "count", "duration", "limit" })
         {
             if (options.TryGetValue(numeric, out var n) && (!int.TryParse(n, out var v) || v < 1))
             {

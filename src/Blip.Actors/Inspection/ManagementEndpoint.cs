@@ -67,7 +67,7 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
         catch (IOException e)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"management endpoint cannot listen on {binding.Url}: {e.Message}", e);
+            throw new ManagementEndpointException($"management endpoint cannot listen on {binding.Url}: {e.Message}", e);
         }
 
         _app = app;
@@ -123,7 +123,7 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
         api.MapGet("/sharding/regions/{type}/stats", (string type) => Guard(async () => await inspector.RegionStatsAsync(type).ConfigureAwait(false)));
         api.MapGet("/sharding/regions/{type}/locate", (string type, string? id) => Guard(async () => await inspector.LocateAsync(type, Required(id, "id")).ConfigureAwait(false)));
         api.MapGet("/logs", (int? count, string? level) => Guard(() => Task.FromResult<object>(inspector.Logs(count ?? 50, level))));
-        api.MapGet("/jobs", (string? repo, string? state, CancellationToken ct) => Guard(async () => await inspector.JobsAsync(repo, state, ct).ConfigureAwait(false)));
+        api.MapGet("/jobs", (string? repo, string? state, int? limit, CancellationToken ct) => Guard(async () => await inspector.JobsAsync(repo, state, Math.Clamp(limit ?? 50, 1, 10_000), ct).ConfigureAwait(false)));
         api.MapGet("/jobs/{id}", (string id, CancellationToken ct) => Guard(async () =>
             await inspector.JobAsync(long.TryParse(id, out var jobId) && jobId >= 0 ? jobId : throw new InspectionException(400, $"'{id}' is not a job id"), ct).ConfigureAwait(false)));
         api.MapGet("/repos", () => Guard(async () => await inspector.ReposAsync().ConfigureAwait(false)));
@@ -153,6 +153,9 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
         }
     }
 }
+
+/// <summary>The endpoint could not start (address in use, not permitted): the controller stops with this one line.</summary>
+public sealed class ManagementEndpointException(string message, Exception inner) : InvalidOperationException(message, inner);
 
 /// <summary>Registers metrics, the log ring and the management endpoint; the caller adds the endpoint as a hosted service after the actor system.</summary>
 public static class InspectionServiceExtensions

@@ -291,23 +291,26 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
 
     // ---- domain ----
 
-    public async Task<JobsView> JobsAsync(string? repo, string? state, CancellationToken ct)
+    /// <summary>
+    /// The newest <paramref name="limit"/> jobs matching the filters. GitHub job ids grow over time, so jobs are read
+    /// newest id first and reading stops once enough match: a long journal costs only what is shown.
+    /// </summary>
+    public async Task<JobsView> JobsAsync(string? repo, string? state, int limit, CancellationToken ct)
     {
-        var ids = await _journal.JobIdsAsync(ct).ConfigureAwait(false);
-        var records = new List<JobState>();
+        var ids = (await _journal.JobIdsAsync(ct).ConfigureAwait(false)).OrderDescending().ToList();
+        var matching = new List<JobState>();
         // A few reads at a time: the journal is shared with the job actors.
         foreach (var chunk in ids.Chunk(8))
         {
             var read = await Task.WhenAll(chunk.Select(id => _journal.ReadAsync(id, ct))).ConfigureAwait(false);
-            records.AddRange(read.Where(r => r is not null).Select(r => r!.State));
+            matching.AddRange(read.Where(r => r is not null && JobViews.Matches(r.State, repo, state)).Select(r => r!.State));
+            if (matching.Count >= limit)
+            {
+                break;
+            }
         }
 
-        return new JobsView(records
-            .Where(s => JobViews.Matches(s, repo, state))
-            .OrderByDescending(s => s.QueuedAt ?? DateTimeOffset.MinValue)
-            .ThenByDescending(s => s.JobId)
-            .Select(JobViews.Summary)
-            .ToList());
+        return new JobsView(matching.Take(limit).Select(JobViews.Summary).ToList());
     }
 
     public async Task<JobDetailView> JobAsync(long jobId, CancellationToken ct)

@@ -148,6 +148,15 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Cluster_tail_prints_the_member_coming_up_and_stops_after_its_duration()
+    {
+        var result = await fixture.CtlAsync("cluster", "tail", "--duration", "1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"(?m)^\S+Z MemberUp akka\.tcp://blip@127\.0\.0\.1:\d+ Up roles=\[controller\]$", result.Stdout);
+    }
+
+    [Fact]
     public async Task An_unreachable_endpoint_exits_3_with_one_line()
     {
         var result = await Blipctl.RunAsync("cluster", "show", "--endpoint", $"http://127.0.0.1:{ControllerHost.FreePort()}");

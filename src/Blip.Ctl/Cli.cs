@@ -97,6 +97,9 @@ public static class Cli
                 case "vms":
                     await Show<VmsView>("/api/vms", TextFormat.Vms, ct);
                     break;
+                case "ratelimit":
+                    await Show<RateLimitView>("/api/ratelimit", TextFormat.RateLimit, ct);
+                    break;
                 case "config show":
                     await Show<ConfigView>("/api/config", TextFormat.Config, ct);
                     break;

@@ -87,6 +87,7 @@ public static class CommandLine
         new("jobs show", "one job: state, VM, runner, timings and event history", [], ["ID"]),
         new("repos", "repos being polled and the node polling them", [], []),
         new("vms", "the pool as this node sees it: claimable, session, claimed by", [], []),
+        new("ratelimit", "the PAT's GitHub rate limit as this node last saw it", [], []),
         new("config show", "runner labels, repos, whether the PAT is present (never its value)", [], []),
     ];
 

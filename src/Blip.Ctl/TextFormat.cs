@@ -129,6 +129,24 @@ public static class TextFormat
                 v.Vms.Select(x => new[] { x.Name, x.Claimable ? "yes" : "no", x.Session ?? "-", x.ClaimedBy ?? "-", x.Phase ?? "-", x.Address ?? "-" }).ToList()))
         + $"Count: {v.Vms.Count} VMs, {v.Vms.Count(x => x.Claimable)} claimable, {v.Vms.Count(x => x.Session is not null)} claimed{(v.Synced ? "" : " (inventory not synced)")}\n";
 
+    public static string RateLimit(RateLimitView r)
+    {
+        if (!r.Known)
+        {
+            return "no GitHub reply seen yet on this node\n";
+        }
+
+        var text = new StringBuilder();
+        text.Append($"Remaining: {(r.Remaining is { } left ? left.ToString(CultureInfo.InvariantCulture) : "-")} of {(r.Limit is { } limit ? limit.ToString(CultureInfo.InvariantCulture) : "-")}\n");
+        text.Append($"Resets: {Time(r.ResetAt)}\n");
+        if (r.PausedUntil is { } paused)
+        {
+            text.Append($"Paused until: {Time(paused)} ({r.PauseReason})\n");
+        }
+
+        return text.ToString();
+    }
+
     public static string Config(ConfigView c)
     {
         var text = new StringBuilder();

@@ -1,2 +1,2 @@
-Console.Error.WriteLine("blip-sandbox: not wired yet");
-return 2;
+// blip-sandbox: the whole Blip world on this machine (see Cli/SandboxApp.cs and DESIGN.md §7).
+return await Blip.Sandbox.Cli.SandboxApp.RunAsync(args);

@@ -69,6 +69,16 @@ public sealed class ConfigWatcher : ReceiveActor
                 }
             }
         });
+        Receive<ConfigObjectChange.SecretSeen>(m => m.Name == ControllerSecrets.WebhookSecretName, m =>
+        {
+            var secret = m.Data?.GetValueOrDefault(ControllerSecrets.WebhookSecretKey);
+            var had = _secrets.WebhookSecret is not null;
+            _secrets.WebhookSecret = secret is { Length: > 0 } ? secret : null;
+            if (had != (_secrets.WebhookSecret is not null))
+            {
+                _log.Info("Secret {0}: webhook secret {1}", ControllerSecrets.WebhookSecretName, _secrets.WebhookSecret is null ? "removed; deliveries are refused" : "loaded");
+            }
+        });
         Receive<ConfigObjectChange.Listed>(m =>
         {
             _listed.Add(m.Kind);

@@ -9,9 +9,19 @@ public sealed class ControllerSecrets
 {
     public const string SshKeySecretName = "ssh-gateway-client-key";
     public const string SshKeyKey = "client_key";
+    public const string WebhookSecretName = "github-webhook";
+    public const string WebhookSecretKey = "secret";
 
     private volatile GitHubToken? _gitHubToken;
     private volatile byte[]? _sshClientKey;
+    private volatile byte[]? _webhookSecret;
+
+    /// <summary>The shared secret GitHub signs webhook deliveries with (Secret <c>github-webhook</c>, key <c>secret</c>).</summary>
+    public byte[]? WebhookSecret
+    {
+        get => _webhookSecret;
+        set => _webhookSecret = value;
+    }
 
     public GitHubToken? GitHubToken
     {

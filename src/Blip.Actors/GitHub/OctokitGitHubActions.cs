@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Blip.Actors.Config;
 using Blip.Actors.Hosting;
@@ -6,45 +7,63 @@ using Octokit;
 
 namespace Blip.Actors.GitHub;
 
-/// <summary><see cref="IGitHubActions"/> on Octokit, always with the PAT current at the time of the call.</summary>
-public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions options) : IGitHubActions
+/// <summary>
+/// <see cref="IGitHubActions"/> on Octokit, always with the PAT current at the time of the call. Per PAT: one
+/// client, one ETag cache (GETs are conditional; a 304 is free) and one <see cref="RateLimitGovernor"/>.
+/// A call the governor holds back fails at once with a rate-limited <see cref="GitHubCallException"/>
+/// carrying how long to wait, without touching the network.
+/// </summary>
+public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null) : IGitHubActions
 {
     private const int PageSize = 100;
     private const int MaxPages = 20; // 2,000 runs or jobs per status per poll
 
     private readonly Uri _baseUri = new(options.GitHubApiUrl.EndsWith('/') ? options.GitHubApiUrl : options.GitHubApiUrl + "/");
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly object _gate = new();
-    private (GitHubToken Token, GitHubClient Client)? _current;
+    private Credential? _current;
 
-    private GitHubClient Client()
+    /// <summary>The governor of the current PAT (for metrics and inspection); null before the first call.</summary>
+    public RateLimitState? RateLimit => _current?.Governor.State;
+
+    public TimeSpan Pace(TimeSpan interval) => _current?.Governor.Pace(interval) ?? interval;
+
+    private Credential Current()
     {
         var token = secrets.GitHubToken ?? throw new GitHubCallException("no PAT available", null);
         lock (_gate)
         {
             if (_current is { } c && c.Token.Equals(token))
             {
-                return c.Client;
+                return c;
             }
 
-            // A rotated PAT gets a new client (and so a clean connection state) on the very next call.
+            // A rotated PAT gets a new client, a clean cache and its own budget, from the very next call.
             var connection = new Connection(
                 new ProductHeaderValue("blip-actors"),
                 _baseUri,
                 new Octokit.Internal.InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)));
             var client = new GitHubClient(connection);
-            _current = (token, client);
-            return client;
+            if (options.ConditionalRequests)
+            {
+                client.ResponseCache = new BoundedResponseCache();
+            }
+
+            _current = new Credential(token, client, new RateLimitGovernor(_clock));
+            return _current;
         }
     }
 
     public async Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
     {
-        var client = Client();
         var result = new List<QueuedJob>();
         var seenRuns = new HashSet<long>();
-        foreach (var status in new[] { CheckRunStatusFilter.Queued, CheckRunStatusFilter.InProgress })
+        var statuses = options.PollInProgressRuns
+            ? new[] { CheckRunStatusFilter.Queued, CheckRunStatusFilter.InProgress }
+            : [CheckRunStatusFilter.Queued];
+        foreach (var status in statuses)
         {
-            var runs = await Call("list workflow runs", () => client.Actions.Workflows.Runs.List(
+            var runs = await Call("list workflow runs", GitHubPriority.Discovery, c => c.Actions.Workflows.Runs.List(
                 repo.Owner, repo.Name, new WorkflowRunsRequest { Status = status },
                 new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
             foreach (var run in runs.WorkflowRuns)
@@ -55,7 +74,7 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
                     continue;
                 }
 
-                var jobs = await Call("list jobs", () => client.Actions.Workflows.Jobs.List(
+                var jobs = await Call("list jobs", GitHubPriority.Discovery, c => c.Actions.Workflows.Jobs.List(
                     repo.Owner, repo.Name, run.Id, new WorkflowRunJobsRequest { Filter = WorkflowRunJobsFilter.Latest },
                     new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
                 foreach (var job in jobs.Jobs)
@@ -73,7 +92,6 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
 
     public async Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
     {
-        var client = Client();
         var body = new Dictionary<string, object>
         {
             ["name"] = runnerName,
@@ -82,10 +100,10 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
             ["work_folder"] = options.WorkFolder,
         };
         var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/generate-jitconfig", UriKind.Relative);
-        var response = await Call("generate-jitconfig", () => client.Connection.Post<JitConfigResponse>(
+        var response = await Call("generate-jitconfig", GitHubPriority.Critical, c => c.Connection.Post<JitConfigResponse>(
             uri, body, "application/vnd.github+json", "application/json", cancellationToken: ct)).ConfigureAwait(false);
-        var reply = response.Body ?? throw new GitHubCallException("generate-jitconfig", response.HttpResponse.StatusCode);
-        if (string.IsNullOrEmpty(reply.EncodedJitConfig) || reply.Runner is null)
+        var reply = response.Body;
+        if (reply is null || string.IsNullOrEmpty(reply.EncodedJitConfig) || reply.Runner is null)
         {
             throw new GitHubCallException("generate-jitconfig (reply without runner or config)", response.HttpResponse.StatusCode);
         }
@@ -95,49 +113,42 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
 
     public async Task<RunnerInfo?> GetRunnerAsync(RepoName repo, long runnerId, CancellationToken ct)
     {
-        var client = Client();
-        try
+        var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/{runnerId}", UriKind.Relative);
+        var runner = await Call("get runner", GitHubPriority.Discovery, async c =>
         {
-            var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/{runnerId}", UriKind.Relative);
-            var response = await client.Connection.Get<Runner>(uri, null).ConfigureAwait(false);
-            return ToInfo(response.Body);
-        }
-        catch (NotFoundException)
-        {
-            return null;
-        }
-        catch (ApiException e)
-        {
-            throw Translate("get runner", e);
-        }
+            try
+            {
+                return (await c.Connection.Get<Runner>(uri, null).ConfigureAwait(false)).Body;
+            }
+            catch (NotFoundException)
+            {
+                return null;
+            }
+        }).ConfigureAwait(false);
+        return runner is null ? null : ToInfo(runner);
     }
 
-    public async Task<DeleteRunnerOutcome> DeleteRunnerAsync(RepoName repo, long runnerId, CancellationToken ct)
-    {
-        var client = Client();
-        try
+    public Task<DeleteRunnerOutcome> DeleteRunnerAsync(RepoName repo, long runnerId, CancellationToken ct) =>
+        Call("delete runner", GitHubPriority.Critical, async c =>
         {
-            await client.Actions.SelfHostedRunners.DeleteRepositoryRunner(repo.Owner, repo.Name, runnerId).ConfigureAwait(false);
-            return DeleteRunnerOutcome.Deleted;
-        }
-        catch (NotFoundException)
-        {
-            return DeleteRunnerOutcome.NotFound;
-        }
-        catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity)
-        {
-            return DeleteRunnerOutcome.Busy;
-        }
-        catch (ApiException e)
-        {
-            throw Translate("delete runner", e);
-        }
-    }
+            try
+            {
+                await c.Actions.SelfHostedRunners.DeleteRepositoryRunner(repo.Owner, repo.Name, runnerId).ConfigureAwait(false);
+                return DeleteRunnerOutcome.Deleted;
+            }
+            catch (NotFoundException)
+            {
+                return DeleteRunnerOutcome.NotFound;
+            }
+            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity)
+            {
+                return DeleteRunnerOutcome.Busy;
+            }
+        });
 
     public async Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct)
     {
-        var client = Client();
-        var response = await Call("list runners", () => client.Actions.SelfHostedRunners.ListAllRunnersForRepository(
+        var response = await Call("list runners", GitHubPriority.Critical, c => c.Actions.SelfHostedRunners.ListAllRunnersForRepository(
             repo.Owner, repo.Name, new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
         return response.Runners.Select(ToInfo).ToList();
     }
@@ -145,39 +156,65 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
     private static RunnerInfo ToInfo(Runner r) =>
         new(r.Id, r.Name ?? "", r.Status ?? "", r.Busy, r.Labels?.Select(l => l.Name).ToArray() ?? []);
 
-    private static async Task<T> Call<T>(string operation, Func<Task<T>> call)
+    private async Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
     {
+        var credential = Current();
+        var governor = credential.Governor;
+        var wait = governor.WaitBefore(priority);
+        if (wait > TimeSpan.Zero)
+        {
+            throw new GitHubCallException($"{operation} held back by the rate-limit governor for {wait.TotalSeconds:F0} s", null, wait) { IsRateLimited = true };
+        }
+
         try
         {
-            return await call().ConfigureAwait(false);
+            var result = await call(credential.Client).ConfigureAwait(false);
+            var limit = credential.Client.GetLastApiInfo()?.RateLimit;
+            governor.Observe(limit?.Limit, limit?.Remaining, limit?.Reset, success: true);
+            return result;
         }
         catch (ApiException e)
         {
-            throw Translate(operation, e);
+            var translated = Translate(operation, e);
+            var remaining = Header(e, "x-ratelimit-remaining");
+            var reset = Header(e, "x-ratelimit-reset") is { } epoch ? DateTimeOffset.FromUnixTimeSeconds(epoch) : (DateTimeOffset?)null;
+            governor.Observe(Header(e, "x-ratelimit-limit"), remaining, reset, success: false);
+            if (translated.IsRateLimited)
+            {
+                var paused = governor.OnLimited(translated.RetryAfter, remaining, reset);
+                throw new GitHubCallException($"{operation} (rate limited: {governor.State.PauseReason})", translated.Status, paused, e) { IsRateLimited = true };
+            }
+
+            throw translated;
         }
         catch (HttpRequestException e)
         {
-            throw new GitHubCallException(operation, null, null, e);
+            throw new GitHubCallException($"{operation} failed: {e.Message}", null, null, e);
         }
         catch (TaskCanceledException e)
         {
-            throw new GitHubCallException(operation + " (timeout)", null, null, e);
+            throw new GitHubCallException($"{operation} failed: timed out", null, null, e);
         }
     }
+
+    private static int? Header(ApiException e, string name) =>
+        e.HttpResponse?.Headers is { } headers
+        && headers.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)) is { Value: { } value }
+        && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : null;
 
     private static GitHubCallException Translate(string operation, ApiException e)
     {
-        TimeSpan? retryAfter = null;
-        if (e.HttpResponse?.Headers is { } headers
-            && headers.TryGetValue("Retry-After", out var value) && int.TryParse(value, out var seconds))
-        {
-            retryAfter = TimeSpan.FromSeconds(seconds);
-        }
-
-        var rateLimited = e is RateLimitExceededException or SecondaryRateLimitExceededException || retryAfter is not null
-            || e.StatusCode == (HttpStatusCode)429;
+        TimeSpan? retryAfter = Header(e, "retry-after") is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+        var rateLimited = e is RateLimitExceededException or SecondaryRateLimitExceededException
+            || retryAfter is not null
+            || e.StatusCode == (HttpStatusCode)429
+            || (e.StatusCode == HttpStatusCode.Forbidden && Header(e, "x-ratelimit-remaining") == 0);
         return new GitHubCallException(operation, e.StatusCode, retryAfter) { IsRateLimited = rateLimited };
     }
+
+    private sealed record Credential(GitHubToken Token, GitHubClient Client, RateLimitGovernor Governor);
 
     /// <summary>The reply of generate-jitconfig (not modelled by Octokit).</summary>
     public sealed class JitConfigResponse

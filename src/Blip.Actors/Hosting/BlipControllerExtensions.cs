@@ -95,15 +95,15 @@ public static class BlipControllerExtensions
                 .WithSingleton<PollerCoordinatorKey>(
                     "pollers",
                     (_, registry, _) => PollerCoordinator.Props(
-                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval),
+                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo),
                     new ClusterSingletonOptions { Role = "controller" },
                     createProxyToo: false)
                 .WithInspection(sp.GetRequiredService<BlipMetrics>());
         });
 
-        // After AddAkka: hosted services start in order, so the endpoint starts once the actor system runs.
+        // After AddAkka: hosted services start in order, so these start once the actor system runs.
         services.AddHostedService(sp => sp.GetRequiredService<ManagementEndpoint>());
-
+        services.AddHostedService<Webhooks.WebhookReceiver>();
         return services;
     }
 

@@ -37,6 +37,19 @@ public sealed class BlipOptions
     /// <summary>A job still claiming a VM gives up when no poll has seen it queued for this long.</summary>
     public TimeSpan QueuedSightingTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Send If-None-Match with every GET (a 304 is free). Off only to measure what it saves.</summary>
+    public bool ConditionalRequests { get; set; } = true;
+
+    /// <summary>Also look for queued jobs inside in_progress runs (needs:, matrix legs, re-runs). Off only to mimic upstream.</summary>
+    public bool PollInProgressRuns { get; set; } = true;
+
+    /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are.</summary>
+    public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>
+    public string? WebhookUrl { get; set; }
+
     public int RunnerGroupId { get; set; } = 1;
     public string WorkFolder { get; set; } = "_work";
 
@@ -97,6 +110,8 @@ public sealed class BlipOptions
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");
         Inspection.ManagementBinding.Parse(ManagementUrl, ManagementToken, out var managementError);
         Require(managementError is null, managementError!);
+        Require(string.IsNullOrWhiteSpace(WebhookUrl) || (Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"),
+            $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         return errors;
     }
 

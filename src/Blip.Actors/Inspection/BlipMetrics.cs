@@ -23,7 +23,7 @@ public sealed class BlipMetrics
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
             ClaimConflicts, AllocationFailures, GitHubRequests, KubernetesRequests, SshAttempts, SshFailures, ClusterMembers,
-            ShardEntities, Shards,
+            ShardEntities, Shards, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
     }
 
@@ -44,6 +44,10 @@ public sealed class BlipMetrics
     public Gauge ClusterMembers { get; } = new("blip_cluster_members", "Cluster members this node sees Up.");
     public Gauge ShardEntities { get; } = new("blip_shard_entities", "Job entities alive in this node's shard region.");
     public Gauge Shards { get; } = new("blip_shards", "Job shards hosted by this node's shard region.");
+
+    public Gauge GitHubRateLimit { get; } = new("blip_github_rate_limit", "The PAT's primary rate limit per hour, from the last GitHub reply.");
+    public Gauge GitHubRateLimitRemaining { get; } = new("blip_github_rate_limit_remaining", "Requests left in the PAT's current rate-limit window, from the last GitHub reply.");
+    public Gauge GitHubRateLimitReset { get; } = new("blip_github_rate_limit_reset_timestamp_seconds", "When the PAT's rate-limit window resets (Unix time).");
 
     public IReadOnlyList<Metric> All { get; }
 

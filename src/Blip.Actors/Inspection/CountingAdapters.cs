@@ -23,6 +23,10 @@ public sealed class CountingGitHubActions(IGitHubActions inner, BlipMetrics metr
     public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) =>
         Count("list-runners", () => inner.ListRunnersAsync(repo, ct));
 
+    public TimeSpan Pace(TimeSpan interval) => inner.Pace(interval);
+
+    public GitHub.RateLimitState? RateLimit => inner.RateLimit;
+
     private async Task<T> Count<T>(string endpoint, Func<Task<T>> call)
     {
         try

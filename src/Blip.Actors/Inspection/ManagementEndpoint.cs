@@ -128,6 +128,7 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
             await inspector.JobAsync(long.TryParse(id, out var jobId) && jobId >= 0 ? jobId : throw new InspectionException(400, $"'{id}' is not a job id"), ct).ConfigureAwait(false)));
         api.MapGet("/repos", () => Guard(async () => await inspector.ReposAsync().ConfigureAwait(false)));
         api.MapGet("/vms", () => Guard(async () => await inspector.VmsAsync().ConfigureAwait(false)));
+        api.MapGet("/ratelimit", () => Guard(() => Task.FromResult<object>(inspector.RateLimit())));
         api.MapGet("/config", () => Guard(async () => await inspector.ConfigAsync().ConfigureAwait(false)));
         app.MapFallback(() => Results.Json(new ErrorView("no such management route"), statusCode: 404));
     }

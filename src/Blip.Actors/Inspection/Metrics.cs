@@ -102,16 +102,23 @@ public sealed class Counter : Metric
     }
 }
 
-/// <summary>A value that goes up and down, set when scraped.</summary>
+/// <summary>A value that goes up and down, set when scraped. Unknown (never set, or cleared): no sample.</summary>
 public sealed class Gauge(string name, string help) : Metric(name, help, "gauge")
 {
-    private long _bits;
+    private static readonly long Unknown = BitConverter.DoubleToInt64Bits(double.NaN);
+    private long _bits = Unknown;
 
-    public double Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _bits));
+    public double? Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _bits)) is var v && !double.IsNaN(v) ? v : null;
 
-    public void Set(double value) => Interlocked.Exchange(ref _bits, BitConverter.DoubleToInt64Bits(value));
+    public void Set(double? value) => Interlocked.Exchange(ref _bits, value is { } v ? BitConverter.DoubleToInt64Bits(v) : Unknown);
 
-    protected override void WriteSamples(StringBuilder text) => Sample(text, Name, [], [], Value);
+    protected override void WriteSamples(StringBuilder text)
+    {
+        if (Value is { } value)
+        {
+            Sample(text, Name, [], [], value);
+        }
+    }
 }
 
 /// <summary>Observations counted into fixed cumulative buckets (upper bounds in seconds), plus sum and count.</summary>

@@ -7,6 +7,7 @@ using Blip.Actors.Config;
 using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Polling;
+using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -27,7 +28,7 @@ public sealed class InspectionException(int status, string message) : Exception(
 /// Everything the management endpoint asks of this node, as plain async methods returning the API's views:
 /// cluster state, actors, sharding, logs, and the domain (jobs, repos, VMs, config).
 /// </summary>
-public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs)
+public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs, IGitHubActions? gitHub = null)
 {
     /// <summary>Where <c>WithSingleton("pollers")</c> puts the coordinator: manager <c>/user/pollers</c>, singleton child <c>pollers</c>.</summary>
     public const string PollerSingletonPath = "pollers/pollers";
@@ -115,6 +116,10 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
             metrics.ShardEntities.Set(region.Stats.Values.Sum());
         }
 
+        var rateLimit = gitHub?.RateLimit;
+        metrics.GitHubRateLimit.Set(rateLimit?.Limit);
+        metrics.GitHubRateLimitRemaining.Set(rateLimit?.Remaining);
+        metrics.GitHubRateLimitReset.Set(rateLimit?.ResetAt?.ToUnixTimeSeconds());
         return metrics.Render();
     }
 
@@ -350,6 +355,12 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
                 v.ReleaseRequested))
             .ToList());
     }
+
+    /// <summary>This node's view of the PAT's rate limit (each node reads it from its own replies).</summary>
+    public RateLimitView RateLimit() =>
+        gitHub?.RateLimit is { } r
+            ? new RateLimitView(true, r.Limit, r.Remaining, r.ResetAt, r.PausedUntil, r.PauseReason)
+            : new RateLimitView(false, null, null, null, null, null);
 
     public async Task<ConfigView> ConfigAsync()
     {

@@ -49,6 +49,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<JobCommands.Sighted>(OnSighted);
         Command<JobCommands.VmStopped>(m => PersistAll(_state.OnVmStopped(m, DateTimeOffset.UtcNow)));
         Command<JobCommands.Reconcile>(OnReconcile);
+        Command<JobCommands.RunnerJobCompleted>(m => PersistAll(_state.OnRunnerJobCompleted(m, DateTimeOffset.UtcNow)));
         Command<JobQueries.GetStatus>(_ => Sender.Tell(_state.ToStatus()));
 
         Command<VmClaimer.Claimed>(m =>

@@ -26,6 +26,10 @@ public static class JobCommands
     /// <param name="RunnerProvisioned">The VM carried <c>blip.io/runner-provisioned=true</c>: a runner was started on it.</param>
     public sealed record VmStopped(JobId JobId, string VmName, bool Deleted, bool RunnerProvisioned = false) : IWithJobId;
 
+    /// <summary>A webhook said the job a runner of ours ran is completed: that runner is done.</summary>
+    /// <param name="JobId">The job the runner was made for (from its name), not necessarily the one it ran.</param>
+    public sealed record RunnerJobCompleted(JobId JobId, string RunnerName, long RanJobId) : IWithJobId;
+
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
     public sealed record Reconcile(JobId JobId, string VmName) : IWithJobId;
 }

@@ -102,6 +102,12 @@ public sealed record JobState
         };
     }
 
+    /// <summary>Our runner's job completed (webhook): the runner is done, whichever job it ran.</summary>
+    public IReadOnlyList<IJobEvent> OnRunnerJobCompleted(JobCommands.RunnerJobCompleted m, DateTimeOffset now) =>
+        Phase is JobPhase.Running or JobPhase.Provisioning && RunnerName == m.RunnerName
+            ? [new JobEvents.JobFinished(JobOutcome.Completed, $"runner ran job {m.RanJobId} to completion", now)]
+            : [];
+
     public JobQueries.Status ToStatus() =>
         new(new JobId(JobId), Phase, Repo?.FullName, VmName, RunnerId, RunnerName, Outcome, Reason);
 }

@@ -14,7 +14,7 @@ namespace Blip.Actors.Kubernetes;
 /// </summary>
 public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
 {
-    private static readonly string[] SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName];
+    private static readonly string[] SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
     private static readonly string[] ConfigMapNames = [ActionsConfig.ConfigMapName];
 
     public async IAsyncEnumerable<ConfigObjectChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)

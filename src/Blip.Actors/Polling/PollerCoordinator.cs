@@ -15,24 +15,32 @@ public sealed class PollerCoordinator : ReceiveActor
     private readonly IActorRef _config;
     private readonly IGitHubActions _gitHub;
     private readonly IActorRef _jobs;
-    private readonly TimeSpan _interval;
+    private readonly TimeSpan _floor;
+    private readonly TimeSpan _spacing;
+    private TimeSpan _interval;
     private readonly Dictionary<RepoName, IActorRef> _pollers = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public PollerCoordinator(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval)
+    public PollerCoordinator(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing)
     {
+        _floor = floor;
+        _spacing = spacing;
         _config = config;
         _gitHub = gitHub;
         _jobs = jobs;
-        _interval = interval;
+        _interval = floor;
 
         Receive<ConfigProtocol.SettingsChanged>(Apply);
         Receive<PollerQueries.GetPolledRepos>(_ => Sender.Tell(new PollerQueries.PolledRepos(_pollers.Keys.Select(r => r.FullName).Order().ToList())));
         ReceiveAny(Unhandled);
     }
 
-    public static Props Props(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new PollerCoordinator(config, gitHub, jobs, interval));
+    public static Props Props(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing) =>
+        Akka.Actor.Props.Create(() => new PollerCoordinator(config, gitHub, jobs, floor, spacing));
+
+    /// <summary>The floor, or more with many repos: every poll is a few GETs, and GitHub's secondary limit counts them (304s too).</summary>
+    public static TimeSpan IntervalFor(int repos, TimeSpan floor, TimeSpan spacing) =>
+        TimeSpan.FromTicks(Math.Max(floor.Ticks, spacing.Ticks * repos));
 
     protected override void PreStart() => _config.Tell(new ConfigProtocol.Subscribe(Self));
 
@@ -47,11 +55,19 @@ public sealed class PollerCoordinator : ReceiveActor
             _pollers.Remove(gone);
         }
 
+        var interval = IntervalFor(wanted.Count, _floor, _spacing);
+        var intervalChanged = interval != _interval;
+        _interval = interval;
         foreach (var repo in wanted)
         {
             if (_pollers.TryGetValue(repo, out var poller))
             {
                 poller.Tell(new PollerProtocol.LabelsChanged(settings.Config!.RunnerLabels));
+                if (intervalChanged)
+                {
+                    poller.Tell(new PollerProtocol.IntervalChanged(interval));
+                }
+
                 continue;
             }
 

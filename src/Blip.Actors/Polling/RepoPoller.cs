@@ -20,7 +20,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private readonly RepoName _repo;
     private readonly IGitHubActions _gitHub;
     private readonly IActorRef _jobs;
-    private readonly TimeSpan _interval;
+    private TimeSpan _interval;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<long> _mismatchLogged = [];
     private ImmutableArray<string> _labels;
@@ -41,6 +41,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             _labels = m.Labels;
             _mismatchLogged.Clear();
         });
+        Receive<PollerProtocol.IntervalChanged>(m => _interval = m.Interval);
         Receive<Poll>(_ =>
         {
             var gitHub = _gitHub;
@@ -71,18 +72,18 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             }
 
             _errorBackoff = _interval;
-            Timers.StartSingleTimer(PollTimer, Poll.Instance, _interval);
+            Timers.StartSingleTimer(PollTimer, Poll.Instance, _gitHub.Pace(_interval));
         });
         Receive<PollFailed>(m =>
         {
             var error = m.Cause.Message;
+            var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : _errorBackoff;
             if (error != _lastError)
             {
-                _log.Warning("repo {0}: polling failed ({1}); retrying with backoff", _repo, error);
+                _log.Warning("repo {0}: polling failed ({1}); next poll in {2:F0} s", _repo, error, wait.TotalSeconds);
                 _lastError = error;
             }
 
-            var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : _errorBackoff;
             _errorBackoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(2).Ticks, _errorBackoff.Ticks * 2));
             Timers.StartSingleTimer(PollTimer, Poll.Instance, wait);
         });
@@ -125,4 +126,6 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
 public static class PollerProtocol
 {
     public sealed record LabelsChanged(ImmutableArray<string> Labels);
+
+    public sealed record IntervalChanged(TimeSpan Interval);
 }

@@ -18,6 +18,12 @@ public interface IGitHubActions
     Task<DeleteRunnerOutcome> DeleteRunnerAsync(RepoName repo, long runnerId, CancellationToken ct);
 
     Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct);
+
+    /// <summary>A poll interval stretched as the current PAT's budget runs low.</summary>
+    TimeSpan Pace(TimeSpan interval);
+
+    /// <summary>The current PAT's rate-limit state as last seen; null before the first call.</summary>
+    GitHub.RateLimitState? RateLimit { get; }
 }
 
 public sealed record QueuedJob(long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, DateTimeOffset? CreatedAt, string Name);
@@ -45,7 +51,7 @@ public sealed class JitConfig(string value)
 
 /// <summary>A GitHub call that failed with an HTTP status; the message never carries the reply body.</summary>
 public sealed class GitHubCallException(string operation, HttpStatusCode? status, TimeSpan? retryAfter = null, Exception? inner = null)
-    : Exception($"{operation} failed with {(status is { } s ? $"HTTP {(int)s}" : "no response")}", inner)
+    : Exception(status is { } s ? $"{operation} failed with HTTP {(int)s}" : operation, inner)
 {
     public HttpStatusCode? Status { get; } = status;
 

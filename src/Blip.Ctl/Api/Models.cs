@@ -64,4 +64,6 @@ public sealed record VmRowView(string Name, bool Claimable, string? Session, str
 
 public sealed record VmsView(bool Synced, IReadOnlyList<VmRowView> Vms);
 
+public sealed record RateLimitView(bool Known, int? Limit, int? Remaining, DateTimeOffset? ResetAt, DateTimeOffset? PausedUntil, string? PauseReason);
+
 public sealed record ConfigView(bool Synced, bool Complete, bool PatPresent, IReadOnlyList<string> Labels, IReadOnlyList<string> Repos);

@@ -11,11 +11,18 @@ public sealed class PipelineWorld : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
 
-    private PipelineWorld(SandboxWorld sandbox, string stateDir)
+    private PipelineWorld(SandboxWorld sandbox, string stateDir, int? webhookPort, byte[]? webhookSecret)
     {
         Sandbox = sandbox;
         StateDir = stateDir;
+        WebhookPort = webhookPort;
+        WebhookSecret = webhookSecret;
     }
+
+    /// <summary>Where the controller's webhook receiver listens, when the world was started with webhooks.</summary>
+    public int? WebhookPort { get; }
+
+    public byte[]? WebhookSecret { get; }
 
     public SandboxWorld Sandbox { get; }
 
@@ -27,17 +34,33 @@ public sealed class PipelineWorld : IAsyncDisposable
 
     public GitHubSandboxClient GitHub => Sandbox.GitHubAdmin;
 
-    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true)
+    /// <param name="webhooks">"emulator": the GitHub emulator delivers signed workflow_job events to the controller;
+    /// "manual": the receiver runs but only the test sends deliveries; null: no webhooks.</param>
+    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true, string? webhooks = null)
     {
         var stateDir = Directory.CreateTempSubdirectory("blip-pipeline-").FullName;
         repos ??= ["org/repo"];
-        var sandbox = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = stateDir, Vms = vms, Repos = repos });
+        int? webhookPort = webhooks is null ? null : ControllerHost.FreePort();
+        var webhookSecret = webhooks is null ? null : System.Text.Encoding.UTF8.GetBytes(Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+        var sandbox = await SandboxWorld.StartAsync(new SandboxWorldOptions
+        {
+            StateDir = stateDir,
+            Vms = vms,
+            Repos = repos,
+            WebhookUrl = webhooks == "emulator" ? new Uri($"http://127.0.0.1:{webhookPort}/webhooks/github") : null,
+            WebhookSecret = webhooks == "emulator" ? System.Text.Encoding.UTF8.GetString(webhookSecret!) : null,
+        });
         await sandbox.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(30));
-        var world = new PipelineWorld(sandbox, stateDir);
+        var world = new PipelineWorld(sandbox, stateDir, webhookPort, webhookSecret);
         if (configure)
         {
             await sandbox.WritePatAsync(sandbox.Pat);
             await sandbox.WriteActionsConfigAsync("self-hosted,blip", string.Join(",", repos));
+        }
+
+        if (webhookSecret is not null)
+        {
+            await sandbox.UpsertSecretAsync("github-webhook", new Dictionary<string, byte[]> { ["secret"] = webhookSecret });
         }
 
         return world;
@@ -60,6 +83,7 @@ public sealed class PipelineWorld : IAsyncDisposable
             RunnerCheckInterval = TimeSpan.FromSeconds(1),
             QueuedSightingTimeout = TimeSpan.FromSeconds(10),
             ManagementUrl = "http://127.0.0.1:0", // tests run in parallel: never the fixed default port
+            WebhookUrl = WebhookPort is { } port ? $"http://127.0.0.1:{port}" : null,
         };
         tweak?.Invoke(options);
         return options;
@@ -86,6 +110,9 @@ public sealed class PipelineWorld : IAsyncDisposable
             await controller.DisposeAsync();
         }
     }
+
+    /// <summary>The GitHub emulator's request counts (a method group for <see cref="Harness.Deadline"/>).</summary>
+    public Task<SandboxStats> StatsAsync() => GitHub.GetStatsAsync();
 
     public async Task<SandboxJob> WaitForJobAsync(long jobId, Func<SandboxJob, bool> done, string what, TimeSpan? timeout = null) =>
         (await Harness.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;

@@ -34,6 +34,7 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
         Assert.Equal(1, after.Value("blip_provisioning_duration_seconds_count"));
         Assert.Equal(1, after.Value("blip_cluster_members"));
         Assert.True(after.Value("blip_ssh_attempts_total") >= 1);
+        Assert.True(after.Value("blip_github_rate_limit_remaining") > 0);
         Assert.True(after.Value("blip_github_requests_total{endpoint=\"generate-jitconfig\",status=\"ok\"}") >= 1);
         Assert.Contains(after.Series, s => s.StartsWith("blip_kubernetes_requests_total{verb=\"PUT\",resource=\"virtualmachines\",status=\"200\"}", StringComparison.Ordinal));
         foreach (var family in new[]
@@ -117,7 +118,7 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
         [
             ["cluster", "show"], ["cluster", "status"], ["cluster", "leader"], ["actor", "hierarchy", "-d", "2"], ["cluster-sharding", "regions"],
             ["cluster-sharding", "region-stats", "-r", "job"], ["cluster-sharding", "shard-stats", "-r", "job"],
-            ["cluster-sharding", "locate", "-r", "job", "-i", fixture.JobId.ToString()], ["log", "peek", "-c", "5"], ["jobs", "list"], ["repos"],
+            ["cluster-sharding", "locate", "-r", "job", "-i", fixture.JobId.ToString()], ["log", "peek", "-c", "5"], ["jobs", "list"], ["repos"], ["ratelimit"],
         ];
         foreach (var command in commands)
         {

@@ -83,6 +83,19 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_gauge_with_no_known_value_writes_no_sample()
+    {
+        var gauge = new Gauge("blip_test", "Test.");
+        Assert.Equal("# HELP blip_test Test.\n# TYPE blip_test gauge\n", Render(gauge));
+
+        gauge.Set(3);
+        Assert.EndsWith("blip_test 3\n", Render(gauge));
+
+        gauge.Set(null);
+        Assert.Equal("# HELP blip_test Test.\n# TYPE blip_test gauge\n", Render(gauge));
+    }
+
+    [Fact]
     public void Every_metric_family_has_a_unique_prometheus_name()
     {
         var names = new BlipMetrics().All.Select(m => m.Name).ToList();

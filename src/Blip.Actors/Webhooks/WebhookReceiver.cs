@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Hosting;
+using Blip.Actors.Config;
+using Blip.Actors.Hosting;
+using Blip.Actors.Jobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Blip.Actors.Webhooks;
+
+/// <summary>
+/// Optional ingest of GitHub <c>workflow_job</c> deliveries on <c>Blip:WebhookUrl</c> (POST /webhooks/github) for
+/// sub-second pickup; polling stays as the backstop. Verified with X-Hub-Signature-256 against Secret
+/// <c>github-webhook</c> key <c>secret</c>. <c>queued</c> feeds the same sightings as polling (dedup makes
+/// doubles harmless); <c>completed</c> with one of our runners tells that runner's job it is done — free completion.
+/// </summary>
+public sealed class WebhookReceiver(
+    BlipOptions options,
+    ControllerSecrets secrets,
+    IRequiredActor<JobRegion> jobs,
+    IRequiredActor<ConfigWatcherKey> config,
+    ILogger<WebhookReceiver> logger) : IHostedService
+{
+    public const string Path = "/webhooks/github";
+    private const int DeliveryMemory = 10_000;
+
+    private readonly ConcurrentDictionary<string, byte> _seenDeliveries = new();
+    private WebApplication? _app;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(options.WebhookUrl))
+        {
+            return;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(options.WebhookUrl);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = WebhookDelivery.MaxBodyBytes);
+        _app = builder.Build();
+        _app.MapPost(Path, (Delegate)HandleAsync);
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("webhook receiver listening on {Url}{Path}", options.WebhookUrl.TrimEnd('/'), Path);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IResult> HandleAsync(HttpContext http)
+    {
+        var delivery = http.Request.Headers["X-GitHub-Delivery"].ToString();
+        var eventName = http.Request.Headers["X-GitHub-Event"].ToString();
+        if (http.Request.ContentLength > WebhookDelivery.MaxBodyBytes)
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, body of {Length} bytes is over {Max}", delivery, http.Request.ContentLength, WebhookDelivery.MaxBodyBytes);
+            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+        }
+
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer, http.RequestAborted).ConfigureAwait(false);
+            body = buffer.ToArray();
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, body over {Max} bytes", delivery, WebhookDelivery.MaxBodyBytes);
+            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+        }
+
+        if (secrets.WebhookSecret is not { } secret)
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, Secret {Secret} has no '{Key}'", delivery, ControllerSecrets.WebhookSecretName, ControllerSecrets.WebhookSecretKey);
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        if (!WebhookDelivery.SignatureValid(body, http.Request.Headers["X-Hub-Signature-256"].FirstOrDefault(), secret))
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, X-Hub-Signature-256 missing or wrong", delivery);
+            return Results.Unauthorized();
+        }
+
+        if (eventName == "ping")
+        {
+            return Results.Ok();
+        }
+
+        if (eventName != "workflow_job")
+        {
+            return Results.Accepted(); // other events are not for us; GitHub only needs a 2xx
+        }
+
+        if (delivery.Length > 0 && !_seenDeliveries.TryAdd(delivery, 0))
+        {
+            logger.LogInformation("webhook delivery {Delivery}: replayed; ignored", delivery);
+            return Results.Ok();
+        }
+
+        if (_seenDeliveries.Count > DeliveryMemory)
+        {
+            _seenDeliveries.Clear();
+        }
+
+        var (evt, error) = WebhookDelivery.Parse(body);
+        if (evt is null)
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, {Error}", delivery, error);
+            return Results.BadRequest();
+        }
+
+        var settings = await config.ActorRef.Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (settings.Config is not { } actions || !actions.Repos.Contains(evt.Repo))
+        {
+            logger.LogWarning("webhook delivery {Delivery}: rejected, repo {Repo} is not configured", delivery, evt.Repo);
+            return Results.NotFound();
+        }
+
+        switch (evt.Action)
+        {
+            case "queued" when settings.CanPoll && LabelMatcher.Matches(actions.RunnerLabels, evt.Labels):
+                jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, DateTimeOffset.UtcNow));
+                break;
+            case "queued":
+                logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook)", evt.JobId, evt.Repo);
+                break;
+            case "completed" when evt.TriggerJobOfRunner is { } trigger:
+                jobs.ActorRef.Tell(new JobCommands.RunnerJobCompleted(new JobId(trigger), evt.RunnerName!, evt.JobId));
+                break;
+        }
+
+        return Results.Ok();
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using Blip.Sandbox.Shared;
+
+namespace Blip.Sandbox.Cli;
+
+/// <summary>
+/// One controller node as its own process: <c>dotnet blip-controller.dll</c>, configured only through
+/// <c>Blip__*</c> environment variables that carry no secret (the PAT reaches it through the Secret),
+/// its stdout and stderr appended to its log file.
+/// </summary>
+public sealed class ControllerProcess : IAsyncDisposable
+{
+    public const string ExecutableName = "blip-controller.dll";
+
+    // The first node logs its own JOINING and Up; a later node logs the welcome from the cluster it joined.
+    private static readonly string[] JoinedMarkers = ["is JOINING", "to [Up]", "Welcome from"];
+
+    private readonly Process _process;
+
+    private ControllerProcess(Process process, int index, string logPath, string address, string managementUrl)
+    {
+        _process = process;
+        Index = index;
+        LogPath = logPath;
+        Address = address;
+        ManagementUrl = managementUrl;
+    }
+
+    public int Index { get; }
+    public int Pid => _process.Id;
+    public string LogPath { get; }
+
+    /// <summary>Its cluster address, <c>akka.tcp://blip@127.0.0.1:PORT</c>.</summary>
+    public string Address { get; }
+
+    /// <summary>Its management endpoint (health, metrics, blipctl), on a port of its own.</summary>
+    public string ManagementUrl { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Where blip-controller.dll sits: next to this program (the sandbox project references the host).</summary>
+    public static string? FindExecutable()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, ExecutableName);
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <param name="seedAddress">The first node's address; null for the first node (it joins itself).</param>
+    public static ControllerProcess Start(int index, string controllerDll, string stateDir, SandboxWorld world, string? seedAddress)
+    {
+        var port = FreeLoopbackPort();
+        var address = $"akka.tcp://blip@127.0.0.1:{port}";
+        var managementUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
+        var logPath = Path.Combine(stateDir, $"controller-{index}.log");
+        var dataDir = Path.Combine(stateDir, $"controller-{index}");
+        Directory.CreateDirectory(dataDir);
+
+        // exec keeps the pid: the shell only sets up the redirections, then becomes dotnet.
+        var psi = new ProcessStartInfo("/bin/sh")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = dataDir,
+        };
+        foreach (var a in new[] { "-c", "exec \"$0\" \"$1\" </dev/null >>\"$2\" 2>&1", DotnetHost(), controllerDll, logPath }) psi.ArgumentList.Add(a);
+
+        // Inherited Blip settings would make the nodes differ from what the sandbox says it started.
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("Blip__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Blip:", StringComparison.OrdinalIgnoreCase)).ToList())
+            psi.Environment.Remove(key);
+        var env = new Dictionary<string, string>
+        {
+            ["Blip__Kubeconfig"] = world.ControllerKubeconfig,
+            ["Blip__GitHubApiUrl"] = world.GitHub.Url.ToString(),
+            ["Blip__Namespace"] = world.Namespace,
+            ["Blip__Pool"] = world.Options.PoolName,
+            ["Blip__SshPort"] = world.Options.SshPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Blip__DataDir"] = dataDir,
+            ["Blip__Store"] = "sqlite",
+            ["Blip__ClusterHostname"] = "127.0.0.1",
+            ["Blip__ClusterPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Blip__NodeName"] = $"sandbox-node-{index}",
+            ["Blip__SeedNodes"] = seedAddress ?? address,
+            ["Blip__ManagementUrl"] = managementUrl,
+            ["Blip__PollInterval"] = "00:00:01",
+            // Demo pace: a runner whose job went to another runner is noticed and removed in seconds, not minutes.
+            ["Blip__RunnerCheckInterval"] = "00:00:02",
+            ["Blip__IdleRunnerGrace"] = "00:00:15",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        foreach (var (key, value) in env) psi.Environment[key] = value;
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");
+        return new ControllerProcess(process, index, logPath, address, managementUrl);
+    }
+
+    /// <summary>Waits until the log says the node joined its cluster; throws with the log's tail when it
+    /// exits first or the deadline passes.</summary>
+    public async Task WaitUntilJoinedAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var log = ReadLog();
+            if (JoinedMarkers.Any(m => log.Contains(m, StringComparison.Ordinal))) return;
+            if (_process.HasExited)
+                throw new InvalidOperationException($"controller {Index} (pid {Pid}) exited with code {_process.ExitCode} before joining; {LogPath} ends with:{Environment.NewLine}{Tail(log)}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"controller {Index} (pid {Pid}) did not join its cluster within {timeout.TotalSeconds:F0} s; see {LogPath}");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>SIGTERM (a graceful leave), up to <paramref name="grace"/> to exit, then SIGKILL to the whole tree.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                await ProcessRunner.RunAsync("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+            {
+                // The kill below covers it.
+            }
+
+            using var wait = new CancellationTokenSource(grace);
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        try
+        {
+            // Even after a clean exit: anything it started must not outlive the sandbox.
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(10));
+        _process.Dispose();
+    }
+
+    private string ReadLog()
+    {
+        try
+        {
+            using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+        catch (FileNotFoundException)
+        {
+            return "";
+        }
+    }
+
+    private static string Tail(string log) =>
+        string.Join(Environment.NewLine, log.Split('\n').TakeLast(15).Select(l => "  " + l.TrimEnd('\r')));
+
+    /// <summary>The dotnet host running this program, so the controller runs on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        var self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk)) return fromSdk;
+        var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+        if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet"))) return Path.Combine(root, "dotnet");
+        return "dotnet";
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

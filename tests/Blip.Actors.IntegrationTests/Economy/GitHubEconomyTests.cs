@@ -1,0 +1,112 @@
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Sandbox.GitHub;
+using Xunit.Abstractions;
+
+namespace Blip.Actors.IntegrationTests.Economy;
+
+/// <summary>What the controller costs a PAT, as the GitHub emulator counts it (counted = charged to the primary limit).</summary>
+public sealed class GitHubEconomyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task An_idle_repo_costs_nothing_after_the_first_poll()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, repos: ["org/idle"]);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(250));
+        await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= 4, PipelineWorld.Deadline, "first polls");
+        var warm = await world.GitHub.GetStatsAsync();
+
+        var after = await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= warm.Total + 40, PipelineWorld.Deadline, "twenty more polls");
+
+        output.WriteLine($"idle window: {after.Total - warm.Total} requests, {after.Counted - warm.Counted} counted, {after.NotModified - warm.NotModified} not modified");
+        Assert.Equal(warm.Counted, after.Counted);
+    }
+
+    [Fact]
+    public async Task A_job_from_queue_to_release_costs_a_handful_of_counted_requests()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, repos: ["org/repo"]);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(250));
+        await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= 4, PipelineWorld.Deadline, "first polls");
+        var before = await world.GitHub.GetStatsAsync();
+
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+        await world.WaitForJobAsync(job.JobId, j => j.Status == "completed", "completed");
+        await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "VM released");
+        // Let discovery settle on the final state (the run completed), then count.
+        var settled = await world.GitHub.GetStatsAsync();
+        var after = await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= settled.Total + 8, PipelineWorld.Deadline, "four more polls");
+
+        var counted = after.Counted - before.Counted;
+        output.WriteLine($"one job: {counted} counted requests ({string.Join(", ", after.ByEndpoint.Select(e => $"{e.Key}: {e.Value.Counted - (before.ByEndpoint.TryGetValue(e.Key, out var b) ? b.Counted : 0)}"))})");
+        Assert.InRange(counted, 1, 8);
+    }
+
+    [Fact]
+    public async Task An_exhausted_budget_sends_nothing_until_the_reset_then_polling_resumes_by_itself()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, repos: ["org/repo"]);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(250));
+        await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= 4, PipelineWorld.Deadline, "first polls");
+
+        await world.GitHub.SetBudgetAsync(world.Sandbox.Pat, remaining: 0, resetSeconds: 6);
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+        // The first call after the exhaustion is refused (403, remaining 0); after it nothing is sent until the reset.
+        var refused = await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.Values.Any(e => e.ByStatus.ContainsKey("403")), PipelineWorld.Deadline, "the refusal");
+        var exhaustedAt = DateTimeOffset.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(3)); // observation window inside the exhaustion
+        var quiet = await world.GitHub.GetStatsAsync();
+        Assert.Equal(refused.Total, quiet.Total);
+
+        SandboxJob done;
+        try
+        {
+            done = await world.WaitForJobAsync(job.JobId, j => j.Status == "completed", "served after the reset");
+        }
+        catch (TimeoutException)
+        {
+            var stats = await world.GitHub.GetStatsAsync();
+            output.WriteLine(string.Join("\n", stats.ByEndpoint.Select(e => $"{e.Key}: {e.Value.Total} {string.Join(",", e.Value.ByStatus.Select(b => b.Key + "=" + b.Value))}")));
+            throw;
+        }
+
+        output.WriteLine($"served {(done.StartedAt!.Value - exhaustedAt).TotalSeconds:F1} s after the exhaustion was seen");
+        Assert.Contains(world.Log.Lines, l => l.Contains("rate limit", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_secondary_limit_retry_after_is_honoured()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, repos: ["org/repo"]);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(250));
+        await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= 4, PipelineWorld.Deadline, "first polls");
+
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(SecondaryLimit: new SecondaryLimitFault(RetryAfterSeconds: 4)));
+        var limited = await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.Values.Any(e => e.ByStatus.Keys.Any(k => k is "403" or "429")), PipelineWorld.Deadline, "limited");
+        var limitedAt = DateTimeOffset.UtcNow;
+        await world.GitHub.SetFaultsAsync(SandboxFaults.None);
+
+        var next = await Deadline.UntilAsync(world.StatsAsync, s => s.Total > limited.Total, TimeSpan.FromSeconds(15), "the next request");
+        var gap = DateTimeOffset.UtcNow - limitedAt;
+        output.WriteLine($"next request {gap.TotalSeconds:F1} s after the limit");
+        Assert.True(gap >= TimeSpan.FromSeconds(3.5), $"a request went {gap.TotalSeconds:F1} s after a retry-after of 4 s");
+        Assert.True(next.Total > limited.Total);
+    }
+
+    [Fact]
+    public async Task Fifty_idle_repos_on_one_token_stay_far_under_ten_percent_of_the_hourly_budget()
+    {
+        var repos = Enumerable.Range(0, 50).Select(i => $"org/r{i}").ToArray();
+        await using var world = await PipelineWorld.StartAsync(vms: 1, repos: repos);
+        await world.StartControllerAsync();
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByRepo.Count == 50, PipelineWorld.Deadline, "every repo polled once");
+        var warm = await world.GitHub.GetStatsAsync();
+        var started = DateTimeOffset.UtcNow;
+
+        var after = await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= warm.Total + 200, PipelineWorld.Deadline, "a window of polls");
+
+        var window = DateTimeOffset.UtcNow - started;
+        var perHour = (after.Counted - warm.Counted) * TimeSpan.FromHours(1) / window;
+        output.WriteLine($"50 repos: {after.Total - warm.Total} requests in {window.TotalSeconds:F1} s, {after.Counted - warm.Counted} counted → {perHour:F0} counted/hour");
+        Assert.True(perHour < 500, $"{perHour:F0} counted requests per hour");
+    }
+}

@@ -89,9 +89,28 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
             await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
             return null;
         }
+        catch (ArgumentException)
+        {
+            return "the journal's connection string is not valid"; // the parser's message may quote it, password included
+        }
         catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
         {
-            return e.Message;
+            // /healthz needs no token: the reason must never carry the connection string's password.
+            var password = options.Store == "postgres" ? PasswordOf(connectionString) : null;
+            var reason = e.Message.ReplaceLineEndings(" ");
+            return string.IsNullOrEmpty(password) ? reason : reason.Replace(password, "***", StringComparison.Ordinal);
+        }
+    }
+
+    private static string? PasswordOf(string connectionString)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(connectionString).Password;
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 

@@ -24,5 +24,14 @@ catch (InvalidOperationException e)
 }
 
 using var host = builder.Build();
-await host.RunAsync();
+try
+{
+    await host.RunAsync();
+}
+catch (Blip.Actors.Inspection.ManagementEndpointException e)
+{
+    Console.Error.WriteLine($"blip-controller: {e.Message}");
+    return 1;
+}
+
 return 0;

@@ -7,6 +7,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
+using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Polling;
@@ -44,11 +45,14 @@ public static class BlipControllerExtensions
 
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
-        services.AddSingleton<IKubernetes>(_ => KubeClientFactory.Create(options));
+        services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
+        services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
         services.AddSingleton<IVmPool, KubeVirtVmPool>();
         services.AddSingleton<IConfigSource, KubeConfigSource>();
-        services.AddSingleton<IGitHubActions, OctokitGitHubActions>();
-        services.AddSingleton<IRunnerShell, SshRunnerShell>();
+        services.AddSingleton<OctokitGitHubActions>();
+        services.AddSingleton<IGitHubActions>(sp => new CountingGitHubActions(sp.GetRequiredService<OctokitGitHubActions>(), sp.GetRequiredService<BlipMetrics>()));
+        services.AddSingleton<SshRunnerShell>();
+        services.AddSingleton<IRunnerShell>(sp => new CountingRunnerShell(sp.GetRequiredService<SshRunnerShell>(), sp.GetRequiredService<BlipMetrics>()));
 
         services.AddAkka(ActorSystemName, (builder, sp) =>
         {
@@ -93,10 +97,12 @@ public static class BlipControllerExtensions
                     (_, registry, _) => PollerCoordinator.Props(
                         registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo),
                     new ClusterSingletonOptions { Role = "controller" },
-                    createProxyToo: false);
+                    createProxyToo: false)
+                .WithInspection(sp.GetRequiredService<BlipMetrics>());
         });
 
-        // After AddAkka: hosted services start in order, and the receiver forwards to actors.
+        // After AddAkka: hosted services start in order, so these start once the actor system runs.
+        services.AddHostedService(sp => sp.GetRequiredService<ManagementEndpoint>());
         services.AddHostedService<Webhooks.WebhookReceiver>();
         return services;
     }
@@ -110,22 +116,20 @@ public static class BlipControllerExtensions
             ? [self]
             : options.SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>The journal's connection string and linq2db provider (also opened by the readiness probe).</summary>
+    public static (string ConnectionString, string Provider) JournalConnection(BlipOptions options) =>
+        options.Store == "postgres"
+            ? (options.ConnectionString!, LinqToDB.ProviderName.PostgreSQL15)
+            : ($"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "blip-journal.db"))};Pooling=True", LinqToDB.ProviderName.SQLiteMS);
+
     private static AkkaConfigurationBuilder WithJournalAndSnapshot(this AkkaConfigurationBuilder builder, BlipOptions options)
     {
-        string connectionString;
-        string provider;
-        if (options.Store == "postgres")
-        {
-            connectionString = options.ConnectionString!;
-            provider = LinqToDB.ProviderName.PostgreSQL15;
-        }
-        else
+        if (options.Store != "postgres")
         {
             Directory.CreateDirectory(options.DataDir);
-            connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "blip-journal.db"))};Pooling=True";
-            provider = LinqToDB.ProviderName.SQLiteMS;
         }
 
+        var (connectionString, provider) = JournalConnection(options);
         return builder.WithSqlPersistence(connectionString, provider, PersistenceMode.Both, autoInitialize: true);
     }
 }

@@ -74,6 +74,12 @@ public sealed class BlipOptions
     /// <summary>Comma-separated seed nodes (akka.tcp://blip@host:port); empty: join self.</summary>
     public string? SeedNodes { get; set; }
 
+    /// <summary>The management endpoint (health, metrics, blipctl): <c>http://HOST:PORT</c>; empty: disabled; port 0: any free port.</summary>
+    public string? ManagementUrl { get; set; } = Inspection.ManagementBinding.DefaultUrl;
+
+    /// <summary>Bearer token the management endpoint requires (all routes but /healthz). Required when it listens beyond loopback.</summary>
+    public string? ManagementToken { get; set; }
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -102,6 +108,8 @@ public sealed class BlipOptions
         Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
         Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");
+        Inspection.ManagementBinding.Parse(ManagementUrl, ManagementToken, out var managementError);
+        Require(managementError is null, managementError!);
         Require(string.IsNullOrWhiteSpace(WebhookUrl) || (Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"),
             $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         return errors;

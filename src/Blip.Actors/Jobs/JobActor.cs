@@ -165,6 +165,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         {
             var before = _state.Phase;
             _state = _state.Apply(e);
+            Context.System.EventStream.Publish(new Inspection.JobEventPublished(_jobId, e, _state));
             if (_state.Phase != before)
             {
                 StopChild(); // each phase has its own child; the old one's late reports must not count

@@ -6,7 +6,7 @@ namespace Blip.Actors.Kubernetes;
 /// <summary>Builds the KubernetesClient: an explicit kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config.</summary>
 public static class KubeClientFactory
 {
-    public static IKubernetes Create(BlipOptions options)
+    public static IKubernetes Create(BlipOptions options, params DelegatingHandler[] handlers)
     {
         KubernetesClientConfiguration config;
         if (!string.IsNullOrWhiteSpace(options.Kubeconfig))
@@ -27,6 +27,6 @@ public static class KubeClientFactory
             config = KubernetesClientConfiguration.BuildDefaultConfig();
         }
 
-        return new k8s.Kubernetes(config);
+        return new k8s.Kubernetes(config, handlers);
     }
 }

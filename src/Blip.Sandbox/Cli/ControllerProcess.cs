@@ -17,12 +17,13 @@ public sealed class ControllerProcess : IAsyncDisposable
 
     private readonly Process _process;
 
-    private ControllerProcess(Process process, int index, string logPath, string address)
+    private ControllerProcess(Process process, int index, string logPath, string address, string managementUrl)
     {
         _process = process;
         Index = index;
         LogPath = logPath;
         Address = address;
+        ManagementUrl = managementUrl;
     }
 
     public int Index { get; }
@@ -31,6 +32,9 @@ public sealed class ControllerProcess : IAsyncDisposable
 
     /// <summary>Its cluster address, <c>akka.tcp://blip@127.0.0.1:PORT</c>.</summary>
     public string Address { get; }
+
+    /// <summary>Its management endpoint (health, metrics, blipctl), on a port of its own.</summary>
+    public string ManagementUrl { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -46,6 +50,7 @@ public sealed class ControllerProcess : IAsyncDisposable
     {
         var port = FreeLoopbackPort();
         var address = $"akka.tcp://blip@127.0.0.1:{port}";
+        var managementUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
         var logPath = Path.Combine(stateDir, $"controller-{index}.log");
         var dataDir = Path.Combine(stateDir, $"controller-{index}");
         Directory.CreateDirectory(dataDir);
@@ -74,6 +79,7 @@ public sealed class ControllerProcess : IAsyncDisposable
             ["Blip__ClusterPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Blip__NodeName"] = $"sandbox-node-{index}",
             ["Blip__SeedNodes"] = seedAddress ?? address,
+            ["Blip__ManagementUrl"] = managementUrl,
             ["Blip__PollInterval"] = "00:00:01",
             // Demo pace: a runner whose job went to another runner is noticed and removed in seconds, not minutes.
             ["Blip__RunnerCheckInterval"] = "00:00:02",
@@ -83,7 +89,7 @@ public sealed class ControllerProcess : IAsyncDisposable
         foreach (var (key, value) in env) psi.Environment[key] = value;
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");
-        return new ControllerProcess(process, index, logPath, address);
+        return new ControllerProcess(process, index, logPath, address, managementUrl);
     }
 
     /// <summary>Waits until the log says the node joined its cluster; throws with the log's tail when it

@@ -171,6 +171,7 @@ public static class SandboxApp
         if (controllers.Count > 0)
         {
             foreach (var c in controllers) o.WriteLine($"Controller {c.Index} log: {c.LogPath}");
+            foreach (var c in controllers) o.WriteLine($"Controller {c.Index} inspect: dotnet run --project src/Blip.Ctl -- --endpoint {c.ManagementUrl} cluster show");
         }
         else
         {

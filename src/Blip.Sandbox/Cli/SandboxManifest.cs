@@ -22,7 +22,7 @@ public sealed record SandboxManifest(
 
     public sealed record Vm(string Name, string Address, int Port);
 
-    /// <param name="ManagementUrl">Null until the controller serves a management endpoint.</param>
+    /// <param name="ManagementUrl">Its management endpoint: <c>blipctl --endpoint URL …</c>.</param>
     public sealed record Controller(int Pid, string? ManagementUrl, string Log);
 
     public static SandboxManifest Of(SandboxWorld world, IEnumerable<ControllerProcess> controllers) => new(
@@ -33,7 +33,7 @@ public sealed record SandboxManifest(
         world.GitHub.AdminToken,
         world.Pat,
         world.Pool.Vms.Select(v => new Vm(v.Name, v.Address.ToString(), v.Port)).ToList(),
-        controllers.Select(c => new Controller(c.Pid, null, c.LogPath)).ToList());
+        controllers.Select(c => new Controller(c.Pid, c.ManagementUrl, c.LogPath)).ToList());
 
     public async Task<string> WriteAsync(string stateDir, CancellationToken ct)
     {

@@ -82,6 +82,7 @@ public sealed class PipelineWorld : IAsyncDisposable
             IdleRunnerGrace = TimeSpan.FromSeconds(4),
             RunnerCheckInterval = TimeSpan.FromSeconds(1),
             QueuedSightingTimeout = TimeSpan.FromSeconds(10),
+            ManagementUrl = "http://127.0.0.1:0", // tests run in parallel: never the fixed default port
             WebhookUrl = WebhookPort is { } port ? $"http://127.0.0.1:{port}" : null,
         };
         tweak?.Invoke(options);

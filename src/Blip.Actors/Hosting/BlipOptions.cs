@@ -69,7 +69,7 @@ public sealed class BlipOptions
     public string? ConnectionString { get; set; }
 
     public string ClusterHostname { get; set; } = "127.0.0.1";
-    public int ClusterPort { get; set; }
+    public int ClusterPort { get; set; } = 4053;
 
     /// <summary>Comma-separated seed nodes (akka.tcp://blip@host:port); empty: join self.</summary>
     public string? SeedNodes { get; set; }

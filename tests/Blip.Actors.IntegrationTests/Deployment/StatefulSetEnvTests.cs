@@ -28,7 +28,7 @@ public sealed class StatefulSetEnvTests
         });
         Assert.Equal(env.Count, env.Select(e => e.Name).Distinct(StringComparer.Ordinal).Count());
         // A "Blip_X" (one underscore) or "BLIP__X" would silently bind nothing.
-        Assert.DoesNotContain(env, e => e.Name.StartsWith("Blip", StringComparison.OrdinalIgnoreCase) && !e.Name.StartsWith("Blip__", StringComparison.Ordinal));
+        Assert.DoesNotContain(env, e => e.Name.StartsWith("Blip", StringComparison.OrdinalIgnoreCase) && !e.Name.StartsWith("Blip__", StringComparison.Ordinal) && !e.Name.StartsWith("BLIPCTL_", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -102,6 +102,7 @@ public sealed class StatefulSetEnvTests
             {
                 "Blip__NodeName" => "blip-controller-0",
                 "Blip__ConnectionString" => "Host=postgres;Database=blip;Username=blip;Password=x",
+                "Blip__ManagementToken" => "token-from-the-blip-management-secret",
                 _ => throw new Xunit.Sdk.XunitException($"{name} comes from valueFrom; this test does not know what to put there"),
             };
             values[name.Replace("__", ":", StringComparison.Ordinal)] = resolved;

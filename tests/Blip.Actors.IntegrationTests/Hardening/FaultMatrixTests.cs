@@ -85,6 +85,11 @@ public sealed class FaultMatrixTests
         await Deadline.UntilAsync(() => world.Log.Contains("runner dir /home/runner/no-such-dir is missing"), EndState.Long, "the missing runner dir named");
         var claims = await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job)), c => c.Count >= 2, EndState.Long, "the job moved to another VM");
         Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == claims[0].Name && a.Verb == "delete");
-        Assert.Empty(await world.GitHub.ListRunnersAsync());
+        // The given-up VM's registration is deleted (only the attempt in flight may still be registered).
+        await Deadline.UntilAsync(
+            async () => await world.GitHub.ListRunnersAsync(all: true),
+            rs => rs.Count >= 1 && rs.Count(r => r.RemovedAt is null) <= 1 && rs.OrderBy(r => r.RegisteredAt).First().RemovedAt is not null,
+            EndState.Long,
+            "the first attempt's registration deleted");
     }
 }

@@ -163,8 +163,14 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         var remaining = events.Count;
         PersistAll(events, e =>
         {
+            var previous = _state;
             var before = _state.Phase;
             _state = _state.Apply(e);
+            if (JobState.VmEventFor(previous, _state, e) is { } vmEvent)
+            {
+                _ = _deps.Pool.RecordEventAsync(vmEvent.Vm, vmEvent.Event, CancellationToken.None);
+            }
+
             Context.System.EventStream.Publish(new Inspection.JobEventPublished(_jobId, e, _state));
             if (_state.Phase != before)
             {

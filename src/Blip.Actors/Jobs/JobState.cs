@@ -108,6 +108,16 @@ public sealed record JobState
             ? [new JobEvents.JobFinished(JobOutcome.Completed, $"runner ran job {m.RanJobId} to completion", now)]
             : [];
 
+    /// <summary>The Kubernetes Event an event of this job writes on its VM, if any (DESIGN: kubectl describe vm tells the story).</summary>
+    public static (string Vm, Vms.VmEvent Event)? VmEventFor(JobState before, JobState after, IJobEvent e) => e switch
+    {
+        JobEvents.VmClaimed c => (c.VmName, new Vms.VmEvent("Claimed", $"claimed for job {after.JobId} of {after.Repo}")),
+        JobEvents.RunnerStarted when after.VmName is { } vm => (vm, new Vms.VmEvent("RunnerStarted", $"JIT runner {after.RunnerName} started for job {after.JobId}")),
+        JobEvents.VmAbandoned a => (a.VmName, new Vms.VmEvent("ProvisioningFailed", $"given up for job {before.JobId}: {a.Reason}", Warning: true)),
+        JobEvents.JobFinished f when before.VmName is { } vm => (vm, new Vms.VmEvent("Releasing", $"job {after.JobId}: {f.Outcome} ({f.Reason})", Warning: f.Outcome is JobOutcome.Failed or JobOutcome.Expired)),
+        _ => null,
+    };
+
     public JobQueries.Status ToStatus() =>
         new(new JobId(JobId), Phase, Repo?.FullName, VmName, RunnerId, RunnerName, Outcome, Reason);
 }

@@ -78,73 +78,80 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
         }
     }
 
+    public async Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct)
+    {
+        var now = DateTime.UtcNow;
+        var evt = new Corev1Event
+        {
+            Metadata = new V1ObjectMeta { Name = $"{vmName}.{now.Ticks:x}", NamespaceProperty = Ns },
+            InvolvedObject = new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns },
+            Reason = vmEvent.Reason,
+            Message = vmEvent.Message,
+            Type = vmEvent.Warning ? "Warning" : "Normal",
+            Source = new V1EventSource { Component = "blip-controller", Host = options.NodeName },
+            ReportingComponent = "blip-controller",
+            ReportingInstance = options.NodeName,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        };
+        try
+        {
+            await client.CoreV1.CreateNamespacedEventAsync(evt, Ns, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpOperationException or HttpRequestException)
+        {
+            logger.LogDebug("VM {Vm}: could not record event {Reason} ({Error})", vmName, vmEvent.Reason, ListWatch.Describe(e));
+        }
+    }
+
     public async IAsyncEnumerable<VmPoolChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {
         var merged = System.Threading.Channels.Channel.CreateUnbounded<VmPoolChange>(new() { SingleReader = true });
-        var vmNames = new HashSet<string>();
-        var vmiNames = new HashSet<string>();
+        var names = new Dictionary<string, HashSet<string>>();
         var gate = new object();
-        bool vmsListed = false, vmisListed = false;
 
-        async Task PumpVms()
+        // One pump per kind (VMs, VMIs); a Resynced is Complete once both kinds have listed.
+        async Task Pump<T>(
+            string plural,
+            Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> list,
+            Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
+            Func<T, V1ObjectMeta> metadata,
+            Func<T, VmPoolChange> upserted,
+            Func<string, VmPoolChange> deleted)
         {
-            await foreach (var item in ListWatch.Run("virtualmachines", ListVms, WatchVms, vm => vm.Metadata.ResourceVersion, logger, ct).ConfigureAwait(false))
+            await foreach (var item in ListWatch.Run(plural, list, watch, o => metadata(o).ResourceVersion, logger, ct).ConfigureAwait(false))
             {
                 switch (item)
                 {
-                    case ListWatchItem<VirtualMachine>.Listed listed:
+                    case ListWatchItem<T>.Listed listed:
                         lock (gate)
                         {
-                            vmNames = listed.Items.Select(v => v.Metadata.Name).ToHashSet();
-                            foreach (var vm in listed.Items)
+                            names[plural] = listed.Items.Select(o => metadata(o).Name).ToHashSet();
+                            foreach (var o in listed.Items)
                             {
-                                merged.Writer.TryWrite(ToChange(vm));
+                                merged.Writer.TryWrite(upserted(o));
                             }
 
-                            vmsListed = true;
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet(), vmsListed && vmisListed));
+                            merged.Writer.TryWrite(new VmPoolChange.Resynced(
+                                names.GetValueOrDefault(VirtualMachine.Plural, []).ToHashSet(),
+                                names.GetValueOrDefault(VirtualMachineInstance.Plural, []).ToHashSet(),
+                                names.Count == 2));
                         }
 
                         break;
-                    case ListWatchItem<VirtualMachine>.Changed { Type: WatchEventType.Deleted } deleted:
-                        merged.Writer.TryWrite(new VmPoolChange.VmDeleted(deleted.Item.Metadata.Name));
+                    case ListWatchItem<T>.Changed { Type: WatchEventType.Deleted } gone:
+                        merged.Writer.TryWrite(deleted(metadata(gone.Item).Name));
                         break;
-                    case ListWatchItem<VirtualMachine>.Changed changed:
-                        merged.Writer.TryWrite(ToChange(changed.Item));
+                    case ListWatchItem<T>.Changed changed:
+                        merged.Writer.TryWrite(upserted(changed.Item));
                         break;
                 }
             }
         }
 
-        async Task PumpVmis()
-        {
-            await foreach (var item in ListWatch.Run("virtualmachineinstances", ListVmis, WatchVmis, vmi => vmi.Metadata.ResourceVersion, logger, ct).ConfigureAwait(false))
-            {
-                switch (item)
-                {
-                    case ListWatchItem<VirtualMachineInstance>.Listed listed:
-                        lock (gate)
-                        {
-                            vmiNames = listed.Items.Select(v => v.Metadata.Name).ToHashSet();
-                            foreach (var vmi in listed.Items)
-                            {
-                                merged.Writer.TryWrite(ToChange(vmi));
-                            }
-
-                            vmisListed = true;
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(vmNames.ToHashSet(), vmiNames.ToHashSet(), vmsListed && vmisListed));
-                        }
-
-                        break;
-                    case ListWatchItem<VirtualMachineInstance>.Changed { Type: WatchEventType.Deleted } deleted:
-                        merged.Writer.TryWrite(new VmPoolChange.VmiDeleted(deleted.Item.Metadata.Name));
-                        break;
-                    case ListWatchItem<VirtualMachineInstance>.Changed changed:
-                        merged.Writer.TryWrite(ToChange(changed.Item));
-                        break;
-                }
-            }
-        }
+        Task PumpVms() => Pump<VirtualMachine>(VirtualMachine.Plural, ListVms, WatchVms, vm => vm.Metadata, ToChange, name => new VmPoolChange.VmDeleted(name));
+        Task PumpVmis() => Pump<VirtualMachineInstance>(VirtualMachineInstance.Plural, ListVmis, WatchVmis, vmi => vmi.Metadata, ToChange, name => new VmPoolChange.VmiDeleted(name));
 
         var pumps = Task.WhenAll(Task.Run(PumpVms, ct), Task.Run(PumpVmis, ct));
         _ = pumps.ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);

@@ -12,9 +12,15 @@ public interface IVmPool
     /// <summary><c>blip.io/release=true</c>, then delete. A VM already gone is success: Blip may delete it first.</summary>
     Task ReleaseAsync(string vmName, CancellationToken ct);
 
+    /// <summary>Records a Kubernetes Event on the VM, so <c>kubectl describe vm</c> tells its story. Best effort.</summary>
+    Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct);
+
     /// <summary>Lists then watches the pool's VMs and VMIs, resuming by resourceVersion and re-listing on 410; never ends until cancelled.</summary>
     IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct);
 }
+
+/// <summary>One line of a VM's story: a reason (CamelCase, as Kubernetes events use) and a message without secrets.</summary>
+public sealed record VmEvent(string Reason, string Message, bool Warning = false);
 
 public enum ClaimOutcome
 {

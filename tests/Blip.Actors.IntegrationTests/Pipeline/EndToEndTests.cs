@@ -1,3 +1,4 @@
+using k8s;
 using Blip.Actors.IntegrationTests.Harness;
 
 namespace Blip.Actors.IntegrationTests.Pipeline;
@@ -35,6 +36,16 @@ public sealed class EndToEndTests
         Assert.Contains(history, a => a.Annotations.GetValueOrDefault("blip.io/runner-provisioned") == "true");
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM left claimed");
         await world.Sandbox.Pool.WaitForReadyAsync(2, PipelineWorld.Deadline);
+
+        // The VM's story as Kubernetes Events (what kubectl describe vm shows).
+        var reasons = await Deadline.UntilAsync(
+            async () => (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync("blip")).Items
+                .Where(e => e.InvolvedObject.Name == claim.Name && e.InvolvedObject.Kind == "VirtualMachine")
+                .OrderBy(e => e.LastTimestamp).Select(e => e.Reason).ToList(),
+            r => r.Contains("Releasing"),
+            PipelineWorld.Deadline,
+            "events on the VM");
+        Assert.Equal(["Claimed", "RunnerStarted", "Releasing"], reasons);
 
         // The ephemeral runner is gone; the pickup latency was logged.
         var runners = await world.GitHub.ListRunnersAsync();

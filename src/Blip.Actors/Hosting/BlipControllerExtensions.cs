@@ -45,6 +45,7 @@ public static class BlipControllerExtensions
 
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
+        services.AddSingleton<Webhooks.WebhookHealth>();
         services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
         services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
         services.AddSingleton<IVmPool, KubeVirtVmPool>();
@@ -95,7 +96,8 @@ public static class BlipControllerExtensions
                 .WithSingleton<PollerCoordinatorKey>(
                     "pollers",
                     (_, registry, _) => PollerCoordinator.Props(
-                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo),
+                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo,
+                        interval => sp.GetRequiredService<Webhooks.WebhookHealth>().PollInterval(interval, options.PollIntervalWithWebhooks)),
                     new ClusterSingletonOptions { Role = "controller" },
                     createProxyToo: false)
                 .WithInspection(sp.GetRequiredService<BlipMetrics>());

@@ -50,6 +50,9 @@ public sealed class BlipOptions
     /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>
     public string? WebhookUrl { get; set; }
 
+    /// <summary>While verified webhook deliveries arrive (one in the last 10 minutes), polling is only the backstop and runs this often.</summary>
+    public TimeSpan PollIntervalWithWebhooks { get; set; } = TimeSpan.FromSeconds(30);
+
     public int RunnerGroupId { get; set; } = 1;
     public string WorkFolder { get; set; } = "_work";
 

@@ -18,11 +18,13 @@ public sealed class PollerCoordinator : ReceiveActor
     private readonly TimeSpan _floor;
     private readonly TimeSpan _spacing;
     private TimeSpan _interval;
+    private readonly Func<TimeSpan, TimeSpan> _backstop;
     private readonly Dictionary<RepoName, IActorRef> _pollers = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public PollerCoordinator(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing)
+    public PollerCoordinator(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing, Func<TimeSpan, TimeSpan> backstop)
     {
+        _backstop = backstop;
         _floor = floor;
         _spacing = spacing;
         _config = config;
@@ -35,8 +37,8 @@ public sealed class PollerCoordinator : ReceiveActor
         ReceiveAny(Unhandled);
     }
 
-    public static Props Props(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing) =>
-        Akka.Actor.Props.Create(() => new PollerCoordinator(config, gitHub, jobs, floor, spacing));
+    public static Props Props(IActorRef config, IGitHubActions gitHub, IActorRef jobs, TimeSpan floor, TimeSpan spacing, Func<TimeSpan, TimeSpan> backstop) =>
+        Akka.Actor.Props.Create(() => new PollerCoordinator(config, gitHub, jobs, floor, spacing, backstop));
 
     /// <summary>The floor, or more with many repos: every poll is a few GETs, and GitHub's secondary limit counts them (304s too).</summary>
     public static TimeSpan IntervalFor(int repos, TimeSpan floor, TimeSpan spacing) =>
@@ -73,7 +75,7 @@ public sealed class PollerCoordinator : ReceiveActor
 
             // Owners never contain '_', so owner__name is unique and a valid actor name.
             var name = $"{repo.Owner}__{repo.Name}-{Guid.NewGuid().ToString("N")[..6]}";
-            _pollers[repo] = Context.ActorOf(RepoPoller.Props(repo, settings.Config!.RunnerLabels, _gitHub, _jobs, _interval), Uri.EscapeDataString(name));
+            _pollers[repo] = Context.ActorOf(RepoPoller.Props(repo, settings.Config!.RunnerLabels, _gitHub, _jobs, _interval, _backstop), Uri.EscapeDataString(name));
         }
 
         _log.Debug("polling {0} repo(s)", _pollers.Count);

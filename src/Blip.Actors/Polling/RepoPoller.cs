@@ -27,7 +27,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private string? _lastError;
     private TimeSpan _errorBackoff;
 
-    public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval)
+    public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop)
     {
         _repo = repo;
         _labels = labels;
@@ -72,7 +72,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             }
 
             _errorBackoff = _interval;
-            Timers.StartSingleTimer(PollTimer, Poll.Instance, _gitHub.Pace(_interval));
+            Timers.StartSingleTimer(PollTimer, Poll.Instance, _gitHub.Pace(backstop(_interval)));
         });
         Receive<PollFailed>(m =>
         {
@@ -92,8 +92,9 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval) =>
-        Akka.Actor.Props.Create(() => new RepoPoller(repo, labels, gitHub, jobs, interval));
+    /// <param name="backstop">Maps the interval to the one to use now (longer while webhooks deliver).</param>
+    public static Props Props(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop) =>
+        Akka.Actor.Props.Create(() => new RepoPoller(repo, labels, gitHub, jobs, interval, backstop));
 
     protected override void PreStart()
     {

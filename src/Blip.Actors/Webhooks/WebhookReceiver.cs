@@ -22,6 +22,7 @@ namespace Blip.Actors.Webhooks;
 public sealed class WebhookReceiver(
     BlipOptions options,
     ControllerSecrets secrets,
+    WebhookHealth health,
     IRequiredActor<JobRegion> jobs,
     IRequiredActor<ConfigWatcherKey> config,
     ILogger<WebhookReceiver> logger) : IHostedService
@@ -42,7 +43,9 @@ public sealed class WebhookReceiver(
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(options.WebhookUrl);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = WebhookDelivery.MaxBodyBytes);
+        // Kestrel's own cut-off is higher than ours: up to it we read an oversized body away and answer 413 cleanly,
+        // rather than closing the connection under a client that is still sending.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 8 * WebhookDelivery.MaxBodyBytes);
         _app = builder.Build();
         _app.MapPost(Path, (Delegate)HandleAsync);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -62,18 +65,17 @@ public sealed class WebhookReceiver(
     {
         var delivery = http.Request.Headers["X-GitHub-Delivery"].ToString();
         var eventName = http.Request.Headers["X-GitHub-Event"].ToString();
-        if (http.Request.ContentLength > WebhookDelivery.MaxBodyBytes)
-        {
-            logger.LogWarning("webhook delivery {Delivery}: rejected, body of {Length} bytes is over {Max}", delivery, http.Request.ContentLength, WebhookDelivery.MaxBodyBytes);
-            return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
-        }
-
         byte[] body;
         try
         {
             using var buffer = new MemoryStream();
             await http.Request.Body.CopyToAsync(buffer, http.RequestAborted).ConfigureAwait(false);
             body = buffer.ToArray();
+            if (body.Length > WebhookDelivery.MaxBodyBytes)
+            {
+                logger.LogWarning("webhook delivery {Delivery}: rejected, body of {Length} bytes is over {Max}", delivery, body.Length, WebhookDelivery.MaxBodyBytes);
+                return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            }
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException)
         {
@@ -93,6 +95,7 @@ public sealed class WebhookReceiver(
             return Results.Unauthorized();
         }
 
+        health.DeliveryVerified();
         if (eventName == "ping")
         {
             return Results.Ok();

@@ -14,7 +14,7 @@ public sealed class WebhookTests(ITestOutputHelper output)
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1, webhooks: "emulator");
         await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMinutes(5));
-        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening"), PipelineWorld.Deadline, "receiver up");
+        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening") && world.Log.Contains("webhook secret loaded"), PipelineWorld.Deadline, "receiver up with its secret");
         await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.TryGetValue("GET /repos/{o}/{r}/actions/runs", out var runs) && runs.Total >= 2, PipelineWorld.Deadline, "the first poll (queued and in_progress runs)");
         var polls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
 
@@ -32,7 +32,7 @@ public sealed class WebhookTests(ITestOutputHelper output)
     {
         await using var world = await PipelineWorld.StartAsync(vms: 2, webhooks: "manual");
         await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMinutes(5));
-        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening"), PipelineWorld.Deadline, "receiver up");
+        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening") && world.Log.Contains("webhook secret loaded"), PipelineWorld.Deadline, "receiver up with its secret");
         var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{world.WebhookPort}") };
         var body = Encoding.UTF8.GetBytes($$$"""{"action":"queued","workflow_job":{"id":{{{job.JobId}}},"run_id":{{{job.RunId}}},"labels":["self-hosted","blip"],"status":"queued"},"repository":{"full_name":"org/repo"}}""");

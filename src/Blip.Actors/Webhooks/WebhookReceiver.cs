@@ -134,7 +134,9 @@ public sealed class WebhookReceiver(
         switch (evt.Action)
         {
             case "queued" when settings.CanPoll && LabelMatcher.Matches(actions.RunnerLabels, evt.Labels):
-                jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, DateTimeOffset.UtcNow));
+                // A delivery says the job WAS queued when it was created; it may be replayed or late. Only a poll sent after our
+                // runner finished may take a finished job up again, so a delivery counts as observed at the job's creation.
+                jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, evt.CreatedAt ?? DateTimeOffset.MinValue));
                 break;
             case "queued":
                 logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook)", evt.JobId, evt.Repo);

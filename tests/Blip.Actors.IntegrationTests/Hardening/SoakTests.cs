@@ -1,0 +1,79 @@
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Sandbox.GitHub;
+using Xunit.Abstractions;
+
+namespace Blip.Actors.IntegrationTests.Hardening;
+
+/// <summary>A bounded soak: half a minute of continuous jobs over several repos with random faults, then the invariants,
+/// flat memory and no leaked processes or file descriptors.</summary>
+public sealed class SoakTests(ITestOutputHelper output)
+{
+    private static long RssKb(int pid) =>
+        long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int OpenFds(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+
+    private static int Sshds(string stateDir) =>
+        Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(p => p!.All(char.IsDigit))
+            .Count(pid =>
+            {
+                try
+                {
+                    var cmd = File.ReadAllText($"/proc/{pid}/cmdline");
+                    return cmd.Contains("sshd", StringComparison.Ordinal) && cmd.Contains(stateDir, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false;
+                }
+            });
+
+    [Fact]
+    public async Task Half_a_minute_of_jobs_with_random_faults_keeps_every_invariant_and_leaks_nothing()
+    {
+        var repos = Enumerable.Range(0, 5).Select(i => $"soak/r{i}").ToArray();
+        await using var world = await PipelineWorld.StartAsync(vms: 4, repos: repos);
+        var controller = await world.StartControllerProcessAsync();
+        try
+        {
+            await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.1, Status: 502)]));
+            var random = new Random(7);
+            var jobs = new List<long>();
+            long? rssStart = null;
+            var fdsStart = 0;
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            var round = 0;
+            while (DateTime.UtcNow < until)
+            {
+                jobs.Add((await world.GitHub.QueueJobAsync(repos[random.Next(repos.Length)], ["self-hosted", "blip"], random.Next(1, 3))).JobId);
+                if (++round % 10 == 0)
+                {
+                    world.Sandbox.Kube.Store.DropWatches();
+                }
+
+                if (round == 10)
+                {
+                    rssStart = RssKb(controller.Pid);
+                    fdsStart = OpenFds(controller.Pid);
+                }
+
+                // Pace of arrival, not a wait for state: about two jobs a second.
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(250, 750)));
+            }
+
+            await world.GitHub.SetFaultsAsync(SandboxFaults.None);
+            await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+
+            var rssEnd = RssKb(controller.Pid);
+            var fdsEnd = OpenFds(controller.Pid);
+            output.WriteLine($"soak: {jobs.Count} jobs; controller RSS {rssStart / 1024} MB → {rssEnd / 1024} MB; fds {fdsStart} → {fdsEnd}; sshd {Sshds(world.StateDir)}");
+            Assert.True(rssEnd < rssStart!.Value * 1.5 + 20_000, $"RSS grew from {rssStart} kB to {rssEnd} kB");
+            Assert.True(fdsEnd < fdsStart + 30, $"file descriptors grew from {fdsStart} to {fdsEnd}");
+            await Deadline.UntilAsync(() => Sshds(world.StateDir) == 4, PipelineWorld.Deadline, "one sshd per pool VM, none leaked");
+        }
+        finally
+        {
+            await controller.DisposeAsync();
+        }
+    }
+}

@@ -38,7 +38,7 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
     public async Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
     {
         var pinned = ParseHostKey(target.HostKey)
-            ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, $"VM {target.VmName}: blip.io/host-key is not an ssh-ed25519 key");
+            ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, $"VM {target.VmName}: blip.io/host-key '{Config.RepoName.Shorten(target.HostKey, 60)}' is not an ssh-ed25519 key");
         var keyBytes = secrets.SshClientKey
             ?? throw new RunnerShellException(RunnerShellFailure.AuthenticationFailed, $"Secret {ControllerSecrets.SshKeySecretName} has no {ControllerSecrets.SshKeyKey}");
 

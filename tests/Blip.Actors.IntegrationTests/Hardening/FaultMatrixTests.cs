@@ -1,3 +1,4 @@
+using k8s;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
 using Blip.Sandbox.Kubernetes;
@@ -91,5 +92,21 @@ public sealed class FaultMatrixTests
             rs => rs.Count >= 1 && rs.Count(r => r.RemovedAt is null) <= 1 && rs.OrderBy(r => r.RegisteredAt).First().RemovedAt is not null,
             EndState.Long,
             "the first attempt's registration deleted");
+    }
+
+    [Fact]
+    public async Task A_vm_with_a_malformed_host_key_annotation_is_named_given_up_and_the_job_runs_elsewhere()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        var bad = world.Sandbox.Pool.Vms[0].Name;
+        var patch = new k8s.Models.V1Patch("""{"metadata":{"annotations":{"blip.io/host-key":"ssh-ed25519 !!not-base64!!"}}}""", k8s.Models.V1Patch.PatchType.MergePatch);
+        await world.Sandbox.KubeAdmin.CustomObjects.PatchNamespacedCustomObjectAsync(patch, "kubevirt.io", "v1", "blip", "virtualmachines", bad);
+        await world.StartControllerAsync();
+
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        Assert.Contains(world.Log.Lines, l => l.Contains($"VM {bad}: blip.io/host-key 'ssh-ed25519 !!not-base64!!' is not an ssh-ed25519 key"));
+        Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == bad && a.Verb == "delete");
     }
 }

@@ -39,6 +39,19 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
 
     public int GetsPerIdlePoll => PollsInProgressRuns ? 2 : 1;
 
+    /// <summary>The longest a VM may stay claimed after its job ended, by design: a runner left idle by a job swap
+    /// (GitHub gave its job to another runner) is found at the next runner check and removed after the grace.</summary>
+    public TimeSpan IdleRunnerHorizon => Setting("Blip__RunnerCheckInterval") + Setting("Blip__IdleRunnerGrace");
+
+    /// <summary>--quick: a job-swap's idle runner is cleaned in seconds, so the leak check need not wait minutes.</summary>
+    public static readonly IReadOnlyDictionary<string, string> QuickOverrides = new Dictionary<string, string>
+    {
+        ["Blip__RunnerCheckInterval"] = "00:00:05",
+        ["Blip__IdleRunnerGrace"] = "00:00:05",
+    };
+
+    private TimeSpan Setting(string key) => TimeSpan.Parse(Settings[key], System.Globalization.CultureInfo.InvariantCulture);
+
     public Profile With(IReadOnlyDictionary<string, string> extra)
     {
         var settings = new Dictionary<string, string>(Settings);

@@ -4,7 +4,7 @@ namespace Blip.Actors.Benchmarks.Scenarios;
 
 /// <summary>
 /// One repo, ready VMs, jobs queued one at a time (each after the previous one started), each after a random
-/// wait of up to one poll interval of the profile so the queue time falls anywhere in the poll cycle.
+/// wait of up to one poll interval (none in --quick) of the profile so the queue time falls anywhere in the poll cycle.
 /// Latency = startedAt − queuedAt, both from the GitHub emulator (the fake runner taking the job).
 /// </summary>
 public sealed class PickupScenario : Scenario
@@ -16,7 +16,7 @@ public sealed class PickupScenario : Scenario
     public override string Description =>
         "1 repo, ready VMs; jobs queued one at a time, each after the previous started and a random wait within one poll interval; latency = startedAt − queuedAt (emulator clock)";
 
-    private static int Jobs(bool quick) => quick ? 3 : 12;
+    private static int Jobs(bool quick) => quick ? 1 : 10;
     private static int Vms(bool quick) => quick ? 3 : 4;
 
     public override Dictionary<string, string> Sizes(bool quick) => new()
@@ -38,7 +38,8 @@ public sealed class PickupScenario : Scenario
         var jobs = Jobs(context.Quick);
         for (var i = 0; i < jobs; i++)
         {
-            await Task.Delay(random.NextDouble() * profile.PollInterval, ct);
+            var wait = random.NextDouble() * profile.PollInterval;
+            if (!context.Quick) await Task.Delay(wait, ct);
             var queued = await world.GitHub.QueueJobAsync(Repo, BenchWorld.RunnerLabels, durationSeconds: 1, ct);
             var job = await BenchWorld.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.StartedAt is not null,
                 TimeSpan.FromSeconds(120), $"job {queued.JobId} to start", ct, TimeSpan.FromMilliseconds(50));

@@ -33,7 +33,9 @@ public abstract class Scenario
 
     protected static async Task RecordInvariantsAsync(BenchContext context, BenchWorld world, string scenario, ProfileResult result, CancellationToken ct)
     {
-        var outcome = await Invariants.CheckAsync(world.World, TimeSpan.FromSeconds(context.Quick ? 30 : 60), ct);
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
+        var outcome = await Invariants.CheckAsync(world.World, world.Profile.IdleRunnerHorizon + TimeSpan.FromSeconds(context.Quick ? 15 : 30), ct);
+        result.Figures["vms_released_after_last_job_s"] = waiting.Elapsed.TotalSeconds;
         result.Figures[Figure.Duplicates] = outcome.Duplicates;
         result.Figures[Figure.LeakedVms] = outcome.LeakedVms;
         result.Figures[Figure.RetakenJobs] = outcome.RetakenJobs;

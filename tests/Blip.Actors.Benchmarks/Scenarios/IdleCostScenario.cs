@@ -13,7 +13,7 @@ public sealed class IdleCostScenario : Scenario
     public override string Description =>
         "idle repos, no jobs; after every repo's first poll, GitHub requests in a fixed window extrapolated per repo-hour (counted = charged to the primary rate limit; 304s are free)";
 
-    private static (int Repos, TimeSpan Window) Size(bool quick) => quick ? (20, TimeSpan.FromSeconds(6)) : (200, TimeSpan.FromSeconds(45));
+    private static (int Repos, TimeSpan Window) Size(bool quick) => quick ? (20, TimeSpan.FromSeconds(6)) : (200, TimeSpan.FromSeconds(60));
 
     public override Dictionary<string, string> Sizes(bool quick)
     {

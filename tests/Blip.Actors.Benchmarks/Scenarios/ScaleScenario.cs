@@ -24,7 +24,7 @@ public sealed class ScaleScenario : Scenario
     public override string Description =>
         "matching jobs queued on a pool with 0 VMs (each a live job actor waiting for a VM): controller RSS per tracked job; full mode then cancels them and measures RSS after they became tombstones and passivated";
 
-    private static int Jobs(bool quick) => quick ? 40 : 1500;
+    private static int Jobs(bool quick) => quick ? 40 : 1000;
 
     public override Dictionary<string, string> Sizes(bool quick) => new()
     {

@@ -39,8 +39,14 @@ public abstract class Scenario
         result.Figures[Figure.Duplicates] = outcome.Duplicates;
         result.Figures[Figure.LeakedVms] = outcome.LeakedVms;
         result.Figures[Figure.RetakenJobs] = outcome.RetakenJobs;
+        result.Figures["overlapping_claims"] = outcome.OverlappingClaims;
         result.Notes.AddRange(outcome.Details);
-        context.Say(scenario, world.Profile, $"duplicates {outcome.Duplicates}, leaked VMs {outcome.LeakedVms}, jobs taken up twice {outcome.RetakenJobs}");
+        // The VM writes behind those figures, for a second look (annotations only: no secret is ever in them).
+        var audit = Path.Combine(context.OutDir, "audit");
+        Directory.CreateDirectory(audit);
+        await File.WriteAllTextAsync(Path.Combine(audit, $"{scenario}-{world.Profile.Name}.json"),
+            new System.Text.Json.Nodes.JsonArray(world.World.VmAudit().Select(a => (System.Text.Json.Nodes.JsonNode)a.ToJson()).ToArray()).ToJsonString(), ct);
+        context.Say(scenario, world.Profile, $"duplicates {outcome.Duplicates}, leaked VMs {outcome.LeakedVms}, jobs taken up twice {outcome.RetakenJobs}, sessions on two VMs at once {outcome.OverlappingClaims}");
     }
 
     protected static void RecordController(BenchWorld world, ProfileResult result)

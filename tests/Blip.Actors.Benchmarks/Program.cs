@@ -1,2 +1,136 @@
-Console.Error.WriteLine("benchmarks: no scenarios yet (see issue 'Benchmarks')");
-return 2;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Blip.Actors.Benchmarks;
+using Blip.Actors.Benchmarks.Scenarios;
+using Blip.Sandbox.Cli;
+
+// Exit codes: 0 every scenario ran and the invariants hold; 1 a duplicate, a leaked VM or a failed scenario; 2 usage.
+var command = BenchCommand.Parse(args, out var error);
+if (command is null)
+{
+    Console.Error.WriteLine($"blip-bench: {error}");
+    Console.Error.WriteLine(BenchCommand.Usage);
+    return 2;
+}
+
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
+{
+    // Let the scenario's teardown stop the controller, the VMs and the emulators.
+    c.Cancel = true;
+    stop.Cancel();
+});
+
+if (await Prerequisites.EnsureAsync(Console.Out, stop.Token) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
+
+var outDir = Path.GetFullPath(command.OutDir);
+Directory.CreateDirectory(outDir);
+// The VMs' sshd runs as user runner and must reach its files: a world-searchable place outside the repo.
+var stateRoot = Path.Combine(Path.GetTempPath(), $"blip-bench-{Environment.ProcessId}");
+Directory.CreateDirectory(stateRoot);
+if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stateRoot, (UnixFileMode)0b111_101_101);
+
+var results = new BenchResults { Machine = Machine.Describe(), Quick = command.Quick, StartedAt = DateTimeOffset.UtcNow };
+foreach (var p in Profile.All) results.Profiles[p.Name] = p.Description;
+var context = new BenchContext(outDir, stateRoot, command.Quick, Console.Out);
+var clock = Stopwatch.StartNew();
+Console.WriteLine($"blip-bench: {(command.Quick ? "quick" : "full")} run of {string.Join(", ", command.Scenarios)} × profiles {string.Join(", ", Profile.All.Select(p => p.Name))} → {outDir}");
+
+foreach (var name in command.Scenarios)
+{
+    var scenario = Scenario.Create(name);
+    var scenarioResult = new ScenarioResult { Name = scenario.Name, Description = scenario.Description, Sizes = scenario.Sizes(command.Quick) };
+    if (command.Quick)
+    {
+        foreach (var (k, v) in Profile.QuickOverrides) scenarioResult.Sizes[k] = v + " (--quick, both profiles)";
+    }
+
+    results.Scenarios.Add(scenarioResult);
+    foreach (var p in Profile.All) scenarioResult.Profiles[p.Name] = new ProfileResult();
+    var runs = Profile.All.Select(p => command.Quick ? p.With(Profile.QuickOverrides) : p).Select(p => (Func<Task>)(() => RunProfileAsync(scenario, scenarioResult, p)));
+    if (command.Quick)
+    {
+        // Timings do not count in --quick: both profiles at once keep the smoke test short.
+        await Task.WhenAll(runs.Select(r => r()));
+    }
+    else
+    {
+        foreach (var run in runs)
+        {
+            if (!stop.IsCancellationRequested) await run();
+        }
+    }
+}
+
+results.FinishedAt = DateTimeOffset.UtcNow;
+Report.JudgeTargets(results);
+
+var charts = new List<string>();
+try
+{
+    var pickup = results.Scenarios.Where(s => s.Name is "pickup" or "burst");
+    foreach (var s in pickup)
+    {
+        var latencies = s.Profiles.Where(p => p.Value.PickupSeconds is { Count: > 0 }).ToDictionary(p => p.Key, p => p.Value.PickupSeconds!);
+        if (latencies.Count > 0) charts.Add(Charts.PickupDistribution(outDir, s.Name, latencies));
+    }
+
+    foreach (var (profile, p) in results.Scenarios.Where(s => s.Name == "burst").SelectMany(s => s.Profiles))
+    {
+        if (p.Timeline is { Count: > 0 } timeline) charts.Add(Charts.BurstTimeline(outDir, profile, timeline));
+    }
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    results.Errors.Add($"charts: {e.GetType().Name}: {e.Message}");
+}
+
+var json = new JsonSerializerOptions
+{
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+};
+await File.WriteAllTextAsync(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(results, json));
+await File.WriteAllTextAsync(Path.Combine(outDir, "report.md"), Report.Markdown(results, charts));
+try
+{
+    Directory.Delete(stateRoot, recursive: true);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    Console.WriteLine($"blip-bench: could not remove {stateRoot}: {e.Message}");
+}
+
+Console.WriteLine();
+foreach (var t in results.Targets)
+{
+    Console.WriteLine($"  {(t.Met switch { true => "met   ", false => "MISSED", null => "  –   " })} {t.Target}: {t.Measured}");
+}
+
+Console.WriteLine($"blip-bench: {results.Duplicates} duplicates, {results.LeakedVms} leaked VMs, {results.Errors.Count} errors in {clock.Elapsed.TotalSeconds:F0} s; {Path.Combine(outDir, "report.md")}");
+foreach (var e in results.Errors) Console.WriteLine($"  error: {e}");
+return results.Duplicates == 0 && results.LeakedVms == 0 && results.Errors.Count == 0 ? 0 : 1;
+
+async Task RunProfileAsync(Scenario scenario, ScenarioResult scenarioResult, Profile profile)
+{
+    var started = clock.Elapsed;
+    context.Say(scenario.Name, profile, $"starting a fresh world and controller ({string.Join(", ", scenarioResult.Sizes.Select(kv => $"{kv.Key} {kv.Value}"))})");
+    try
+    {
+        await scenario.RunAsync(context, profile, scenarioResult.Profiles[profile.Name], stop.Token);
+    }
+    catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+    {
+        lock (results.Errors) results.Errors.Add($"{scenario.Name}/{profile.Name}: {e.GetType().Name}: {e.Message}");
+        context.Say(scenario.Name, profile, $"FAILED: {e.Message}");
+    }
+
+    context.Say(scenario.Name, profile, $"done in {(clock.Elapsed - started).TotalSeconds:F0} s");
+}

@@ -46,7 +46,9 @@ public sealed class ControllerProcess : IAsyncDisposable
     }
 
     /// <param name="seedAddress">The first node's address; null for the first node (it joins itself).</param>
-    public static ControllerProcess Start(int index, string controllerDll, string stateDir, SandboxWorld world, string? seedAddress)
+    /// <param name="settings">Extra <c>Blip__*</c> settings that replace the sandbox's (the benchmarks' profiles).</param>
+    public static ControllerProcess Start(int index, string controllerDll, string stateDir, SandboxWorld world, string? seedAddress,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreeLoopbackPort();
         var address = $"akka.tcp://blip@127.0.0.1:{port}";
@@ -86,6 +88,7 @@ public sealed class ControllerProcess : IAsyncDisposable
             ["Blip__IdleRunnerGrace"] = "00:00:15",
             ["DOTNET_NOLOGO"] = "1",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) psi.Environment[key] = value;
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");

@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using Blip.Sandbox;
+using Blip.Sandbox.Cli;
+using Blip.Sandbox.GitHub;
+
+namespace Blip.Actors.Benchmarks;
+
+/// <summary>
+/// One scenario's world for one profile: a fresh <see cref="SandboxWorld"/> (Kubernetes API, VM pool of real
+/// sshd VMs, GitHub) configured as the spec says, and one fresh controller process (<c>blip-controller.dll</c>)
+/// started with the profile's settings, measured through /proc.
+/// </summary>
+public sealed class BenchWorld : IAsyncDisposable
+{
+    public static readonly IReadOnlyList<string> RunnerLabels = ["self-hosted", "blip"];
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly string _stateDir;
+
+    private BenchWorld(SandboxWorld world, ControllerProcess controller, string stateDir, Profile profile)
+    {
+        World = world;
+        Controller = controller;
+        Meter = new ProcessMeter(controller.Pid);
+        _stateDir = stateDir;
+        Profile = profile;
+    }
+
+    public SandboxWorld World { get; }
+    public ControllerProcess Controller { get; }
+    public ProcessMeter Meter { get; }
+    public Profile Profile { get; }
+    public GitHubSandboxClient GitHub => World.GitHubAdmin;
+
+    public static async Task<BenchWorld> StartAsync(string stateRoot, string scenario, Profile profile, int vms, IReadOnlyList<string> repos, CancellationToken ct)
+    {
+        var controllerDll = ControllerProcess.FindExecutable()
+            ?? throw new InvalidOperationException($"{ControllerProcess.ExecutableName} is not next to {AppContext.BaseDirectory}; build the benchmark project (it references Blip.Sandbox)");
+        var stateDir = Path.Combine(stateRoot, $"{scenario}-{profile.Name}");
+        if (Directory.Exists(stateDir)) Directory.Delete(stateDir, recursive: true);
+        var world = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = stateDir, Vms = vms, Repos = repos }, ct);
+        ControllerProcess? controller = null;
+        try
+        {
+            await world.Pool.WaitForReadyAsync(vms, ReadyTimeout).WaitAsync(ct);
+            // A budget no profile can reach in a run: the figures are the demand, not the governor's throttling.
+            await world.GitHubAdmin.SetBudgetAsync(world.Pat, 1_000_000, ct: ct);
+            await world.WritePatAsync(world.Pat, ct);
+            await world.WriteActionsConfigAsync(string.Join(',', RunnerLabels), string.Join(',', repos), ct);
+            controller = ControllerProcess.Start(0, controllerDll, stateDir, world, seedAddress: null, profile.Settings);
+            await controller.WaitUntilJoinedAsync(JoinTimeout, ct);
+            return new BenchWorld(world, controller, stateDir, profile);
+        }
+        catch
+        {
+            if (controller is not null) await controller.DisposeAsync();
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, polling every <paramref name="every"/>.</summary>
+    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what, CancellationToken ct, TimeSpan? every = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var value = await probe();
+            if (condition(value)) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0} s waiting for {what}");
+            await Task.Delay(every ?? TimeSpan.FromMilliseconds(200), ct);
+        }
+    }
+
+    /// <summary>Kubernetes API requests so far, by verb (every client: the benchmark itself sends none while measuring).</summary>
+    public IReadOnlyDictionary<string, long> KubeRequestsByVerb()
+    {
+        var stats = World.Kube.Stats();
+        var byVerb = new Dictionary<string, long>(StringComparer.Ordinal) { ["total"] = stats["total"]!.GetValue<long>() };
+        foreach (var (verb, n) in stats["byVerb"]!.AsObject()) byVerb[verb] = n!.GetValue<long>();
+        return byVerb;
+    }
+
+    /// <summary>Writes the controller made to Kubernetes objects (the audit; secrets' data is never in it).</summary>
+    public int ControllerKubeWrites(DateTimeOffset from, DateTimeOffset to) =>
+        World.Kube.Store.Audit.Count(a => a.User == Blip.Sandbox.Kubernetes.KubeApiEmulator.ControllerAuditUser && a.Time >= from && a.Time < to);
+
+    /// <summary>Lines of the controller's log that contain <paramref name="marker"/>.</summary>
+    public int CountLogLines(string marker)
+    {
+        using var stream = new FileStream(Controller.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        var n = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains(marker, StringComparison.Ordinal)) n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>Copies the controller's log to the output directory; returns its file name.</summary>
+    public string KeepLog(string outDir, string scenario)
+    {
+        var logs = Path.Combine(outDir, "logs");
+        Directory.CreateDirectory(logs);
+        var name = $"{scenario}-{Profile.Name}.log";
+        try
+        {
+            File.Copy(Controller.LogPath, Path.Combine(logs, name), overwrite: true);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+
+        return Path.Combine("logs", name);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Controller.DisposeAsync();
+        await World.DisposeAsync();
+        try
+        {
+            Directory.Delete(_stateDir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A VM home still busy: the next run with this scenario wipes it.
+        }
+    }
+}
+
+/// <summary>Percentiles by the nearest-rank method.</summary>
+public static class Stats
+{
+    public static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToList();
+        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+
+    public static void AddPickup(ProfileResult result, IReadOnlyList<double> seconds)
+    {
+        result.PickupSeconds = seconds.ToList();
+        result.Figures[Figure.P50] = Percentile(seconds, 50);
+        result.Figures[Figure.P90] = Percentile(seconds, 90);
+        result.Figures[Figure.P99] = Percentile(seconds, 99);
+        result.Figures[Figure.Max] = seconds.Count == 0 ? double.NaN : seconds.Max();
+        result.Figures[Figure.Mean] = seconds.Count == 0 ? double.NaN : seconds.Average();
+    }
+
+    public static JsonObject ToJson(IReadOnlyDictionary<string, long> d)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in d) o[k] = v;
+        return o;
+    }
+}

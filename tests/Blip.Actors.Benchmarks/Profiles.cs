@@ -1,0 +1,61 @@
+namespace Blip.Actors.Benchmarks;
+
+/// <summary>A controller configuration, expressed only in <c>Blip__*</c> settings.</summary>
+/// <param name="PollInterval">The poll floor it runs with (pickup waits a random fraction of it before queueing).</param>
+/// <param name="PollsInProgressRuns">How many GETs one poll of an idle repo makes (queued, and in_progress runs).</param>
+public sealed record Profile(string Name, string Description, TimeSpan PollInterval, bool PollsInProgressRuns, IReadOnlyDictionary<string, string> Settings)
+{
+    /// <summary>The controller's defaults (BlipOptions), spelled out: the sandbox's own demo settings are faster.</summary>
+    public static readonly Profile Default = new(
+        "default",
+        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued and in_progress runs, conditional requests, runner check every 60 s",
+        TimeSpan.FromSeconds(2),
+        true,
+        new Dictionary<string, string>
+        {
+            ["Blip__PollInterval"] = "00:00:02",
+            ["Blip__RunnerCheckInterval"] = "00:01:00",
+            ["Blip__IdleRunnerGrace"] = "00:02:00",
+        });
+
+    /// <summary>The upstream Go controller's behaviour: a 10 s poll of queued runs on every repo (no spacing),
+    /// no ETags, a runner/job status GET every 15 s per running job.</summary>
+    public static readonly Profile Upstream = new(
+        "upstream",
+        "the Go controller's behaviour: 10 s poll of queued runs only, no spacing by repo count, no conditional requests, runner check every 15 s",
+        TimeSpan.FromSeconds(10),
+        false,
+        new Dictionary<string, string>
+        {
+            ["Blip__PollInterval"] = "00:00:10",
+            ["Blip__PollInProgressRuns"] = "false",
+            ["Blip__ConditionalRequests"] = "false",
+            ["Blip__RunnerCheckInterval"] = "00:00:15",
+            ["Blip__PollSpacingPerRepo"] = "00:00:00",
+            ["Blip__IdleRunnerGrace"] = "00:02:00",
+        });
+
+    public static readonly IReadOnlyList<Profile> All = [Default, Upstream];
+
+    public int GetsPerIdlePoll => PollsInProgressRuns ? 2 : 1;
+
+    /// <summary>The longest a VM may stay claimed after its job ended, by design: a runner left idle by a job swap
+    /// (GitHub gave its job to another runner) is found at the next runner check and removed after the grace.</summary>
+    public TimeSpan IdleRunnerHorizon => Setting("Blip__RunnerCheckInterval") + Setting("Blip__IdleRunnerGrace");
+
+    /// <summary>--quick: a job-swap's idle runner is cleaned in seconds, so the leak check need not wait minutes.</summary>
+    public static readonly IReadOnlyDictionary<string, string> QuickOverrides = new Dictionary<string, string>
+    {
+        ["Blip__RunnerCheckInterval"] = "00:00:05",
+        ["Blip__IdleRunnerGrace"] = "00:00:05",
+    };
+
+    private TimeSpan Setting(string key) => TimeSpan.Parse(Settings[key], System.Globalization.CultureInfo.InvariantCulture);
+
+    public Profile With(IReadOnlyDictionary<string, string> extra)
+    {
+        var settings = new Dictionary<string, string>(Settings);
+        foreach (var (k, v) in extra) settings[k] = v;
+        return this with { Settings = settings };
+    }
+}

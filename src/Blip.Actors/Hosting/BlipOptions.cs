@@ -71,6 +71,17 @@ public sealed class BlipOptions
     /// <summary>Comma-separated seed nodes (akka.tcp://blip@host:port); empty: join self.</summary>
     public string? SeedNodes { get; set; }
 
+    /// <summary>Split-brain resolver (keep-majority): how long the membership must be stable before unreachable nodes
+    /// are downed. Short enough that a dead node's repos and jobs move on within seconds, long enough that a GC
+    /// pause or a slow pod start is not mistaken for a partition.</summary>
+    public TimeSpan DowningStableAfter { get; set; } = TimeSpan.FromSeconds(7);
+
+    /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the start-up check may take to open a PostgreSQL connection.</summary>
+    public TimeSpan StoreConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -99,6 +110,9 @@ public sealed class BlipOptions
         Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
         Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");
+        Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
+        Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
+        Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         return errors;
     }
 

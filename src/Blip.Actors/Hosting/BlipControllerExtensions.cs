@@ -47,7 +47,9 @@ public static class BlipControllerExtensions
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
         services.AddSingleton<IKubernetes>(_ => KubeClientFactory.Create(options));
-        services.AddSingleton<IVmPool, KubeVirtVmPool>();
+        services.AddSingleton<KubeVirtVmPool>();
+        services.AddSingleton(sp => new ClusterFence(sp.GetRequiredService<ActorSystem>, options, sp.GetRequiredService<ILogger<ClusterFence>>()));
+        services.AddSingleton<IVmPool>(sp => new FencedVmPool(sp.GetRequiredService<KubeVirtVmPool>(), sp.GetRequiredService<ClusterFence>()));
         services.AddSingleton<IConfigSource, KubeConfigSource>();
         services.AddSingleton<IGitHubActions, OctokitGitHubActions>();
         services.AddSingleton<IRunnerShell, SshRunnerShell>();

@@ -100,7 +100,7 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
         var runners = await cluster.GitHub.ListRunnersAsync(all: true);
         cluster.Say($"runners registered {runners.Count} for {ids.Count} jobs");
         AssertEachJobRanOnceOnABlipRunner(ids, jobs, runners);
-        Assert.All(ids, id => Assert.Equal(1, audit.MaxConcurrent.GetValueOrDefault(id)));
+        Assert.All(ids, id => Assert.InRange(audit.MaxConcurrent.GetValueOrDefault(id), 0, 1));
         Assert.True(resumed < TimeSpan.FromSeconds(40), $"polling resumed after {resumed.TotalSeconds:F1} s");
     }
 
@@ -175,33 +175,46 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
     public async Task A_paused_minority_node_is_downed_and_claims_nothing_after_it_resumes()
     {
         string[] repos = ["demo-org/demo-repo"];
-        await using var cluster = await ClusterWorld.StartAsync(output, nodes: 3, vms: 3, repos: repos);
+        await using var cluster = await ClusterWorld.StartAsync(output, nodes: 3, vms: 2, repos: repos);
         var poller = await Deadline.UntilAsync(() => Task.FromResult(cluster.PollerHost()), p => p is not null, TimeSpan.FromSeconds(30), "the poller singleton started");
-        var paused = cluster.Alive.Last(n => n != poller);
-        var pausedName = $"sandbox-node-{paused.Index}";
+
+        // More jobs than VMs: the node to pause hosts a job still waiting for a VM, its claim retry timer armed.
+        var ids = await cluster.QueueJobsAsync(6, repos, durationSeconds: 4);
+        var paused = await Deadline.UntilAsync(
+            async () =>
+            {
+                var queued = (await cluster.GitHub.ListJobsAsync()).Where(j => ids.Contains(j.JobId) && j.Status == "queued").Select(j => j.JobId).ToHashSet();
+                return cluster.Alive.Where(n => n != poller).FirstOrDefault(n => JobsQueuedOn(n.ReadLog()).Any(queued.Contains)
+                    && n.ReadLog().Contains("failed to allocate runner VM", StringComparison.Ordinal));
+            },
+            n => n is not null, TimeSpan.FromSeconds(60), "a node (not the poller's) hosting a job waiting for a VM");
+        var pausedName = $"sandbox-node-{paused!.Index}";
+        cluster.Say($"node {paused.Index} hosts jobs {string.Join(", ", JobsQueuedOn(paused.ReadLog()))}; SIGSTOP");
 
         await paused.SignalAsync("STOP");
         var pausedAt = DateTimeOffset.UtcNow;
-        cluster.Say($"node {paused.Index} SIGSTOPped");
         await Deadline.UntilAsync(() => cluster.Alive.Any(n => n != paused && n.ReadLog().Split('\n').Any(l => l.Contains("Leader is removing", StringComparison.Ordinal) && l.Contains($"[{paused.Address}]", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(60), "the majority downed and removed the paused node");
-        cluster.Say("the majority removed the paused node");
+        cluster.Say($"the majority removed the paused node {(DateTimeOffset.UtcNow - pausedAt).TotalSeconds:F1} s after SIGSTOP");
 
-        // The majority keeps working while the minority is cut off.
-        var ids = await cluster.QueueJobsAsync(4, repos, durationSeconds: 2);
+        // The majority finishes every job, the paused node's included, while the minority is cut off.
         await cluster.WaitAllCompletedAsync(ids, JobsDeadline);
+        var claimedBeforeResume = cluster.World.VmAudit().Count;
 
         await paused.SignalAsync("CONT");
+        var resumedAt = Stopwatch.StartNew();
         cluster.Say($"node {paused.Index} SIGCONTed");
         Assert.True(await paused.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the downed node shut itself down after it resumed");
-        cluster.Say($"node {paused.Index} exited with code {paused.ExitCode}");
+        cluster.Say($"node {paused.Index} exited {resumedAt.Elapsed.TotalSeconds:F1} s after SIGCONT with code {paused.ExitCode}");
 
         var audit = await cluster.WaitNoVmClaimedAsync(ReleaseDeadline);
         cluster.Say($"audit: {audit}");
-        var claimsByPaused = cluster.World.VmAudit()
-            .Where(a => a.Time >= pausedAt && a.Annotations.GetValueOrDefault(VmAnnotations.ClaimedBy) == pausedName && a.Verb != "delete")
+        var writesByPaused = cluster.World.VmAudit()
+            .Where(a => a.Time >= pausedAt && a.Verb != "delete" && a.Annotations.GetValueOrDefault(VmAnnotations.ClaimedBy) == pausedName)
+            .Select(a => $"{a.Time:HH:mm:ss.fff} {a.Verb} {a.Name}")
             .ToList();
-        Assert.Empty(claimsByPaused);
+        cluster.Say($"VM writes carrying claimed-by {pausedName} since the pause: {writesByPaused.Count}; audit writes after the resume: {cluster.World.VmAudit().Count - claimedBeforeResume}");
+        Assert.Empty(writesByPaused);
         AssertOneClaimPerDecision(cluster, ids, audit);
     }
 
@@ -291,8 +304,9 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             RetakeLine(logs, id) + Occurrences(logs, $"job {id}: giving VM "));
         cluster.Say($"claims beyond the first (runner ran another job, or VM given up): [{string.Join(", ", retakes.Where(r => r.Value > 0).Select(r => $"{r.Key}:{r.Value}"))}]; " +
                     $"claims {audit.Claims.Where(c => ids.Contains(c.Key)).Sum(c => c.Value)} for {ids.Count} jobs");
-        Assert.All(ids, id => Assert.Equal(1, audit.MaxConcurrent.GetValueOrDefault(id)));
-        Assert.All(ids, id => Assert.Equal(1 + retakes[id], audit.Claims.GetValueOrDefault(id)));
+        Assert.All(ids, id => Assert.InRange(audit.MaxConcurrent.GetValueOrDefault(id), 0, 1));
+        // At most: a job whose runner-to-be was beaten to it by another job's runner never claims at all.
+        Assert.All(ids, id => Assert.InRange(audit.Claims.GetValueOrDefault(id), 0, 1 + retakes[id]));
     }
 
     private static int RetakeLine(string logs, long id) =>

@@ -14,13 +14,15 @@ namespace Blip.Actors.Hosting;
 /// <list type="bullet">
 /// <item>this node is not Up (joining, leaving, downed);</item>
 /// <item>it reaches no more than half of the members it knows (keep-majority would down its side);</item>
-/// <item>the process was frozen for at least half of the split-brain resolver's stable-after: the majority may have
+/// <item>the process was frozen for at least the split-brain resolver's stable-after: the majority may have
 /// downed it meanwhile, and right after a freeze the node's own view is stale (its failure detector has not run
 /// yet). Claims wait until the node has had time to see the truth: it is downed and exits, or it is still a
 /// healthy member.</item>
 /// </list>
-/// A pause shorter than stable-after cannot have cost the node its membership (the majority only downs after that
-/// long of unreachability, and re-homes shards only after a further removal margin of the same length).
+/// A pause shorter than stable-after cannot have cost the node its membership: the majority downs it only after
+/// failure detection (a few seconds) plus stable-after of unreachability, and re-homes its shards only after a further
+/// removal margin of the same length (about 17 s in all with the 7 s default). A shorter threshold would also trip on
+/// the multi-second stalls of a starved machine.
 /// </summary>
 public sealed class ClusterFence : IDisposable
 {
@@ -38,7 +40,7 @@ public sealed class ClusterFence : IDisposable
     {
         _system = system;
         _log = log;
-        _pauseThreshold = options.DowningStableAfter / 2;
+        _pauseThreshold = options.DowningStableAfter;
         // Failure detection (a few seconds) plus the node's own stable-after, twice over: by then it has downed itself
         // (and is exiting) or it has heard from a majority that still counts it in.
         _holdAfterPause = options.DowningStableAfter * 2 + TimeSpan.FromSeconds(5);

@@ -115,9 +115,9 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             async () =>
             {
                 var running = (await cluster.GitHub.ListJobsAsync()).Where(j => ids.Contains(j.JobId) && j.Status == "in_progress").Select(j => j.JobId).ToHashSet();
-                return cluster.Alive.Where(n => n != poller).FirstOrDefault(n => JobsQueuedOn(n.ReadLog()).Any(running.Contains));
+                return cluster.Alive.OrderBy(n => n == poller).FirstOrDefault(n => JobsQueuedOn(n.ReadLog()).Any(running.Contains));
             },
-            n => n is not null, TimeSpan.FromSeconds(60), "a node (not the poller's) hosting a running job");
+            n => n is not null, TimeSpan.FromSeconds(60), "a node hosting a running job (preferably not the poller's)");
         cluster.Say($"node {leaving!.Index} hosts jobs {string.Join(", ", JobsQueuedOn(leaving.ReadLog()))}; SIGTERM");
 
         var stopwatch = Stopwatch.StartNew();
@@ -184,10 +184,10 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             async () =>
             {
                 var queued = (await cluster.GitHub.ListJobsAsync()).Where(j => ids.Contains(j.JobId) && j.Status == "queued").Select(j => j.JobId).ToHashSet();
-                return cluster.Alive.Where(n => n != poller).FirstOrDefault(n => JobsQueuedOn(n.ReadLog()).Any(queued.Contains)
+                return cluster.Alive.OrderBy(n => n == poller).FirstOrDefault(n => JobsQueuedOn(n.ReadLog()).Any(queued.Contains)
                     && n.ReadLog().Contains("failed to allocate runner VM", StringComparison.Ordinal));
             },
-            n => n is not null, TimeSpan.FromSeconds(60), "a node (not the poller's) hosting a job waiting for a VM");
+            n => n is not null, TimeSpan.FromSeconds(60), "a node hosting a job waiting for a VM (preferably not the poller's)");
         var pausedName = $"sandbox-node-{paused!.Index}";
         cluster.Say($"node {paused.Index} hosts jobs {string.Join(", ", JobsQueuedOn(paused.ReadLog()))}; SIGSTOP");
 

@@ -25,6 +25,10 @@ public sealed class ClusterWorld : IAsyncDisposable
     public const string RunnerLabels = "self-hosted,blip";
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
+    // A later node's shard region registers with the coordinator up to a retry interval (2 s) after it is Up, and
+    // nothing at INFO level says so; until then every new shard goes to the nodes already registered.
+    private static readonly TimeSpan RegionRegistration = TimeSpan.FromSeconds(5);
+
     private readonly ITestOutputHelper _output;
     private readonly string _controllerDll;
 
@@ -83,6 +87,7 @@ public sealed class ClusterWorld : IAsyncDisposable
             var cluster = new ClusterWorld(dir, postgres, connectionString, world, ControllerNode.Plan(nodes, connectionString, settings), controllerDll, output);
             for (var i = 0; i < nodes; i++) cluster.Start(i);
             await cluster.WaitAllJoinedAsync();
+            await Task.Delay(RegionRegistration);
             return cluster;
         }
         catch

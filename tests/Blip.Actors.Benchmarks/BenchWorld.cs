@@ -48,7 +48,7 @@ public sealed class BenchWorld : IAsyncDisposable
             await world.GitHubAdmin.SetBudgetAsync(world.Pat, 1_000_000, ct: ct);
             await world.WritePatAsync(world.Pat, ct);
             await world.WriteActionsConfigAsync(string.Join(',', RunnerLabels), string.Join(',', repos), ct);
-            controller = ControllerProcess.Start(0, controllerDll, stateDir, world, seedAddress: null, profile.Settings);
+            controller = ControllerProcess.Start(ControllerNode.Plan(1, connectionString: null, profile.Settings)[0], controllerDll, stateDir, world);
             await controller.WaitUntilJoinedAsync(JoinTimeout, ct);
             return new BenchWorld(world, controller, stateDir, profile);
         }

@@ -23,7 +23,7 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c =>
     stop.Cancel();
 });
 
-if (await Prerequisites.EnsureAsync(Console.Out, stop.Token) is { } missing)
+if (await Prerequisites.EnsureAsync(Console.Out, postgresServer: false, stop.Token) is { } missing)
 {
     Console.Error.WriteLine(missing);
     return 1;

@@ -43,12 +43,16 @@ public static class BlipControllerExtensions
             throw new InvalidOperationException("invalid configuration: " + string.Join("; ", errors));
         }
 
+        JournalConnectivity.EnsureReachable(options, options.StoreConnectTimeout);
+
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
         services.AddSingleton<Webhooks.WebhookHealth>();
         services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
         services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
-        services.AddSingleton<IVmPool, KubeVirtVmPool>();
+        services.AddSingleton<KubeVirtVmPool>();
+        services.AddSingleton(sp => new ClusterFence(sp.GetRequiredService<ActorSystem>, options, sp.GetRequiredService<ILogger<ClusterFence>>()));
+        services.AddSingleton<IVmPool>(sp => new FencedVmPool(sp.GetRequiredService<KubeVirtVmPool>(), sp.GetRequiredService<ClusterFence>()));
         services.AddSingleton<IConfigSource, KubeConfigSource>();
         services.AddSingleton<OctokitGitHubActions>();
         services.AddSingleton<IGitHubActions>(sp => new CountingGitHubActions(sp.GetRequiredService<OctokitGitHubActions>(), sp.GetRequiredService<BlipMetrics>()));
@@ -68,14 +72,18 @@ public static class BlipControllerExtensions
                     // Job actors passivate themselves when done; idle passivation would stop the timers of a running job.
                     "akka.cluster.sharding.passivate-idle-entity-after = off\n" +
                     "akka.cluster.sharding.remember-entities = off\n" +
-                    "akka.coordinated-shutdown.exit-clr = off",
+                    "akka.coordinated-shutdown.exit-clr = off\n" +
+                    // Keep-majority decides only once the membership has been stable this long (default 20 s).
+                    $"akka.cluster.split-brain-resolver.stable-after = {(int)options.DowningStableAfter.TotalMilliseconds}ms",
                     HoconAddMode.Prepend)
                 .WithRemoting(options.ClusterHostname, options.ClusterPort)
                 .WithClustering(new ClusterOptions
                 {
                     SeedNodes = SeedNodes(options, address),
                     Roles = ["controller"],
-                    SplitBrainResolver = SplitBrainResolverOption.Default,
+                    // Keep-majority, explicitly (SplitBrainResolverOption.Default is the same strategy): a minority side downs
+                    // itself and stops claiming; with an even split the side holding the lowest address survives.
+                    SplitBrainResolver = new KeepMajorityOption { Role = "controller" },
                 })
                 .WithJournalAndSnapshot(options)
                 .WithCustomSerializer("blip-job-events", [typeof(IJobEvent)], system => new JobEventSerializer(system))
@@ -91,8 +99,14 @@ public static class BlipControllerExtensions
                     var jobs = registry.Get<JobRegion>();
                     var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), jobs, options.Pool), "vms");
                     registry.Register<VmInventoryKey>(inventory);
-                    registry.Register<JanitorKey>(system.ActorOf(Janitor.Janitor.Props(inventory, jobs, TimeSpan.FromSeconds(30)), "janitor"));
                 })
+                // One reconciler for the cluster; it also sweeps when a node is removed, so the jobs that node hosted
+                // come back on another node at once instead of at the next sighting.
+                .WithSingleton<JanitorKey>(
+                    "janitor",
+                    (_, registry, _) => Janitor.Janitor.Props(registry.Get<VmInventoryKey>(), registry.Get<JobRegion>(), options.ReconcileInterval),
+                    new ClusterSingletonOptions { Role = "controller" },
+                    createProxyToo: false)
                 .WithSingleton<PollerCoordinatorKey>(
                     "pollers",
                     (_, registry, _) => PollerCoordinator.Props(

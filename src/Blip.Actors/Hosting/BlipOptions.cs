@@ -83,6 +83,17 @@ public sealed class BlipOptions
     /// <summary>Bearer token the management endpoint requires (all routes but /healthz). Required when it listens beyond loopback.</summary>
     public string? ManagementToken { get; set; }
 
+    /// <summary>Split-brain resolver (keep-majority): how long the membership must be stable before unreachable nodes
+    /// are downed. Short enough that a dead node's repos and jobs move on within seconds, long enough that a GC
+    /// pause or a slow pod start is not mistaken for a partition.</summary>
+    public TimeSpan DowningStableAfter { get; set; } = TimeSpan.FromSeconds(7);
+
+    /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the start-up check may take to open a PostgreSQL connection.</summary>
+    public TimeSpan StoreConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -115,6 +126,9 @@ public sealed class BlipOptions
         Require(managementError is null, managementError!);
         Require(string.IsNullOrWhiteSpace(WebhookUrl) || (Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"),
             $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
+        Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
+        Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
+        Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         return errors;
     }
 

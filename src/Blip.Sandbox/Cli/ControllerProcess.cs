@@ -3,6 +3,33 @@ using Blip.Sandbox.Shared;
 
 namespace Blip.Sandbox.Cli;
 
+/// <summary>How one controller node is started: its cluster port, the seed nodes, its journal.</summary>
+/// <param name="Port">Its cluster port on 127.0.0.1; fixed, so a restarted node comes back at the address the others know.</param>
+/// <param name="SeedNodes">Every node's address, the first node's first (it forms the cluster when nobody answers).</param>
+/// <param name="ConnectionString">PostgreSQL, shared by the nodes; null: each node's own SQLite file.</param>
+/// <param name="Settings">More <c>Blip__*</c> settings (tests shorten intervals with them; the benchmarks' profiles).</param>
+/// <param name="ManagementPort">Its management endpoint's port on 127.0.0.1 (blipctl, /metrics, health).</param>
+public sealed record ControllerNode(
+    int Index,
+    int Port,
+    IReadOnlyList<string> SeedNodes,
+    string? ConnectionString = null,
+    IReadOnlyDictionary<string, string>? Settings = null,
+    int ManagementPort = 0)
+{
+    public string Address => ControllerProcess.AddressOf(Port);
+
+    public string ManagementUrl => $"http://127.0.0.1:{ManagementPort}";
+
+    /// <summary>Nodes 0..n-1 on free loopback ports, each with all of them as seed nodes.</summary>
+    public static IReadOnlyList<ControllerNode> Plan(int count, string? connectionString, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var ports = Enumerable.Range(0, count).Select(_ => ControllerProcess.FreeLoopbackPort()).ToList();
+        var seeds = ports.Select(ControllerProcess.AddressOf).ToList();
+        return ports.Select((port, i) => new ControllerNode(i, port, seeds, connectionString, settings, ControllerProcess.FreeLoopbackPort())).ToList();
+    }
+}
+
 /// <summary>
 /// One controller node as its own process: <c>dotnet blip-controller.dll</c>, configured only through
 /// <c>Blip__*</c> environment variables that carry no secret (the PAT reaches it through the Secret),
@@ -17,26 +44,31 @@ public sealed class ControllerProcess : IAsyncDisposable
 
     private readonly Process _process;
 
-    private ControllerProcess(Process process, int index, string logPath, string address, string managementUrl)
+    private readonly long _logStart;
+
+    private ControllerProcess(Process process, ControllerNode node, string logPath, long logStart)
     {
         _process = process;
-        Index = index;
+        Node = node;
         LogPath = logPath;
-        Address = address;
-        ManagementUrl = managementUrl;
+        _logStart = logStart;
     }
 
-    public int Index { get; }
+    public ControllerNode Node { get; }
+    public int Index => Node.Index;
     public int Pid => _process.Id;
     public string LogPath { get; }
 
     /// <summary>Its cluster address, <c>akka.tcp://blip@127.0.0.1:PORT</c>.</summary>
-    public string Address { get; }
+    public string Address => Node.Address;
 
-    /// <summary>Its management endpoint (health, metrics, blipctl), on a port of its own.</summary>
-    public string ManagementUrl { get; }
+    public string ManagementUrl => Node.ManagementUrl;
 
     public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public static string AddressOf(int port) => $"akka.tcp://blip@127.0.0.1:{port}";
 
     /// <summary>Where blip-controller.dll sits: next to this program (the sandbox project references the host).</summary>
     public static string? FindExecutable()
@@ -45,17 +77,15 @@ public sealed class ControllerProcess : IAsyncDisposable
         return File.Exists(path) ? path : null;
     }
 
-    /// <param name="seedAddress">The first node's address; null for the first node (it joins itself).</param>
-    /// <param name="settings">Extra <c>Blip__*</c> settings that replace the sandbox's (the benchmarks' profiles).</param>
-    public static ControllerProcess Start(int index, string controllerDll, string stateDir, SandboxWorld world, string? seedAddress,
-        IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts the node (again: a restarted node appends to the same log and keeps its data dir).</summary>
+    public static ControllerProcess Start(ControllerNode node, string controllerDll, string stateDir, SandboxWorld world)
     {
-        var port = FreeLoopbackPort();
-        var address = $"akka.tcp://blip@127.0.0.1:{port}";
-        var managementUrl = $"http://127.0.0.1:{FreeLoopbackPort()}";
+        var index = node.Index;
+        var port = node.Port;
         var logPath = Path.Combine(stateDir, $"controller-{index}.log");
         var dataDir = Path.Combine(stateDir, $"controller-{index}");
         Directory.CreateDirectory(dataDir);
+        var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
 
         // exec keeps the pid: the shell only sets up the redirections, then becomes dotnet.
         var psi = new ProcessStartInfo("/bin/sh")
@@ -76,23 +106,25 @@ public sealed class ControllerProcess : IAsyncDisposable
             ["Blip__Pool"] = world.Options.PoolName,
             ["Blip__SshPort"] = world.Options.SshPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Blip__DataDir"] = dataDir,
-            ["Blip__Store"] = "sqlite",
+            ["Blip__Store"] = node.ConnectionString is null ? "sqlite" : "postgres",
             ["Blip__ClusterHostname"] = "127.0.0.1",
             ["Blip__ClusterPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Blip__NodeName"] = $"sandbox-node-{index}",
-            ["Blip__SeedNodes"] = seedAddress ?? address,
-            ["Blip__ManagementUrl"] = managementUrl,
+            ["Blip__SeedNodes"] = string.Join(',', node.SeedNodes),
+            ["Blip__ManagementUrl"] = node.ManagementUrl,
             ["Blip__PollInterval"] = "00:00:01",
             // Demo pace: a runner whose job went to another runner is noticed and removed in seconds, not minutes.
             ["Blip__RunnerCheckInterval"] = "00:00:02",
             ["Blip__IdleRunnerGrace"] = "00:00:15",
             ["DOTNET_NOLOGO"] = "1",
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) env[key] = value;
+        // The connection string may hold a password: it goes to the controller's environment, never to a command line or log.
+        if (node.ConnectionString is not null) env["Blip__ConnectionString"] = node.ConnectionString;
+        foreach (var (key, value) in node.Settings ?? new Dictionary<string, string>()) env[key] = value;
         foreach (var (key, value) in env) psi.Environment[key] = value;
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");
-        return new ControllerProcess(process, index, logPath, address, managementUrl);
+        return new ControllerProcess(process, node, logPath, logStart);
     }
 
     /// <summary>Waits until the log says the node joined its cluster; throws with the log's tail when it
@@ -155,11 +187,13 @@ public sealed class ControllerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private string ReadLog()
+    /// <summary>What this run of the node has logged so far (not earlier runs with the same log file).</summary>
+    public string ReadLog()
     {
         try
         {
             using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(Math.Min(_logStart, stream.Length), SeekOrigin.Begin);
             using var reader = new StreamReader(stream);
             return reader.ReadToEnd();
         }
@@ -184,12 +218,28 @@ public sealed class ControllerProcess : IAsyncDisposable
         return "dotnet";
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>Sends a signal (KILL, STOP, CONT, TERM) to the node's process.</summary>
+    public async Task SignalAsync(string signal)
     {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        var result = await ProcessRunner.RunAsync("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        if (result.ExitCode != 0 && !_process.HasExited)
+            throw new InvalidOperationException($"kill -{signal} {Pid} failed: {result.StandardError.Trim()}");
     }
+
+    /// <summary>Waits for the process to exit; false when <paramref name="timeout"/> passes first.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    internal static int FreeLoopbackPort() => Blip.Sandbox.Shared.LoopbackPorts.Free();
 }

@@ -51,13 +51,15 @@ public static class SandboxApp
             return ExitFailed;
         }
 
-        if (await Prerequisites.EnsureAsync(Console.Out, stop.Token) is { } missing)
+        var ownPostgres = command.Controller && command.Store == "postgres" && command.PostgresConnectionString is null;
+        if (await Prerequisites.EnsureAsync(Console.Out, ownPostgres, stop.Token) is { } missing)
         {
             Console.Error.WriteLine(missing);
             return ExitFailed;
         }
 
         SandboxWorld? world = null;
+        Postgres.PrivatePostgres? postgres = null;
         var controllers = new List<ControllerProcess>();
         try
         {
@@ -77,18 +79,33 @@ public static class SandboxApp
 
             if (controllerDll is not null)
             {
-                Say($"starting {command.Nodes} controller process(es)…");
-                if (command.Nodes > 1)
-                    Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
-                string? seed = null;
-                for (var i = 0; i < command.Nodes; i++)
+                string? connectionString = null;
+                if (command.Store == "postgres")
                 {
-                    var controller = ControllerProcess.Start(i, controllerDll, stateDir, world, seed);
-                    controllers.Add(controller);
-                    seed ??= controller.Address;
-                    // Later nodes need the first one up as their seed.
+                    if (command.PostgresConnectionString is { } given)
+                    {
+                        connectionString = given;
+                        Say("journal: the PostgreSQL given with --postgres (the controllers check it at start)");
+                    }
+                    else
+                    {
+                        Say("starting a throwaway PostgreSQL server on 127.0.0.1 for the journal…");
+                        postgres = await Postgres.PrivatePostgres.StartAsync(Path.Combine(stateDir, "postgres"), stop.Token);
+                        connectionString = await postgres.CreateDatabaseAsync("blip", stop.Token);
+                        Say($"  PostgreSQL on 127.0.0.1:{postgres.Port}, database blip, log {postgres.LogPath}");
+                    }
+                }
+
+                Say($"starting {command.Nodes} controller process(es)…");
+                if (command.Nodes > 1 && connectionString is null)
+                    Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
+                // All nodes start at once, each listing every node as a seed: node 0 forms the cluster, the others join it.
+                foreach (var node in ControllerNode.Plan(command.Nodes, connectionString))
+                    controllers.Add(ControllerProcess.Start(node, controllerDll, stateDir, world));
+                foreach (var controller in controllers)
+                {
                     await controller.WaitUntilJoinedAsync(JoinTimeout, stop.Token);
-                    Say($"  controller {i}: pid {controller.Pid}, {controller.Address}, joined; log {controller.LogPath}");
+                    Say($"  controller {controller.Index}: pid {controller.Pid}, {controller.Address}, joined; log {controller.LogPath}");
                 }
             }
 
@@ -120,6 +137,7 @@ public static class SandboxApp
             Say("stopping: controllers, then VMs and emulators…");
             var stopping = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(controllers.Select(c => c.DisposeAsync().AsTask()));
+            if (postgres is not null) await postgres.DisposeAsync();
             if (world is not null) await world.DisposeAsync();
             Say($"stopped in {stopping.Elapsed.TotalSeconds:F1} s; nothing left running");
         }

@@ -10,6 +10,9 @@ public sealed record SandboxCommand
     public int Jobs { get; init; } = 10;
     public int Nodes { get; init; } = 1;
     public string Store { get; init; } = "sqlite";
+
+    /// <summary>A PostgreSQL to use instead of starting one (implies <c>--store postgres</c>).</summary>
+    public string? PostgresConnectionString { get; init; }
     public bool Demo { get; init; } = true;
     public bool Controller { get; init; } = true;
     public string StateDir { get; init; } = ".sandbox";
@@ -33,7 +36,12 @@ public static class SandboxCommandLine
           --jobs N             demo jobs to queue (default 10)
           --nodes N            controller processes forming one cluster (default 1)
           --store sqlite|postgres
-                               the controller's journal (default sqlite; postgres is not yet supported)
+                               the controllers' journal (default sqlite: one file per node; postgres:
+                               shared by all nodes, a throwaway PostgreSQL server on 127.0.0.1 started
+                               in the state dir, installed once as root on Debian if missing)
+          --postgres CONNSTRING
+                               use this PostgreSQL instead of starting one (implies --store postgres);
+                               e.g. "Host=127.0.0.1;Port=5432;Username=blip;Password=…;Database=blip"
           --no-demo            no github-actions ConfigMap, no github-pat Secret, no jobs: configure it
                                yourself with the kubectl commands printed at start
           --no-controller      run the emulators only
@@ -89,6 +97,11 @@ public static class SandboxCommandLine
                     case "--store":
                         command = command with { Store = Store(arg, Value()) };
                         break;
+                    case "--postgres":
+                        var connectionString = Value();
+                        if (string.IsNullOrWhiteSpace(connectionString)) throw new CommandLineException($"{arg} is empty");
+                        command = command with { Store = "postgres", PostgresConnectionString = connectionString };
+                        break;
                     case "--no-demo":
                         command = command with { Demo = false };
                         break;
@@ -112,6 +125,12 @@ public static class SandboxCommandLine
                 error = e.Message;
                 return null;
             }
+        }
+
+        if (command.PostgresConnectionString is not null && command.Store != "postgres")
+        {
+            error = "--postgres needs --store postgres (or no --store)";
+            return null;
         }
 
         return command;
@@ -142,8 +161,7 @@ public static class SandboxCommandLine
 
     private static string Store(string option, string value) => value switch
     {
-        "sqlite" => value,
-        "postgres" => throw new CommandLineException($"{option} '{value}' is not yet supported by the sandbox; use sqlite"),
+        "sqlite" or "postgres" => value,
         _ => throw new CommandLineException($"{option} '{value}' must be sqlite or postgres"),
     };
 

@@ -53,12 +53,5 @@ public sealed class ControllerHost : IAsyncDisposable
     }
 
     /// <summary>A TCP port free right now on loopback (for the node's remoting).</summary>
-    public static int FreePort()
-    {
-        var listener = new global::System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((global::System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => Blip.Sandbox.Shared.LoopbackPorts.Free();
 }

@@ -101,12 +101,15 @@ public sealed class PipelineWorld : IAsyncDisposable
         return Controller;
     }
 
+    private Blip.Sandbox.Cli.ControllerNode? _controllerNode;
+
     /// <summary>The controller as its own process (as the sandbox runs it), on this world's state dir: killable with SIGKILL
     /// and restartable on the same journal by starting it again.</summary>
     public async Task<Blip.Sandbox.Cli.ControllerProcess> StartControllerProcessAsync()
     {
         var dll = Blip.Sandbox.Cli.ControllerProcess.FindExecutable() ?? throw new InvalidOperationException("blip-controller.dll is not next to the tests");
-        var process = Blip.Sandbox.Cli.ControllerProcess.Start(0, dll, StateDir, Sandbox, seedAddress: null);
+        _controllerNode ??= Blip.Sandbox.Cli.ControllerNode.Plan(1, connectionString: null)[0];
+        var process = Blip.Sandbox.Cli.ControllerProcess.Start(_controllerNode, dll, StateDir, Sandbox);
         await process.WaitUntilJoinedAsync(Deadline, CancellationToken.None);
         return process;
     }

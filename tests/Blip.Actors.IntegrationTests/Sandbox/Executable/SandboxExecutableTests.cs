@@ -143,7 +143,7 @@ public sealed partial class SandboxExecutableTests
     [Theory]
     [InlineData("--vms", "zero", "zero")]
     [InlineData("--jobs", "-3", "-3")]
-    [InlineData("--store", "postgres", "not yet supported")]
+    [InlineData("--store", "mysql", "must be sqlite or postgres")]
     public async Task A_bad_option_exits_2_naming_the_option_and_the_value(string option, string value, string expected)
     {
         await using var sandbox = SandboxProcess.Start(option, value);

@@ -1,0 +1,47 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Actors.IntegrationTests.Sandbox.Executable;
+
+namespace Blip.Actors.IntegrationTests.Cluster;
+
+/// <summary><c>blip-sandbox --nodes 3 --store postgres</c> as a person runs it: its own PostgreSQL, three nodes, the demo.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed partial class SandboxClusterTests
+{
+    [Fact]
+    public async Task Three_nodes_on_the_sandbox_postgres_run_the_demo_and_leave_no_process_behind()
+    {
+        await using var sandbox = SandboxProcess.Start("--nodes", "3", "--store", "postgres", "--vms", "3", "--jobs", "5", "--duration", "90");
+        var summary = await Deadline.UntilAsync(
+            () => Task.FromResult(SummaryLine().Match(sandbox.Stdout)), m => m.Success, TimeSpan.FromSeconds(85),
+            $"demo summary; stdout: {sandbox.Stdout} stderr: {sandbox.Stderr}");
+        Assert.Equal(summary.Groups["matching"].Value, summary.Groups["completed"].Value);
+        Assert.Equal("0", summary.Groups["claimed"].Value);
+        Assert.Contains("PostgreSQL on 127.0.0.1:", sandbox.Stdout);
+        for (var i = 0; i < 3; i++) Assert.Contains($"controller {i}: pid", sandbox.Stdout);
+
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(sandbox.StateDir, "sandbox.json")))!;
+        var logs = manifest["controllers"]!.AsArray().Select(c => File.ReadAllText(c!["log"]!.GetValue<string>())).ToList();
+        Assert.Equal(3, logs.Count);
+        // One cluster: exactly one node started the poller singleton.
+        Assert.Single(logs, l => l.Contains(ClusterWorld.SingletonStarted("pollers"), StringComparison.Ordinal));
+
+        await sandbox.TerminateAsync();
+        Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await Deadline.UntilAsync(() => Task.FromResult(sandbox.ProcessesInStateDir()), p => p.Count == 0, TimeSpan.FromSeconds(10), "no process left in the state dir");
+        Assert.False(Directory.Exists(Path.Combine(sandbox.StateDir, "postgres")), "the sandbox's PostgreSQL is removed at exit");
+    }
+
+    [Fact]
+    public async Task A_wrong_postgres_connection_string_stops_the_sandbox_with_the_controllers_one_line()
+    {
+        await using var sandbox = SandboxProcess.Start("--nodes", "1", "--postgres", "Host=127.0.0.1;Port=1;Username=blip;Password=not-this-one;Database=blip;Timeout=2", "--vms", "1", "--jobs", "0");
+        Assert.Equal(1, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Contains("cannot reach the PostgreSQL journal at 127.0.0.1:1, database 'blip', user 'blip'", sandbox.Stderr);
+        Assert.DoesNotContain("not-this-one", sandbox.Stderr + sandbox.Stdout);
+    }
+
+    [GeneratedRegex(@"summary: (?<completed>\d+)/(?<matching>\d+) matching jobs completed, (?<queued>\d+)/(?<nonMatching>\d+) non-matching left queued.*, (?<claimed>\d+) VMs left claimed")]
+    private static partial Regex SummaryLine();
+}

@@ -10,10 +10,17 @@ public static class Machine
         Environment.ProcessorCount,
         FirstValue("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
         Math.Round(KiB("/proc/meminfo", "MemTotal:") / 1024.0 / 1024.0, 1),
-        (FirstValue("/etc/os-release", "PRETTY_NAME", '=') ?? RuntimeInformation.OSDescription).Trim('"') + $" ({RuntimeInformation.OSDescription})",
+        OsName(),
         RuntimeInformation.FrameworkDescription,
         GitCommit(),
         LoadAverage());
+
+    private static string OsName()
+    {
+        var pretty = FirstValue("/etc/os-release", "PRETTY_NAME", '=')?.Trim('"');
+        var kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : null;
+        return pretty is null ? RuntimeInformation.OSDescription : kernel is null ? pretty : $"{pretty}, Linux {kernel}";
+    }
 
     private static string? FirstValue(string path, string key, char separator = ':')
     {

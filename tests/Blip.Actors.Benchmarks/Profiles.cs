@@ -8,14 +8,14 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
     /// <summary>The controller's defaults (BlipOptions), spelled out: the sandbox's own demo settings are faster.</summary>
     public static readonly Profile Default = new(
         "default",
-        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued and in_progress runs, conditional requests, runner check every 60 s",
+        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued and in_progress runs, conditional requests, runner check every 15 s, idle runner removed after 30 s",
         TimeSpan.FromSeconds(2),
         true,
         new Dictionary<string, string>
         {
             ["Blip__PollInterval"] = "00:00:02",
-            ["Blip__RunnerCheckInterval"] = "00:01:00",
-            ["Blip__IdleRunnerGrace"] = "00:02:00",
+            ["Blip__RunnerCheckInterval"] = "00:00:15",
+            ["Blip__IdleRunnerGrace"] = "00:00:30",
         });
 
     /// <summary>The upstream Go controller's behaviour: a 10 s poll of queued runs on every repo (no spacing),

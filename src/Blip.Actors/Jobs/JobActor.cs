@@ -47,7 +47,18 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<JobCommands.Sighted>(OnSighted);
-        Command<JobCommands.VmStopped>(m => PersistAll(_state.OnVmStopped(m, DateTimeOffset.UtcNow)));
+        Command<JobCommands.VmStopped>(m =>
+        {
+            var events = _state.OnVmStopped(m, DateTimeOffset.UtcNow);
+            if (events is [JobEvents.VmAbandoned abandoned])
+            {
+                StopChild();
+                AbandonVm(abandoned.Reason); // logs it and releases the VM (a stopped one still carries our session)
+                return;
+            }
+
+            PersistAll(events);
+        });
         Command<JobCommands.Reconcile>(OnReconcile);
         Command<JobCommands.RunnerJobCompleted>(m => PersistAll(_state.OnRunnerJobCompleted(m, DateTimeOffset.UtcNow)));
         Command<JobQueries.GetStatus>(_ => Sender.Tell(_state.ToStatus()));

@@ -109,4 +109,57 @@ public sealed class FaultMatrixTests
         Assert.Contains(world.Log.Lines, l => l.Contains($"VM {bad}: blip.io/host-key 'ssh-ed25519 !!not-base64!!' is not an ssh-ed25519 key"));
         Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == bad && a.Verb == "delete");
     }
+
+    [Theory]
+    [InlineData(401)]
+    [InlineData(404)]
+    [InlineData(422)]
+    public async Task A_permanent_generate_jitconfig_error_is_logged_with_its_status_releases_the_vm_and_is_not_retried(int status)
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("POST /repos/{o}/{r}/actions/runners/generate-jitconfig", FailCount: 1, Status: status)]));
+        await world.StartControllerAsync();
+
+        var job = (await EndState.QueueAsync(world, 1))[0];
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {job} (org/repo): failed to create JIT runner config: HTTP {status}"), EndState.Long, "the failure logged with its status");
+        var claim = Assert.Single(world.ClaimsOf(job));
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // observation window: a retry loop would call generate-jitconfig again here
+        Assert.Equal(1, (await world.GitHub.GetStatsAsync()).ByEndpoint["POST /repos/{o}/{r}/actions/runners/generate-jitconfig"].Total);
+        Assert.Single(world.ClaimsOf(job));
+    }
+
+    [Fact]
+    public async Task The_kubernetes_api_failing_everything_for_ten_seconds_mid_burst_loses_nothing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 5, durationSeconds: 2);
+        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, EndState.Long, "a claim");
+
+        world.Sandbox.Kube.Faults.Errors = [new KubeFaults.ErrorRule(null, null, 1.0)];
+        world.Sandbox.Kube.Store.DropWatches();
+        await Task.Delay(TimeSpan.FromSeconds(10)); // the outage itself
+        world.Sandbox.Kube.Faults.Clear();
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task A_vm_deleted_under_the_controller_mid_provisioning_is_given_up_and_the_job_runs_elsewhere()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        var hanging = world.Sandbox.Pool.Vms[0].Name;
+        await world.Sandbox.Pool.SetMisbehaviourAsync(hanging, VmMisbehaviour.HangHandshake);
+        await world.StartControllerAsync();
+
+        var jobs = await EndState.QueueAsync(world, 1);
+        await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(jobs[0]).Any(c => c.Name == hanging)), ok => ok, EndState.Long, "the hanging VM claimed");
+        await world.Sandbox.KubeAdmin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", "blip", "virtualmachines", hanging);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        Assert.Contains(world.Log.Lines, l => l.Contains($"giving VM {hanging} up"));
+        Assert.DoesNotContain(world.Log.Lines, l => l.Contains("started on VM " + hanging));
+    }
 }

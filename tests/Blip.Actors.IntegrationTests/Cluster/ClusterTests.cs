@@ -60,6 +60,16 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
 
         AssertEachJobRanOnceOnABlipRunner(ids, jobs, await cluster.GitHub.ListRunnersAsync(all: true));
         AssertOneClaimPerDecision(cluster, ids, audit);
+
+        // The operator's view of the same cluster: blipctl against any node lists all three members, Up.
+        foreach (var node in cluster.Alive)
+        {
+            var show = await Inspection.Blipctl.RunAsync("--endpoint", node.ManagementUrl, "cluster", "show");
+            Assert.True(show.ExitCode == 0, show.ToString());
+            Assert.Contains("Count: 3 nodes", show.Stdout);
+            Assert.All(cluster.Alive, m => Assert.Contains(m.Address, show.Stdout));
+            Assert.Equal(3, show.Stdout.Split('\n').Count(l => l.Contains("| Up", StringComparison.Ordinal)));
+        }
     }
 
     [Fact]

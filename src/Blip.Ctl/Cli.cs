@@ -1,5 +1,5 @@
 using System.Globalization;
-using Blip.Ctl.Api;
+using Blip.Actors.Inspection;
 
 namespace Blip.Ctl;
 

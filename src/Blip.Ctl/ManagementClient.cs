@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Blip.Ctl.Api;
+using Blip.Actors.Inspection;
 
 namespace Blip.Ctl;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Blip.Ctl.Api;
+using Blip.Actors.Inspection;
 
 namespace Blip.Ctl;
 

@@ -1,7 +1,7 @@
 namespace Blip.Actors.Inspection;
 
-// The JSON the management endpoint serves (camelCase) and blipctl reads. blipctl keeps its own copies of these
-// shapes (src/Blip.Ctl/Api); the integration tests run blipctl against this endpoint, so a drift fails there.
+// The JSON the management endpoint serves (camelCase) and blipctl reads: this one file is compiled into both
+// (Blip.Ctl links it), so the two cannot drift apart. Plain records only: nothing from the controller's packages.
 
 public sealed record ErrorView(string Error);
 

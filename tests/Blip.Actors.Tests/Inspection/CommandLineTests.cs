@@ -1,4 +1,5 @@
-using Blip.Ctl;
+extern alias blipctl;
+using blipctl::Blip.Ctl;
 
 namespace Blip.Actors.Tests.Inspection;
 

@@ -1,5 +1,6 @@
-using Blip.Ctl;
-using Blip.Ctl.Api;
+extern alias blipctl;
+using blipctl::Blip.Ctl;
+using blipctl::Blip.Actors.Inspection;
 
 namespace Blip.Actors.Tests.Inspection;
 

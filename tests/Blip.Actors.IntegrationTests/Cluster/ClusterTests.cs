@@ -27,9 +27,12 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
         string[] repos = ["org-a/repo-a", "org-b/repo-b", "org-c/repo-c"];
         await using var cluster = await ClusterWorld.StartAsync(output, nodes: 3, vms: 4, repos: repos);
 
-        // One member list: a single leader moved all three to Up, and each other node was welcomed into that cluster by a member of it.
-        var leader = Assert.Single(cluster.Alive, n => cluster.Alive.All(m => n.ReadLog().Contains($"Leader is moving node [{m.Address}] to [Up]", StringComparison.Ordinal)));
-        Assert.All(cluster.Alive.Where(n => n != leader), n => Assert.Contains(cluster.Alive, m => m != n && n.ReadLog().Contains($"Welcome from [{m.Address}]", StringComparison.Ordinal)));
+        // One member list: every node was moved to Up by a leader of this cluster (leadership may pass to a lower address
+        // as nodes join), and each node but the first was welcomed by a member of it. blipctl confirms below that every
+        // node sees the same three members Up.
+        Assert.All(cluster.Alive, m => Assert.Contains(cluster.Alive, n => n.ReadLog().Contains($"Leader is moving node [{m.Address}] to [Up]", StringComparison.Ordinal)));
+        Assert.True(cluster.Alive.Count(n => cluster.Alive.Any(m => m != n && n.ReadLog().Contains($"Welcome from [{m.Address}]", StringComparison.Ordinal))) >= 2,
+            "at least two nodes were welcomed into the cluster by another member");
 
         var ids = await cluster.QueueJobsAsync(9, repos, durationSeconds: 2);
         var jobs = await cluster.WaitAllCompletedAsync(ids, JobsDeadline);

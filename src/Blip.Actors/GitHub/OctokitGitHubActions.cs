@@ -101,7 +101,7 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
         };
         var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/generate-jitconfig", UriKind.Relative);
         var response = await Call("generate-jitconfig", GitHubPriority.Critical, c => c.Connection.Post<JitConfigResponse>(
-            uri, body, "application/vnd.github+json", "application/json", cancellationToken: ct)).ConfigureAwait(false);
+            uri, body, "application/vnd.github+json", "application/json", cancellationToken: ct), idempotent: false).ConfigureAwait(false);
         var reply = response.Body;
         if (reply is null || string.IsNullOrEmpty(reply.EncodedJitConfig) || reply.Runner is null)
         {
@@ -156,7 +156,33 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
     private static RunnerInfo ToInfo(Runner r) =>
         new(r.Id, r.Name ?? "", r.Status ?? "", r.Busy, r.Labels?.Select(l => l.Name).ToArray() ?? []);
 
-    private async Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
+    /// <summary>
+    /// <see cref="CallOnce{T}"/>, repeated for an idempotent call (GET, DELETE) that met a 5xx or a broken
+    /// connection: two more tries after short, jittered pauses, so one flaky reply does not cost a whole poll.
+    /// Never repeated: POSTs, 4xx, rate limits (the governor decides those).
+    /// </summary>
+    private async Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call, bool idempotent = true)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await CallOnce(operation, priority, call).ConfigureAwait(false);
+            }
+            catch (GitHubCallException e) when (idempotent && attempt < TransientAttempts && IsTransient(e))
+            {
+                var pause = TimeSpan.FromMilliseconds((250 << (2 * (attempt - 1))) * (0.75 + (Random.Shared.NextDouble() / 2)));
+                await Task.Delay(pause, _clock).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private const int TransientAttempts = 3;
+
+    private static bool IsTransient(GitHubCallException e) =>
+        !e.IsRateLimited && (e.Status is null ? e.InnerException is HttpRequestException : (int)e.Status >= 500);
+
+    private async Task<T> CallOnce<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
     {
         var credential = Current();
         var governor = credential.Governor;

@@ -17,6 +17,9 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private const string PollTimer = "poll";
     private const int MismatchMemory = 10_000;
 
+    // A failing GitHub is retried at most this far apart (rate limits wait as long as the governor says).
+    private static readonly TimeSpan MaxErrorBackoff = TimeSpan.FromSeconds(30);
+
     private readonly RepoName _repo;
     private readonly IGitHubActions _gitHub;
     private readonly IActorRef _jobs;
@@ -84,7 +87,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
                 _lastError = error;
             }
 
-            _errorBackoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(2).Ticks, _errorBackoff.Ticks * 2));
+            _errorBackoff = TimeSpan.FromTicks(Math.Min(MaxErrorBackoff.Ticks, _errorBackoff.Ticks * 2));
             Timers.StartSingleTimer(PollTimer, Poll.Instance, wait);
         });
         ReceiveAny(Unhandled);

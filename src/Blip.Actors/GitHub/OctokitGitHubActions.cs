@@ -43,6 +43,7 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
                 new ProductHeaderValue("blip-actors"),
                 _baseUri,
                 new Octokit.Internal.InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)));
+            connection.SetRequestTimeout(options.GitHubRequestTimeout);
             var client = new GitHubClient(connection);
             if (options.ConditionalRequests)
             {
@@ -180,7 +181,7 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
     private const int TransientAttempts = 3;
 
     private static bool IsTransient(GitHubCallException e) =>
-        !e.IsRateLimited && (e.Status is null ? e.InnerException is HttpRequestException : (int)e.Status >= 500);
+        !e.IsRateLimited && (e.Status is null ? e.InnerException is HttpRequestException or TaskCanceledException : (int)e.Status >= 500);
 
     private async Task<T> CallOnce<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
     {

@@ -94,6 +94,10 @@ public sealed class BlipOptions
     /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long one GitHub API call may take before it is abandoned as failed (idempotent calls are then
+    /// repeated, see OctokitGitHubActions). GitHub itself gives up on a request after 10 s.</summary>
+    public TimeSpan GitHubRequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How long the start-up check may take to open a PostgreSQL connection.</summary>
     public TimeSpan StoreConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -132,6 +136,7 @@ public sealed class BlipOptions
         Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
         Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
         Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
+        Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
         return errors;
     }
 

@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Blip.Actors.Runners;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
 
@@ -125,7 +126,13 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmName):
                 _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
                 StopChild();
-                PersistAll([new JobEvents.VmClaimed(m.VmName, DateTimeOffset.UtcNow)]);
+                var claimedAt = VmAnnotations.ClaimTimeOf(m.ClaimedAt, _state.SightedAt ?? DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, out var problem);
+                if (problem is not null)
+                {
+                    _log.Warning("job {0}: VM {1}: {2}; counting its hard cap from {3:O}", _jobId, m.VmName, problem, claimedAt);
+                }
+
+                PersistAll([new JobEvents.VmClaimed(m.VmName, claimedAt)]);
                 break;
             case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName:
                 break; // Awake again: timers run from Drive().
@@ -215,7 +222,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 Timers.StartPeriodicTimer(SightingCheckTimer, CheckSighting.Instance, TimeSpan.FromSeconds(5));
                 if (_child is null)
                 {
-                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _deps, _state.AbandonedVms.ToHashSet()), $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
+                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _state.SightedAt ?? DateTimeOffset.UtcNow, _deps, _state.AbandonedVms.ToHashSet()), $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 }
 
                 break;

@@ -31,7 +31,8 @@ public static class JobCommands
     public sealed record RunnerJobCompleted(JobId JobId, string RunnerName, long RanJobId) : IWithJobId;
 
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
-    public sealed record Reconcile(JobId JobId, string VmName) : IWithJobId;
+    /// <param name="ClaimedAt">The VM's <c>blip.io/claimed-at</c> as found (unparsed), for an adoption.</param>
+    public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null) : IWithJobId;
 }
 
 public static class JobQueries

@@ -14,6 +14,9 @@ public sealed record JobState
     public ImmutableArray<string> Labels { get; init; } = [];
     public long RunId { get; init; }
     public DateTimeOffset? QueuedAt { get; init; }
+
+    /// <summary>When the poll that started this cycle was sent: no VM was claimed for this cycle before then.</summary>
+    public DateTimeOffset? SightedAt { get; init; }
     public string? VmName { get; init; }
     public DateTimeOffset? ClaimedAt { get; init; }
     public long? RunnerId { get; init; }
@@ -47,6 +50,7 @@ public sealed record JobState
             Labels = s.Labels,
             RunId = s.RunId,
             QueuedAt = s.QueuedAt,
+            SightedAt = s.SeenAt,
         },
         JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
         JobEvents.RunnerRegistered r => this with { RunnerId = r.RunnerId, RunnerName = r.RunnerName },

@@ -17,14 +17,16 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
 
     private readonly long _jobId;
     private readonly RepoName _repo;
+    private readonly DateTimeOffset _sightedAt;
     private readonly JobDependencies _deps;
     private readonly IReadOnlySet<string> _exclude;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _backoff = TimeSpan.FromSeconds(1);
     private int _failures;
 
-    public VmClaimer(long jobId, RepoName repo, JobDependencies deps, IReadOnlySet<string> exclude)
+    public VmClaimer(long jobId, RepoName repo, DateTimeOffset sightedAt, JobDependencies deps, IReadOnlySet<string> exclude)
     {
+        _sightedAt = sightedAt;
         _exclude = exclude;
         _jobId = jobId;
         _repo = repo;
@@ -33,7 +35,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !_exclude.Contains(m.Vm.Name), m =>
         {
             _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, m.Vm!.Name);
-            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimedAtOf(m.Vm)));
+            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimTime(m.Vm.Name, m.Vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt))));
             Context.Stop(Self);
         });
         Receive<VmInventoryProtocol.VmOfJob>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
@@ -91,8 +93,9 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(long jobId, RepoName repo, JobDependencies deps, IReadOnlySet<string> exclude) =>
-        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, deps, exclude));
+    /// <param name="sightedAt">When the job was sighted for this cycle: no VM was claimed for it before then.</param>
+    public static Props Props(long jobId, RepoName repo, DateTimeOffset sightedAt, JobDependencies deps, IReadOnlySet<string> exclude) =>
+        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, sightedAt, deps, exclude));
 
     protected override void PreStart() => _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
 
@@ -106,8 +109,16 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
             .PipeTo(Self, success: outcome => new ClaimResult(name, outcome, claimedAt));
     }
 
-    private static DateTimeOffset ClaimedAtOf(VmView vm) =>
-        VmAnnotations.ParseTime(vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)) ?? DateTimeOffset.UtcNow;
+    private DateTimeOffset ClaimTime(string vmName, string? claimedAt)
+    {
+        var time = VmAnnotations.ClaimTimeOf(claimedAt, _sightedAt, DateTimeOffset.UtcNow, out var problem);
+        if (problem is not null)
+        {
+            _log.Warning("job {0}: VM {1}: {2}; counting its hard cap from {3:O}", _jobId, vmName, problem, time);
+        }
+
+        return time;
+    }
 
     /// <summary>To the parent: the VM is ours.</summary>
     public sealed record Claimed(string VmName, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;

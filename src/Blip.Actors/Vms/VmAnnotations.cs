@@ -48,6 +48,32 @@ public static class VmAnnotations
     public static string FormatTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// When a VM we adopt was claimed, for the hard cap: its <c>blip.io/claimed-at</c>, but never later than now
+    /// (a clock ahead, or a hand-edited value, must not stretch the cap). A missing or unreadable value cannot prove
+    /// the VM young, so the cap counts from <paramref name="notBefore"/> — when the job was sighted, before which no
+    /// VM was claimed for it: the cap may come early, never late. <paramref name="problem"/> says what was wrong.
+    /// </summary>
+    public static DateTimeOffset ClaimTimeOf(string? claimedAt, DateTimeOffset notBefore, DateTimeOffset now, out string? problem)
+    {
+        switch (ParseTime(claimedAt))
+        {
+            case null:
+                problem = claimedAt is null
+                    ? $"it has no {ClaimedAt}"
+                    : $"{ClaimedAt} '{Shorten(claimedAt)}' is not an RFC 3339 time";
+                return notBefore < now ? notBefore : now;
+            case { } t when t > now:
+                problem = $"{ClaimedAt} '{claimedAt}' is in the future";
+                return now;
+            case { } t:
+                problem = null;
+                return t;
+        }
+    }
+
+    private static string Shorten(string value) => value.Length <= 64 ? value : value[..64] + "…";
+
     public static DateTimeOffset? ParseTime(string? value) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
 }

@@ -162,4 +162,91 @@ public sealed class FaultMatrixTests
         Assert.Contains(world.Log.Lines, l => l.Contains($"giving VM {hanging} up"));
         Assert.DoesNotContain(world.Log.Lines, l => l.Contains("started on VM " + hanging));
     }
+
+    [Fact]
+    public async Task GitHub_holding_a_fifth_of_all_calls_past_the_request_timeout()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.2, Status: 0, TimeoutSeconds: 6)]));
+        await world.StartControllerAsync(o => o.GitHubRequestTimeout = TimeSpan.FromSeconds(1));
+
+        var jobs = await EndState.QueueAsync(world, 4);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        // The controller gave up on held calls (the emulator saw the client go: 499) rather than waiting for the 504.
+        var stats = await world.GitHub.GetStatsAsync();
+        Assert.True(stats.ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("499")) > 0, "calls were abandoned at the timeout");
+    }
+
+    [Fact]
+    public async Task The_rate_limit_running_out_mid_burst_pauses_everything_until_the_reset_and_loses_nothing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 6, durationSeconds: 2);
+        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, EndState.Long, "a claim");
+
+        await world.GitHub.SetBudgetAsync(world.Sandbox.Pat, remaining: 0, resetSeconds: 8);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        var stats = await world.GitHub.GetStatsAsync();
+        Assert.True(stats.ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("403")) > 0, "the budget ran out while jobs were in flight");
+        Assert.Contains(world.Log.Lines, l => l.Contains("rate limit", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_slow_kubernetes_api_answering_every_request_after_400_ms_loses_nothing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        world.Sandbox.Kube.Faults.Latency = TimeSpan.FromMilliseconds(400);
+        await world.StartControllerAsync();
+
+        var jobs = await EndState.QueueAsync(world, 4);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task A_vm_adopted_with_an_unreadable_claimed_at_is_capped_from_the_sighting_not_from_the_adoption()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        var vm = world.Sandbox.Pool.Vms[0].Name;
+        var hostKey = await AnnotationAsync(world, vm, "blip.io/host-key");
+        // Without its host key the only VM is not claimable: the job waits in Claiming.
+        await MergeAnnotationsAsync(world, vm, """{"blip.io/host-key":null}""");
+        await world.StartControllerAsync(o => o.MaxDurationSeconds = 10);
+        var job = (await EndState.QueueAsync(world, 1, durationSeconds: 120))[0];
+        await Deadline.UntilAsync(() => Task.FromResult(world.Log.Contains($"job {job} (org/repo): failed to allocate runner VM")), ok => ok, EndState.Long, "the job waiting for a VM");
+        await Task.Delay(TimeSpan.FromSeconds(10)); // the cap counted from the sighting passes while the job waits
+
+        // A claim for this job appears (as one made before a crash would), its claimed-at unreadable.
+        await MergeAnnotationsAsync(world, vm, $$"""
+            {"blip.io/host-key":"{{hostKey}}","blip.io/session-id":"actions-{{job}}","blip.io/claimed-at":"not-a-time",
+             "blip.io/max-duration":"forever","blip.io/claimed-by":"another-node"}
+            """);
+
+        var warned = await Deadline.UntilAsync(
+            () => Task.FromResult(world.Log.Lines.FirstOrDefault(l => l.Contains($"VM {vm}: blip.io/claimed-at 'not-a-time' is not an RFC 3339 time"))),
+            l => l is not null, EndState.Long, "the unreadable claimed-at named");
+        var namedAt = DateTimeOffset.UtcNow;
+        var deleted = await Deadline.UntilAsync(
+            () => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == vm && a.Verb == "delete")),
+            a => a is not null, EndState.Long, "the adopted VM released");
+        // Counted from the adoption, the cap would fire 10 s after it; counted from the sighting it is already due.
+        Assert.True(deleted!.Time - namedAt < TimeSpan.FromSeconds(6), $"released {deleted.Time - namedAt} after the adoption");
+        Assert.Contains(world.Log.Lines, l => l.Contains($"job {job}: VM {vm} reached the hard cap of 10 s"));
+        Assert.Contains("counting its hard cap from", warned);
+    }
+
+    private static async Task<string> AnnotationAsync(PipelineWorld world, string vm, string key)
+    {
+        var raw = await world.Sandbox.KubeAdmin.CustomObjects.GetNamespacedCustomObjectAsync("kubevirt.io", "v1", "blip", "virtualmachines", vm);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(((System.Text.Json.JsonElement)raw).GetRawText())!;
+        return json["metadata"]!["annotations"]![key]!.GetValue<string>();
+    }
+
+    private static Task MergeAnnotationsAsync(PipelineWorld world, string vm, string annotationsJson) =>
+        world.Sandbox.KubeAdmin.CustomObjects.PatchNamespacedCustomObjectAsync(
+            new k8s.Models.V1Patch($$$"""{"metadata":{"annotations":{{{annotationsJson}}}}}""", k8s.Models.V1Patch.PatchType.MergePatch),
+            "kubevirt.io", "v1", "blip", "virtualmachines", vm);
 }

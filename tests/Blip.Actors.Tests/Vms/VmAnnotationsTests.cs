@@ -68,4 +68,47 @@ public sealed class VmAnnotationsTests
         Assert.False(View(Keys(), address: null).IsClaimable);
         Assert.False(View(Keys(), phase: "Succeeded").IsClaimable);
     }
+
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Sighted = Now.AddMinutes(-5);
+
+    [Fact]
+    public void A_readable_claim_time_counts()
+    {
+        var at = VmAnnotations.ClaimTimeOf("2026-11-28T11:58:00Z", Sighted, Now, out var problem);
+        Assert.Equal(Now.AddMinutes(-2), at);
+        Assert.Null(problem);
+    }
+
+    [Theory]
+    [InlineData("yesterday")]
+    [InlineData("")]
+    [InlineData("1800")]
+    public void An_unreadable_claim_time_counts_from_the_sighting_and_names_the_value(string raw)
+    {
+        var at = VmAnnotations.ClaimTimeOf(raw, Sighted, Now, out var problem);
+        Assert.Equal(Sighted, at);
+        Assert.Equal($"blip.io/claimed-at '{raw}' is not an RFC 3339 time", problem);
+    }
+
+    [Fact]
+    public void A_missing_claim_time_counts_from_the_sighting()
+    {
+        Assert.Equal(Sighted, VmAnnotations.ClaimTimeOf(null, Sighted, Now, out var problem));
+        Assert.Equal("it has no blip.io/claimed-at", problem);
+    }
+
+    [Fact]
+    public void A_claim_time_in_the_future_cannot_stretch_the_cap()
+    {
+        Assert.Equal(Now, VmAnnotations.ClaimTimeOf("2099-01-01T00:00:00Z", Sighted, Now, out var problem));
+        Assert.Equal("blip.io/claimed-at '2099-01-01T00:00:00Z' is in the future", problem);
+    }
+
+    [Fact]
+    public void A_huge_unreadable_value_is_shortened_in_the_message()
+    {
+        VmAnnotations.ClaimTimeOf(new string('x', 10_000), Sighted, Now, out var problem);
+        Assert.True(problem!.Length < 200, problem);
+    }
 }

@@ -4,8 +4,9 @@ using Xunit.Abstractions;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 
-/// <summary>A bounded soak: half a minute of continuous jobs over several repos with random faults, then the invariants,
-/// flat memory and no leaked processes or file descriptors.</summary>
+/// <summary>A bounded soak: a minute of continuous jobs over several repos with random faults, then the invariants,
+/// flat memory and no leaked processes or file descriptors. Memory grows while finished jobs' tombstones pile up and
+/// levels off once the first ones passivate (30 s idle): "flat" is judged over the second half of the minute.</summary>
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private static long RssKb(int pid) =>
@@ -29,7 +30,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             });
 
     [Fact]
-    public async Task Half_a_minute_of_jobs_with_random_faults_keeps_every_invariant_and_leaks_nothing()
+    public async Task A_minute_of_jobs_with_random_faults_keeps_every_invariant_flat_memory_and_leaks_nothing()
     {
         var repos = Enumerable.Range(0, 5).Select(i => $"soak/r{i}").ToArray();
         await using var world = await PipelineWorld.StartAsync(vms: 4, repos: repos);
@@ -41,7 +42,9 @@ public sealed class SoakTests(ITestOutputHelper output)
             var jobs = new List<long>();
             long? rssStart = null;
             var fdsStart = 0;
-            var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            var began = DateTime.UtcNow;
+            var samples = new List<(TimeSpan At, long RssKb)>();
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             var round = 0;
             while (DateTime.UtcNow < until)
             {
@@ -57,6 +60,11 @@ public sealed class SoakTests(ITestOutputHelper output)
                     fdsStart = OpenFds(controller.Pid);
                 }
 
+                if (round % 6 == 0)
+                {
+                    samples.Add((DateTime.UtcNow - began, RssKb(controller.Pid)));
+                }
+
                 // Pace of arrival, not a wait for state: about two jobs a second.
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(250, 750)));
             }
@@ -66,8 +74,10 @@ public sealed class SoakTests(ITestOutputHelper output)
 
             var rssEnd = RssKb(controller.Pid);
             var fdsEnd = OpenFds(controller.Pid);
-            output.WriteLine($"soak: {jobs.Count} jobs; controller RSS {rssStart / 1024} MB → {rssEnd / 1024} MB; fds {fdsStart} → {fdsEnd}; sshd {Sshds(world.StateDir)}");
-            Assert.True(rssEnd < rssStart!.Value * 1.5 + 20_000, $"RSS grew from {rssStart} kB to {rssEnd} kB");
+            var steady = samples.First(x => x.At >= TimeSpan.FromSeconds(40)).RssKb;
+            output.WriteLine("controller RSS over the minute: " + string.Join(" ", samples.Select(x => $"{x.At.TotalSeconds:F0}s:{x.RssKb / 1024}MB")));
+            output.WriteLine($"soak: {jobs.Count} jobs; controller RSS {rssStart / 1024} MB at 5 s, {steady / 1024} MB at 40 s, {rssEnd / 1024} MB at the end; fds {fdsStart} → {fdsEnd}; sshd {Sshds(world.StateDir)}");
+            Assert.True(rssEnd < (steady * 1.15) + 10_000, $"RSS still growing over the second half: {steady} kB at 40 s, {rssEnd} kB at the end");
             Assert.True(fdsEnd < fdsStart + 30, $"file descriptors grew from {fdsStart} to {fdsEnd}");
             await Deadline.UntilAsync(() => Sshds(world.StateDir) == 4, PipelineWorld.Deadline, "one sshd per pool VM, none leaked");
         }

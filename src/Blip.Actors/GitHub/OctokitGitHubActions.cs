@@ -162,10 +162,13 @@ public sealed class OctokitGitHubActions(
             var onPage = items(reply) ?? [];
             var step = GitHubReplies.NextPage(PageSize, MaxListed, all.Count, onPage.Count, totalCount(reply));
             all.AddRange(onPage.Take(step.Take));
-            if (step.Oversized && _reported.First($"{repo} {operation} oversized"))
+            if (step.Oversized)
             {
-                _log.LogWarning("repo {Repo}: {Operation}: GitHub sent {Count} items on a page of {PageSize}; kept {Kept} and stopped paging (reported once)",
-                    repo, operation, onPage.Count, PageSize, all.Count);
+                if (_reported.First($"{repo} {operation} oversized"))
+                {
+                    _log.LogWarning("repo {Repo}: {Operation}: GitHub sent {Count} items on a page of {PageSize}; kept {Kept} and stopped paging (reported once)",
+                        repo, operation, onPage.Count, PageSize, all.Count);
+                }
             }
             else if (step.Capped && _reported.First($"{repo} {operation} capped"))
             {

@@ -21,11 +21,10 @@ public sealed class BadGitHubRepliesTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 2);
         var jobs = await EndState.QueueAsync(world, 2);
-        await world.GitHub.SetFaultsAsync(new SandboxFaults([
-            new EndpointFault(Runs, FailCount: 2, Corrupt: ReplyCorruption.InvalidJson),
-            new EndpointFault(Jobs, FailCount: 1, Corrupt: ReplyCorruption.InvalidJson),
-            new EndpointFault(Jit, FailCount: 1, Corrupt: ReplyCorruption.InvalidJson)]));
-        await world.StartControllerAsync();
+        await StartCorruptedAsync(world,
+            Corrupt(Runs, ReplyCorruption.InvalidJson, 2),
+            Corrupt(Jobs, ReplyCorruption.InvalidJson, 1),
+            Corrupt(Jit, ReplyCorruption.InvalidJson, 1));
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
@@ -48,10 +47,9 @@ public sealed class BadGitHubRepliesTests
         }
 
         // Every corrupted jobs reply loses, in turn, the first job's id, the second's labels and the third's status.
-        await world.GitHub.SetFaultsAsync(new SandboxFaults([
-            new EndpointFault(Runs, FailCount: 4, Corrupt: ReplyCorruption.MissingFields),
-            new EndpointFault(Jobs, FailCount: 3, Corrupt: ReplyCorruption.MissingFields)]));
-        await world.StartControllerAsync();
+        await StartCorruptedAsync(world,
+            Corrupt(Runs, ReplyCorruption.MissingFields, 4),
+            Corrupt(Jobs, ReplyCorruption.MissingFields, 3));
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
@@ -67,15 +65,14 @@ public sealed class BadGitHubRepliesTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 2);
         var jobs = await EndState.QueueAsync(world, 2);
-        await world.GitHub.SetFaultsAsync(new SandboxFaults([
-            new EndpointFault(Jobs, ErrorRate: 1.0, Corrupt: ReplyCorruption.UnknownEnums),
-            new EndpointFault(Runner, ErrorRate: 1.0, Corrupt: ReplyCorruption.UnknownEnums)]));
-        await world.StartControllerAsync();
+        await StartCorruptedAsync(world,
+            Corrupt(Jobs, ReplyCorruption.UnknownEnums, null),
+            Corrupt(Runner, ReplyCorruption.UnknownEnums, null));
 
         // While every jobs reply says waiting_for_moon (three polls of both runs), no job is taken for queued: no VM is claimed.
         await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.GetValueOrDefault(Jobs)?.Total >= 6, EndState.Long, "three polls of both runs");
         Assert.Empty(jobs.SelectMany(world.ClaimsOf));
-        await world.GitHub.SetFaultsAsync(new SandboxFaults([new EndpointFault(Runner, ErrorRate: 1.0, Corrupt: ReplyCorruption.UnknownEnums)]));
+        await world.GitHub.SetFaultsAsync(new SandboxFaults([Corrupt(Runner, ReplyCorruption.UnknownEnums, null)]));
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
@@ -87,16 +84,25 @@ public sealed class BadGitHubRepliesTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 2);
         var jobs = await EndState.QueueAsync(world, 2);
-        await world.GitHub.SetFaultsAsync(new SandboxFaults([
-            new EndpointFault(Runs, FailCount: 1, Corrupt: ReplyCorruption.HugePage),
-            new EndpointFault(Jobs, FailCount: 2, Corrupt: ReplyCorruption.HugePage)]));
-        await world.StartControllerAsync();
+        await StartCorruptedAsync(world,
+            Corrupt(Runs, ReplyCorruption.HugePage, 1),
+            Corrupt(Jobs, ReplyCorruption.HugePage, 2));
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
         Assert.Equal(1, world.Log.Count("repo org/repo: polling failed (list workflow runs: GitHub's reply could not be read: the reply is larger than 8 MiB)"));
         Assert.Equal(1, world.Log.Count($"repo org/repo: list jobs: GitHub sent {ReplyCorruptionSizes.HugePageItems} items on a page of 100; kept 2000 and stopped paging"));
+        Assert.DoesNotContain(world.Log.Lines, l => l.Contains("list jobs: more than")); // one line for one cause
         // Each job was sighted as one job, not as 2,000 copies: one claim each.
         Assert.All(jobs, j => Assert.Single(world.ClaimsOf(j)));
+    }
+
+    /// <summary><paramref name="failCount"/> replies of <paramref name="endpoint"/> corrupted, or every one when null.</summary>
+    private static EndpointFault Corrupt(string endpoint, ReplyCorruption kind, int? failCount) => new(endpoint, FailCount: failCount, Corrupt: kind);
+
+    private static async Task StartCorruptedAsync(PipelineWorld world, params EndpointFault[] faults)
+    {
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(faults));
+        await world.StartControllerAsync();
     }
 }

@@ -113,7 +113,7 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     }
 
     [Fact]
-    public async Task A_pat_withoutAdministration_write_lists_runs_but_is_refused_at_generate_jitconfig()
+    public async Task A_pat_without_administration_write_lists_runs_but_is_refused_at_generate_jitconfig()
     {
         await Admin.QueueJobAsync(Repo, BlipLabels);
         var token = await Admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "read", Administration: "read"));

@@ -113,7 +113,7 @@ public sealed class ReplyCorruptionTests() : EmulatorTestBase(Repo)
     }
 
     [Fact]
-    public async Task A_corruption_is_set_by_name_through_theAdmin_api_and_an_unknown_kind_is_refused()
+    public async Task A_corruption_is_set_by_name_through_the_admin_api_and_an_unknown_kind_is_refused()
     {
         using var http = new HttpClient { BaseAddress = Emulator.Url };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Emulator.AdminToken);

@@ -1,9 +1,14 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.Serialization;
 using Blip.Actors.Config;
 using Blip.Actors.Hosting;
+using Blip.Actors.Polling;
 using Blip.Actors.Runners;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Octokit;
+using Octokit.Internal;
 
 namespace Blip.Actors.GitHub;
 
@@ -12,15 +17,29 @@ namespace Blip.Actors.GitHub;
 /// client, one ETag cache (GETs are conditional; a 304 is free) and one <see cref="RateLimitGovernor"/>.
 /// A call the governor holds back fails at once with a rate-limited <see cref="GitHubCallException"/>
 /// carrying how long to wait, without touching the network.
+/// Replies are read defensively: a body over <see cref="MaxReplyBytes"/> or one Octokit cannot parse fails the call
+/// with a <see cref="GitHubCallException"/> naming the operation; a listing keeps at most <see cref="MaxListed"/>
+/// items; a listed item lacking what the controller needs is skipped with one warning (not one per poll).
 /// </summary>
-public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null) : IGitHubActions
+public sealed class OctokitGitHubActions(
+    ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null, ILogger<OctokitGitHubActions>? logger = null) : IGitHubActions
 {
     private const int PageSize = 100;
-    private const int MaxPages = 20; // 2,000 runs or jobs per status per poll
+    private const int MaxPages = 20;
+
+    /// <summary>Items kept per listing (runs of one status, jobs of one run, runners): 2,000.</summary>
+    public const int MaxListed = PageSize * MaxPages;
+
+    /// <summary>A page of 100 runs is about 1 MB on GitHub; a reply past this is refused unread.</summary>
+    public const long MaxReplyBytes = 8 * 1024 * 1024;
+
+    private const int ReportMemory = 10_000;
 
     private readonly Uri _baseUri = new(options.GitHubApiUrl.EndsWith('/') ? options.GitHubApiUrl : options.GitHubApiUrl + "/");
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly object _gate = new();
+    private readonly ILogger _log = logger ?? (ILogger)NullLogger.Instance;
+    private readonly ReportOnce<string> _reported = new(ReportMemory);
     private Credential? _current;
 
     /// <summary>The governor of the current PAT (for metrics and inspection); null before the first call.</summary>
@@ -42,7 +61,9 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
             var connection = new Connection(
                 new ProductHeaderValue("blip-actors"),
                 _baseUri,
-                new Octokit.Internal.InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)));
+                new InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)),
+                new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes) { InnerHandler = HttpMessageHandlerFactory.CreateDefault() }),
+                new SimpleJsonSerializer());
             connection.SetRequestTimeout(options.GitHubRequestTimeout);
             var client = new GitHubClient(connection);
             if (options.ConditionalRequests)
@@ -59,36 +80,107 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
     {
         var result = new List<QueuedJob>();
         var seenRuns = new HashSet<long>();
+        var seenJobs = new HashSet<long>();
         var statuses = options.PollInProgressRuns
             ? new[] { CheckRunStatusFilter.Queued, CheckRunStatusFilter.InProgress }
             : [CheckRunStatusFilter.Queued];
         foreach (var status in statuses)
         {
-            var runs = await Call("list workflow runs", GitHubPriority.Discovery, c => c.Actions.Workflows.Runs.List(
-                repo.Owner, repo.Name, new WorkflowRunsRequest { Status = status },
-                new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
-            foreach (var run in runs.WorkflowRuns)
+            var runs = await ListAsync("list workflow runs", repo, GitHubPriority.Discovery,
+                (c, page) => c.Actions.Workflows.Runs.List(repo.Owner, repo.Name, new WorkflowRunsRequest { Status = status }, page),
+                r => r.WorkflowRuns, r => r.TotalCount).ConfigureAwait(false);
+            foreach (var run in runs)
             {
                 ct.ThrowIfCancellationRequested();
+                if (run.Id <= 0)
+                {
+                    if (_reported.First($"{repo} run without id #{run.RunNumber}"))
+                    {
+                        _log.LogWarning("repo {Repo}: GitHub listed a workflow run without an id (run #{RunNumber} '{Name}'); its jobs are skipped until it has one",
+                            repo, run.RunNumber, run.Name);
+                    }
+
+                    continue;
+                }
+
                 if (!seenRuns.Add(run.Id))
                 {
                     continue;
                 }
 
-                var jobs = await Call("list jobs", GitHubPriority.Discovery, c => c.Actions.Workflows.Jobs.List(
-                    repo.Owner, repo.Name, run.Id, new WorkflowRunJobsRequest { Filter = WorkflowRunJobsFilter.Latest },
-                    new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
-                foreach (var job in jobs.Jobs)
+                var jobs = await ListAsync("list jobs", repo, GitHubPriority.Discovery,
+                    (c, page) => c.Actions.Workflows.Jobs.List(repo.Owner, repo.Name, run.Id, new WorkflowRunJobsRequest { Filter = WorkflowRunJobsFilter.Latest }, page),
+                    r => r.Jobs, r => r.TotalCount).ConfigureAwait(false);
+                foreach (var job in jobs)
                 {
-                    if (job.Status.StringValue == "queued")
+                    if (Read(repo, run.Id, job) && seenJobs.Add(job.Id))
                     {
-                        result.Add(new QueuedJob(job.Id, job.RunId, repo, job.Labels?.ToArray() ?? [], job.CreatedAt, job.Name ?? ""));
+                        result.Add(new QueuedJob(job.Id, run.Id, repo, job.Labels.ToArray(), job.CreatedAt, job.Name ?? ""));
                     }
                 }
             }
         }
 
         return result;
+    }
+
+    /// <summary>True for a queued job that can be served; anything else GitHub sent that is not usable is reported once.</summary>
+    private bool Read(RepoName repo, long runId, WorkflowJob job)
+    {
+        var status = job.Status.StringValue; // never .Value: it throws for a status Octokit does not know
+        switch (GitHubReplies.ReadJob(job.Id, status, job.Labels))
+        {
+            case JobReading.Queued:
+                return true;
+            case JobReading.MissingId when _reported.First($"{repo} run {runId} job without id '{job.Name}'"):
+                _log.LogWarning("repo {Repo}: run {RunId} listed a job without an id (name '{Name}'); skipped until it has one", repo, runId, job.Name);
+                break;
+            case JobReading.MissingStatus when _reported.First($"{repo} job {job.Id} without status"):
+                _log.LogWarning("job {JobId} ({Repo}): GitHub's reply has no status; skipped until it has one", job.Id, repo);
+                break;
+            case JobReading.MissingLabels when _reported.First($"{repo} job {job.Id} without labels"):
+                _log.LogWarning("job {JobId} ({Repo}): GitHub's reply has no labels; skipped until it has them", job.Id, repo);
+                break;
+            case JobReading.UnknownStatus when _reported.First($"{repo} job status {status}"):
+                _log.LogWarning("job {JobId} ({Repo}): status '{Status}' is unknown to this controller; not treated as queued (reported once per status)",
+                    job.Id, repo, status);
+                break;
+        }
+
+        return false;
+    }
+
+    /// <summary>A listing read page by page (not by Octokit's own paging, so the caps hold whatever the server sends):
+    /// at most <see cref="MaxListed"/> items, and a page larger than asked for ends the listing.</summary>
+    private async Task<List<T>> ListAsync<TReply, T>(
+        string operation, RepoName repo, GitHubPriority priority, Func<GitHubClient, ApiOptions, Task<TReply>> list,
+        Func<TReply, IReadOnlyList<T>?> items, Func<TReply, int> totalCount)
+    {
+        var all = new List<T>();
+        for (var page = 1; ; page++)
+        {
+            var reply = await Call(operation, priority, c => list(c, new ApiOptions { PageSize = PageSize, PageCount = 1, StartPage = page })).ConfigureAwait(false);
+            var onPage = items(reply) ?? [];
+            var step = GitHubReplies.NextPage(PageSize, MaxListed, all.Count, onPage.Count, totalCount(reply));
+            all.AddRange(onPage.Take(step.Take));
+            if (step.Oversized)
+            {
+                if (_reported.First($"{repo} {operation} oversized"))
+                {
+                    _log.LogWarning("repo {Repo}: {Operation}: GitHub sent {Count} items on a page of {PageSize}; kept {Kept} and stopped paging (reported once)",
+                        repo, operation, onPage.Count, PageSize, all.Count);
+                }
+            }
+            else if (step.Capped && _reported.First($"{repo} {operation} capped"))
+            {
+                _log.LogWarning("repo {Repo}: {Operation}: more than {Max} items; kept the first {Max} (reported once)", repo, operation, MaxListed, MaxListed);
+            }
+
+            if (!step.More)
+            {
+                return all;
+            }
+        }
     }
 
     public async Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
@@ -149,9 +241,23 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
 
     public async Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct)
     {
-        var response = await Call("list runners", GitHubPriority.Critical, c => c.Actions.SelfHostedRunners.ListAllRunnersForRepository(
-            repo.Owner, repo.Name, new ApiOptions { PageSize = PageSize, PageCount = MaxPages, StartPage = 1 })).ConfigureAwait(false);
-        return response.Runners.Select(ToInfo).ToList();
+        var runners = await ListAsync("list runners", repo, GitHubPriority.Critical,
+            (c, page) => c.Actions.SelfHostedRunners.ListAllRunnersForRepository(repo.Owner, repo.Name, page),
+            r => r.Runners, r => r.TotalCount).ConfigureAwait(false);
+        var result = new List<RunnerInfo>(runners.Count);
+        foreach (var runner in runners)
+        {
+            if (runner.Id > 0 && !string.IsNullOrEmpty(runner.Name))
+            {
+                result.Add(ToInfo(runner));
+            }
+            else if (_reported.First($"{repo} runner {runner.Id} without name"))
+            {
+                _log.LogWarning("repo {Repo}: GitHub listed runner {RunnerId} without {Missing}; ignored", repo, runner.Id, runner.Id > 0 ? "a name" : "an id");
+            }
+        }
+
+        return result;
     }
 
     private static RunnerInfo ToInfo(Runner r) =>
@@ -213,6 +319,17 @@ public sealed class OctokitGitHubActions(ControllerSecrets secrets, BlipOptions 
             }
 
             throw translated;
+        }
+        catch (Exception e) when (e is SerializationException or FormatException or InvalidCastException or ReplyTooLargeException)
+        {
+            // The call went through (and was charged), but its reply is unusable. Never quote the body: it may hold a JIT config.
+            var reason = e switch
+            {
+                ReplyTooLargeException => e.Message,
+                SerializationException => "it is not valid JSON",
+                _ => $"it does not have the expected shape ({e.GetType().Name})",
+            };
+            throw new GitHubCallException($"{operation}: GitHub's reply could not be read: {reason}", null, null, e);
         }
         catch (HttpRequestException e)
         {

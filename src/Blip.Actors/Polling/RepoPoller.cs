@@ -25,7 +25,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private readonly IActorRef _jobs;
     private TimeSpan _interval;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly HashSet<long> _mismatchLogged = [];
+    private readonly ReportOnce<long> _mismatchLogged = new(MismatchMemory);
     private ImmutableArray<string> _labels;
     private string? _lastError;
     private TimeSpan _errorBackoff;
@@ -42,7 +42,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         Receive<PollerProtocol.LabelsChanged>(m =>
         {
             _labels = m.Labels;
-            _mismatchLogged.Clear();
+            _mismatchLogged.Forget();
         });
         Receive<PollerProtocol.IntervalChanged>(m => _interval = m.Interval);
         Receive<Poll>(_ =>
@@ -67,7 +67,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
                 {
                     _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt, m.SentAt));
                 }
-                else if (RememberMismatch(job.JobId))
+                else if (_mismatchLogged.First(job.JobId))
                 {
                     _log.Info("job {0} ({1}): job labels do not match runner labels: job runs-on [{2}], runner-labels [{3}]",
                         job.JobId, _repo, string.Join(",", job.Labels), string.Join(",", _labels));
@@ -106,16 +106,6 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     }
 
     protected override void PostStop() => _log.Info("repo {0}: polling stopped", _repo);
-
-    private bool RememberMismatch(long jobId)
-    {
-        if (_mismatchLogged.Count >= MismatchMemory)
-        {
-            _mismatchLogged.Clear();
-        }
-
-        return _mismatchLogged.Add(jobId);
-    }
 
     private sealed class Poll : INoSerializationVerificationNeeded
     {

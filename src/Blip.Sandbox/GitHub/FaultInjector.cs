@@ -14,6 +14,7 @@ internal sealed class FaultInjector(TimeProvider time)
         {
             if (f.ErrorRate is < 0 or > 1) throw new ArgumentException($"errorRate of '{f.Endpoint}' must be within 0..1");
             if (f.Status != 0 && f.Status is < 400 or > 599) throw new ArgumentException($"status of '{f.Endpoint}' must be an error status");
+            if (!Enum.IsDefined(f.Corrupt)) throw new ArgumentException($"corrupt of '{f.Endpoint}' must be one of {string.Join(", ", Enum.GetNames<ReplyCorruption>())}");
         }
         if (faults.SecondaryLimit is { Status: not (403 or 429) }) throw new ArgumentException("secondaryLimit.status must be 403 or 429");
         lock (_gate)

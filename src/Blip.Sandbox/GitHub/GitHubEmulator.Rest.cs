@@ -126,9 +126,14 @@ public sealed partial class GitHubEmulator
         long.TryParse(call.Http.Request.RouteValues[name]?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 
     /// <summary>GitHub's paging: per_page (default 30, at most 100), page (from 1), and a Link header
-    /// of absolute URLs on the request's own host.</summary>
+    /// of absolute URLs on the request's own host. A <see cref="ReplyCorruption.HugePage"/> fault ignores all that.</summary>
     private static (IReadOnlyList<T> Page, string? Link) Paginate<T>(ApiCall call, IReadOnlyList<T> all)
     {
+        if (call.Corrupt == ReplyCorruption.HugePage)
+        {
+            return (all.Count == 0 ? all : Enumerable.Range(0, ReplyCorruptionSizes.HugePageItems).Select(i => all[i % all.Count]).ToList(), null);
+        }
+
         var perPage = int.TryParse(call.Query["per_page"], NumberStyles.None, CultureInfo.InvariantCulture, out var pp) ? Math.Clamp(pp, 1, 100) : 30;
         var page = int.TryParse(call.Query["page"], NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? Math.Max(p, 1) : 1;
         var lastPage = Math.Max(1, (all.Count + perPage - 1) / perPage);

@@ -110,7 +110,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     private enum Need { Nothing, ActionsRead, AdministrationRead, AdministrationWrite }
 
     /// <summary>One authenticated REST call that passed the gates, as a handler sees it.</summary>
-    private sealed record ApiCall(HttpContext Http, PatGrant Pat, EmulatedRepo? Repo, string ApiBase)
+    private sealed record ApiCall(HttpContext Http, PatGrant Pat, EmulatedRepo? Repo, string ApiBase, ReplyCorruption Corrupt)
     {
         public IQueryCollection Query => Http.Request.Query;
     }
@@ -141,14 +141,14 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
             var (latencyMs, fault) = _faults.Decide(endpoint);
             if (latencyMs > 0) await Task.Delay(latencyMs, abort).ConfigureAwait(false);
 
-            if (fault is { RegisterThenFail: false })
+            if (fault is { RegisterThenFail: false, Corrupt: ReplyCorruption.None })
             {
                 await FailAsync(http, endpoint, repoName, fault, counted: false, abort).ConfigureAwait(false);
                 return;
             }
 
-            var outcome = await GateAndHandleAsync(http, endpoint, need, handler).ConfigureAwait(false);
-            if (fault is not null)
+            var outcome = await GateAndHandleAsync(http, endpoint, need, handler, fault?.Corrupt ?? ReplyCorruption.None).ConfigureAwait(false);
+            if (fault is { Corrupt: ReplyCorruption.None })
             {
                 // The call was carried out (the half-registration): the caller still sees only an error.
                 await FailAsync(http, endpoint, repoName, fault, outcome.Counted, abort).ConfigureAwait(false);
@@ -180,8 +180,9 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
 
     private sealed record GateOutcome(int Status, byte[]? Body, List<KeyValuePair<string, string>> Headers, bool Counted);
 
-    /// <summary>Auth, secondary limit, primary budget, repo visibility, permission; then the handler and the ETag.</summary>
-    private async Task<GateOutcome> GateAndHandleAsync(HttpContext http, string endpoint, Need need, Func<ApiCall, Task<ApiResult>> handler)
+    /// <summary>Auth, secondary limit, primary budget, repo visibility, permission; then the handler, the corruption of a
+    /// success reply (<paramref name="corrupt"/>) and the ETag (of the body as sent).</summary>
+    private async Task<GateOutcome> GateAndHandleAsync(HttpContext http, string endpoint, Need need, Func<ApiCall, Task<ApiResult>> handler, ReplyCorruption corrupt)
     {
         var headers = new List<KeyValuePair<string, string>>();
         var pat = Authenticate(http);
@@ -226,10 +227,12 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         }
         else
         {
-            result = await handler(new ApiCall(http, pat, repo, $"{http.Request.Scheme}://{http.Request.Host}")).ConfigureAwait(false);
+            result = await handler(new ApiCall(http, pat, repo, $"{http.Request.Scheme}://{http.Request.Host}", corrupt)).ConfigureAwait(false);
         }
 
-        var body = result.Body is null ? null : Json(result.Body);
+        var body = result.Body is null ? null
+            : corrupt != ReplyCorruption.None && result.Status is 200 or 201 ? ReplyCorrupter.Apply(corrupt, result.Body)
+            : Json(result.Body);
         var status = result.Status;
         if (HttpMethods.IsGet(http.Request.Method) && status == 200 && body is not null)
         {

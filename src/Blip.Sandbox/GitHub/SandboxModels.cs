@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Blip.Sandbox.GitHub;
 
 // The admin API's shapes (camelCase JSON under /_sandbox/). Shared by the emulator and
@@ -98,6 +100,10 @@ public sealed record SandboxFaults(
 /// <param name="TimeoutSeconds">A faulted request is held this long before its error reply.</param>
 /// <param name="RegisterThenFail">A faulted request is carried out first (for generate-jitconfig: the
 /// runner IS registered) and then answered with the error.</param>
+/// <param name="Corrupt">When not <see cref="ReplyCorruption.None"/>, a faulted request is carried out and answered
+/// with its usual success status, but with this corruption of its body; <paramref name="Status"/>,
+/// <paramref name="TimeoutSeconds"/> and <paramref name="RegisterThenFail"/> do not apply. Error replies
+/// (401, 404, rate limits…) are left as they are.</param>
 public sealed record EndpointFault(
     string Endpoint,
     double ErrorRate = 1.0,
@@ -105,7 +111,43 @@ public sealed record EndpointFault(
     int Status = 503,
     int LatencyMs = 0,
     int TimeoutSeconds = 0,
-    bool RegisterThenFail = false);
+    bool RegisterThenFail = false,
+    ReplyCorruption Corrupt = ReplyCorruption.None);
+
+/// <summary>How a faulted success reply is spoiled (<see cref="EndpointFault.Corrupt"/>). Written as its name in the
+/// admin API's JSON (<c>"corrupt": "UnknownEnums"</c>).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ReplyCorruption>))]
+public enum ReplyCorruption
+{
+    /// <summary>The reply is not corrupted (the fault answers with its error status).</summary>
+    None,
+
+    /// <summary>The body is cut off halfway, so it is not JSON, still with 200 and <c>application/json</c>.</summary>
+    InvalidJson,
+
+    /// <summary>Items lose the fields a client leans on: a run its <c>id</c>; the jobs of a reply, in turn, their
+    /// <c>id</c>, <c>labels</c>, <c>status</c> (the first job loses its id, the second its labels, the third its
+    /// status, the fourth its id again…); a runner its <c>name</c>; a generate-jitconfig reply its
+    /// <c>encoded_jit_config</c>.</summary>
+    MissingFields,
+
+    /// <summary>Enum strings the client has never seen, as GitHub adds new ones: a run's or job's <c>status</c>
+    /// becomes <c>waiting_for_moon</c> and its <c>conclusion</c> <c>eclipsed</c>; a runner's <c>status</c>
+    /// becomes <c>hibernating</c>.</summary>
+    UnknownEnums,
+
+    /// <summary>A listing ignores <c>per_page</c> and <c>page</c>: one page holds every matching item, repeated
+    /// until it holds <see cref="ReplyCorruptionSizes.HugePageItems"/> (several MB), with no <c>Link</c> header. An empty listing stays
+    /// empty; a single-object reply is unchanged.</summary>
+    HugePage,
+}
+
+/// <summary>Sizes of the <see cref="ReplyCorruption"/> kinds.</summary>
+public static class ReplyCorruptionSizes
+{
+    /// <summary>Items in a <see cref="ReplyCorruption.HugePage"/> page (the API allows 100).</summary>
+    public const int HugePageItems = 5_000;
+}
 
 /// <summary>A token whose primary budget is spent, for <paramref name="ResetSeconds"/> more seconds.</summary>
 public sealed record ExhaustedToken(string Token, int ResetSeconds = 3600);

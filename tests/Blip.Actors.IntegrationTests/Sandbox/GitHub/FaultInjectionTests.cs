@@ -6,30 +6,15 @@ using Octokit;
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 
 /// <summary>Faults set at run time: error bursts, the half-registration, latency.</summary>
-public sealed class FaultInjectionTests : IAsyncLifetime
+public sealed class FaultInjectionTests() : EmulatorTestBase(Repo)
 {
     private const string Repo = "acme/faulty";
     private const string JitEndpoint = "POST /repos/{o}/{r}/actions/runners/generate-jitconfig";
-    private GitHubEmulator _emulator = null!;
-    private GitHubSandboxClient _admin = null!;
-
-    public async Task InitializeAsync()
-    {
-        _emulator = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions { Repos = [Repo] });
-        _admin = _emulator.CreateAdminClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_half_registration_answers_503_but_leaves_the_runner_so_the_retry_gets_409()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
-        await _admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 1, Status: 503, RegisterThenFail: true)]));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
+        await Admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 1, Status: 503, RegisterThenFail: true)]));
 
         var failed = await Assert.ThrowsAsync<ApiException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-half", "self-hosted"));
         var retry = await Assert.ThrowsAsync<ApiException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-half", "self-hosted"));
@@ -43,8 +28,8 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     [Fact]
     public async Task An_error_burst_fails_the_next_calls_of_that_endpoint_only()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
-        _emulator.SetFaults(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 2, Status: 502)]));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
+        Emulator.SetFaults(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 2, Status: 502)]));
 
         var first = await Assert.ThrowsAsync<ApiException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-a", "self-hosted"));
         var runs = await client.Actions.Workflows.Runs.List("acme", "faulty");
@@ -55,27 +40,27 @@ public sealed class FaultInjectionTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, second.StatusCode);
         Assert.Equal(0, runs.TotalCount);
         Assert.Equal(HttpStatusCode.Created, third.HttpResponse.StatusCode);
-        Assert.Equal(["blip-c"], (await _admin.ListRunnersAsync(all: true)).Select(r => r.Name));
-        Assert.Equal(2, (await _admin.GetStatsAsync()).ByEndpoint[JitEndpoint].ByStatus["502"]);
+        Assert.Equal(["blip-c"], (await Admin.ListRunnersAsync(all: true)).Select(r => r.Name));
+        Assert.Equal(2, (await Admin.GetStatsAsync()).ByEndpoint[JitEndpoint].ByStatus["502"]);
     }
 
     [Fact]
     public async Task A_timeout_holds_the_call_and_may_still_register_the_runner()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
         client.SetRequestTimeout(TimeSpan.FromMilliseconds(500));
-        await _admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 1, Status: 0, TimeoutSeconds: 3, RegisterThenFail: true)]));
+        await Admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(JitEndpoint, FailCount: 1, Status: 0, TimeoutSeconds: 3, RegisterThenFail: true)]));
 
         await Assert.ThrowsAnyAsync<Exception>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-timeout", "self-hosted"));
 
-        Assert.Equal(["blip-timeout"], (await _admin.ListRunnersAsync()).Select(r => r.Name));
+        Assert.Equal(["blip-timeout"], (await Admin.ListRunnersAsync()).Select(r => r.Name));
     }
 
     [Fact]
     public async Task Added_latency_delays_every_call_of_the_endpoint()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
-        await _admin.SetFaultsAsync(new SandboxFaults([new EndpointFault("GET /repos/{o}/{r}/actions/runs", ErrorRate: 0, LatencyMs: 300)]));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
+        await Admin.SetFaultsAsync(new SandboxFaults([new EndpointFault("GET /repos/{o}/{r}/actions/runs", ErrorRate: 0, LatencyMs: 300)]));
 
         var watch = Stopwatch.StartNew();
         await client.Actions.Workflows.Runs.List("acme", "faulty");

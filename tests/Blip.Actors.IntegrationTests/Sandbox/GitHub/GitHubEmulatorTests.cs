@@ -5,31 +5,16 @@ using Octokit;
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 
 /// <summary>The emulator through Octokit 14, the client production uses: shapes, paging, permissions, runners.</summary>
-public sealed class GitHubEmulatorTests : IAsyncLifetime
+public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
 {
     private const string Repo = "acme/widgets";
     private static readonly string[] BlipLabels = ["self-hosted", "blip"];
-    private GitHubEmulator _emulator = null!;
-    private GitHubSandboxClient _admin = null!;
-
-    public async Task InitializeAsync()
-    {
-        _emulator = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions { Repos = [Repo] });
-        _admin = _emulator.CreateAdminClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _emulator.DisposeAsync();
-    }
-
     [Fact]
     public async Task Listing_queued_runs_pages_past_100_and_finds_every_run()
     {
         var queued = new HashSet<long>();
-        for (var i = 0; i < 150; i++) queued.Add((await _admin.QueueJobAsync(Repo, BlipLabels)).RunId);
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        for (var i = 0; i < 150; i++) queued.Add((await Admin.QueueJobAsync(Repo, BlipLabels)).RunId);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var runs = await client.Actions.Workflows.Runs.List("acme", "widgets",
             new WorkflowRunsRequest { Status = CheckRunStatusFilter.Queued }, new ApiOptions { PageSize = 100 });
@@ -37,16 +22,16 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
         Assert.Equal(150, runs.TotalCount);
         Assert.Equal(queued, runs.WorkflowRuns.Select(r => r.Id).ToHashSet());
         Assert.All(runs.WorkflowRuns, r => Assert.Equal("queued", r.Status.StringValue));
-        var stats = await _admin.GetStatsAsync();
+        var stats = await Admin.GetStatsAsync();
         Assert.Equal(2, stats.ByEndpoint["GET /repos/{o}/{r}/actions/runs"].ByStatus["200"]);
     }
 
     [Fact]
     public async Task Status_filter_separates_queued_from_in_progress_runs()
     {
-        var plain = await _admin.QueueJobAsync(Repo, BlipLabels);
-        var needs = await _admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, RunInProgress: true));
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var plain = await Admin.QueueJobAsync(Repo, BlipLabels);
+        var needs = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, RunInProgress: true));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var queuedRuns = await client.Actions.Workflows.Runs.List("acme", "widgets", new WorkflowRunsRequest { Status = CheckRunStatusFilter.Queued });
         var inProgressRuns = await client.Actions.Workflows.Runs.List("acme", "widgets", new WorkflowRunsRequest { Status = CheckRunStatusFilter.InProgress });
@@ -62,9 +47,9 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Jobs_of_a_run_and_a_single_job_carry_labels_status_and_run()
     {
-        var first = await _admin.QueueJobAsync(Repo, ["self-hosted", "blip", "gpu"]);
-        var second = await _admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, RunId: first.RunId));
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var first = await Admin.QueueJobAsync(Repo, ["self-hosted", "blip", "gpu"]);
+        var second = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, RunId: first.RunId));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var jobs = await client.Actions.Workflows.Jobs.List("acme", "widgets", first.RunId, new WorkflowRunJobsRequest { Filter = WorkflowRunJobsFilter.Latest });
         var job = await client.Actions.Workflows.Jobs.Get("acme", "widgets", first.JobId);
@@ -81,7 +66,7 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Generate_jitconfig_registers_an_offline_runner_that_can_be_listed_and_deleted()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var response = await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-runner-1", BlipLabels);
 
@@ -100,15 +85,15 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
 
         await client.Actions.SelfHostedRunners.DeleteRepositoryRunner("acme", "widgets", runner.Id);
         Assert.Empty((await client.Actions.SelfHostedRunners.ListAllRunnersForRepository("acme", "widgets")).Runners);
-        var ever = Assert.Single(await _admin.ListRunnersAsync(all: true));
+        var ever = Assert.Single(await Admin.ListRunnersAsync(all: true));
         Assert.NotNull(ever.RemovedAt);
-        Assert.Contains(response.Body.EncodedJitConfig, (await _admin.GetSecretsAsync()).JitConfigs);
+        Assert.Contains(response.Body.EncodedJitConfig, (await Admin.GetSecretsAsync()).JitConfigs);
     }
 
     [Fact]
     public async Task A_duplicate_runner_name_is_refused_with_409_already_exists()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
         await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-dup", BlipLabels);
 
         var e = await Assert.ThrowsAsync<ApiException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-dup", BlipLabels));
@@ -120,7 +105,7 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Generate_jitconfig_without_labels_is_a_validation_failure()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var e = await Assert.ThrowsAsync<ApiValidationException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-nolabels"));
 
@@ -130,23 +115,23 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task A_pat_without_administration_write_lists_runs_but_is_refused_at_generate_jitconfig()
     {
-        await _admin.QueueJobAsync(Repo, BlipLabels);
-        var token = await _admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "read", Administration: "read"));
-        var client = OctokitFor.Token(_emulator, token);
+        await Admin.QueueJobAsync(Repo, BlipLabels);
+        var token = await Admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "read", Administration: "read"));
+        var client = OctokitFor.Token(Emulator, token);
 
         var runs = await client.Actions.Workflows.Runs.List("acme", "widgets", new WorkflowRunsRequest { Status = CheckRunStatusFilter.Queued });
         var e = await Assert.ThrowsAsync<ForbiddenException>(() => OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-x", BlipLabels));
 
         Assert.Equal(1, runs.TotalCount);
         Assert.Equal("Resource not accessible by personal access token", e.Message);
-        Assert.Empty(await _admin.ListRunnersAsync(all: true));
+        Assert.Empty(await Admin.ListRunnersAsync(all: true));
     }
 
     [Fact]
     public async Task A_pat_without_actions_read_cannot_list_runs()
     {
-        var token = await _admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "none", Administration: "write"));
-        var client = OctokitFor.Token(_emulator, token, AuthenticationType.Bearer);
+        var token = await Admin.CreateTokenAsync(new CreateTokenRequest([Repo], Actions: "none", Administration: "write"));
+        var client = OctokitFor.Token(Emulator, token, AuthenticationType.Bearer);
 
         await Assert.ThrowsAsync<ForbiddenException>(() => client.Actions.Workflows.Runs.List("acme", "widgets"));
     }
@@ -154,8 +139,8 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task A_repo_outside_the_pat_or_unknown_is_not_found()
     {
-        await _admin.QueueJobAsync("acme/secret", BlipLabels);
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        await Admin.QueueJobAsync("acme/secret", BlipLabels);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         await Assert.ThrowsAsync<NotFoundException>(() => client.Actions.Workflows.Runs.List("acme", "secret"));
         await Assert.ThrowsAsync<NotFoundException>(() => client.Actions.Workflows.Runs.List("acme", "nowhere"));
@@ -164,18 +149,18 @@ public sealed class GitHubEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task An_unknown_token_gets_401_bad_credentials()
     {
-        var client = OctokitFor.Token(_emulator, "ghp_not_a_token_we_issued", AuthenticationType.Bearer);
+        var client = OctokitFor.Token(Emulator, "ghp_not_a_token_we_issued", AuthenticationType.Bearer);
 
         var e = await Assert.ThrowsAsync<AuthorizationException>(() => client.Actions.Workflows.Runs.List("acme", "widgets"));
 
         Assert.Equal("Bad credentials", e.Message);
-        Assert.Equal(0, (await _admin.GetStatsAsync()).Counted);
+        Assert.Equal(0, (await Admin.GetStatsAsync()).Counted);
     }
 
     [Fact]
     public async Task Listing_runners_pages_with_link_headers()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
         for (var i = 0; i < 35; i++) await OctokitFor.GenerateJitConfigAsync(client, Repo, $"blip-page-{i}", BlipLabels);
 
         var all = await client.Actions.SelfHostedRunners.ListAllRunnersForRepository("acme", "widgets", new ApiOptions { PageSize = 10 });

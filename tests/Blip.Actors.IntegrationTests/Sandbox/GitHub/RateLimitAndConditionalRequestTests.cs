@@ -7,30 +7,20 @@ using Octokit.Caching;
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 
 /// <summary>ETags and 304s that cost nothing, per-token primary budgets, secondary limits.</summary>
-public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
+public sealed class RateLimitAndConditionalRequestTests() : EmulatorTestBase(Repo)
 {
     private const string Repo = "acme/gadgets";
     private const string RunsEndpoint = "GET /repos/{o}/{r}/actions/runs";
-    private GitHubEmulator _emulator = null!;
-    private GitHubSandboxClient _admin = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _emulator = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions { Repos = [Repo] });
-        _admin = _emulator.CreateAdminClient();
-        await _admin.QueueJobAsync(Repo, ["self-hosted", "blip"]);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _admin.Dispose();
-        await _emulator.DisposeAsync();
+        await base.InitializeAsync();
+        await Admin.QueueJobAsync(Repo, ["self-hosted", "blip"]);
     }
 
     [Fact]
     public async Task A_repeated_get_with_octokits_response_cache_is_a_free_304()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
         client.ResponseCache = new MemoryResponseCache();
 
         var first = await client.Actions.Workflows.Runs.List("acme", "gadgets");
@@ -38,7 +28,7 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
         var second = await client.Actions.Workflows.Runs.List("acme", "gadgets");
 
         Assert.Equal(first.WorkflowRuns.Select(r => r.Id), second.WorkflowRuns.Select(r => r.Id));
-        var stats = (await _admin.GetStatsAsync()).ByEndpoint[RunsEndpoint];
+        var stats = (await Admin.GetStatsAsync()).ByEndpoint[RunsEndpoint];
         Assert.Equal(2, stats.Total);
         Assert.Equal(1, stats.Counted);
         Assert.Equal(1, stats.NotModified);
@@ -49,7 +39,7 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     [Fact]
     public async Task If_none_match_gets_304_without_a_body_until_the_resource_changes()
     {
-        var (_, token) = OctokitFor.FullAccess(_emulator, Repo);
+        var (_, token) = OctokitFor.FullAccess(Emulator, Repo);
         using var http = Raw(token);
 
         using var first = await http.GetAsync("repos/acme/gadgets/actions/runs?status=queued");
@@ -61,14 +51,14 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
         Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
         Assert.Equal("4999", notModified.Headers.GetValues("x-ratelimit-remaining").Single());
 
-        await _admin.QueueJobAsync(Repo, ["self-hosted", "blip"]);
+        await Admin.QueueJobAsync(Repo, ["self-hosted", "blip"]);
         using var afterChange = new HttpRequestMessage(HttpMethod.Get, "repos/acme/gadgets/actions/runs?status=queued");
         afterChange.Headers.IfNoneMatch.Add(etag);
         using var changed = await http.SendAsync(afterChange);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
         Assert.NotEqual(etag, changed.Headers.ETag);
 
-        var stats = await _admin.GetStatsAsync();
+        var stats = await Admin.GetStatsAsync();
         Assert.Equal(3, stats.Total);
         Assert.Equal(2, stats.Counted);
         Assert.Equal(1, stats.NotModified);
@@ -78,8 +68,8 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     [Fact]
     public async Task A_spent_budget_refuses_the_next_call_with_403_and_remaining_zero()
     {
-        var (client, token) = OctokitFor.FullAccess(_emulator, Repo);
-        await _admin.SetBudgetAsync(token, remaining: 3, resetSeconds: 600);
+        var (client, token) = OctokitFor.FullAccess(Emulator, Repo);
+        await Admin.SetBudgetAsync(token, remaining: 3, resetSeconds: 600);
 
         var remaining = new List<int>();
         for (var i = 0; i < 3; i++)
@@ -96,7 +86,7 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
         Assert.Equal([2, 1, 0], remaining);
         Assert.Equal(HttpStatusCode.Forbidden, e.StatusCode);
         Assert.Equal(0, e.Remaining);
-        var stats = await _admin.GetStatsAsync();
+        var stats = await Admin.GetStatsAsync();
         Assert.Equal(5, stats.Total);
         Assert.Equal(3, stats.Counted);
         Assert.Equal(2, stats.ByEndpoint[RunsEndpoint].ByStatus["403"]);
@@ -105,10 +95,10 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     [Fact]
     public async Task An_exhaustion_fault_refuses_that_token_only()
     {
-        var (spent, spentToken) = OctokitFor.FullAccess(_emulator, Repo);
-        var (other, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var (spent, spentToken) = OctokitFor.FullAccess(Emulator, Repo);
+        var (other, _) = OctokitFor.FullAccess(Emulator, Repo);
 
-        await _admin.SetFaultsAsync(new SandboxFaults(ExhaustedTokens: [new ExhaustedToken(spentToken, ResetSeconds: 60)]));
+        await Admin.SetFaultsAsync(new SandboxFaults(ExhaustedTokens: [new ExhaustedToken(spentToken, ResetSeconds: 60)]));
 
         var e = await Assert.ThrowsAsync<RateLimitExceededException>(() => spent.Actions.Workflows.Runs.List("acme", "gadgets"));
         Assert.Equal(0, e.Remaining);
@@ -119,7 +109,7 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     [Fact]
     public async Task Every_authenticated_reply_carries_rate_limit_headers()
     {
-        var (_, token) = OctokitFor.FullAccess(_emulator, Repo);
+        var (_, token) = OctokitFor.FullAccess(Emulator, Repo);
         using var http = Raw(token);
 
         using var ok = await http.GetAsync("repos/acme/gadgets/actions/runs");
@@ -139,8 +129,8 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
     [Fact]
     public async Task A_secondary_limit_answers_with_retry_after_until_it_has_passed()
     {
-        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
-        _emulator.SetFaults(new SandboxFaults(SecondaryLimit: new SecondaryLimitFault(Status: 429, RetryAfterSeconds: 1)));
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
+        Emulator.SetFaults(new SandboxFaults(SecondaryLimit: new SecondaryLimitFault(Status: 429, RetryAfterSeconds: 1)));
 
         var e = await Assert.ThrowsAsync<ApiException>(() => client.Actions.Workflows.Runs.List("acme", "gadgets"));
         Assert.Equal((HttpStatusCode)429, e.StatusCode);
@@ -162,7 +152,7 @@ public sealed class RateLimitAndConditionalRequestTests : IAsyncLifetime
 
     private HttpClient Raw(string token)
     {
-        var http = new HttpClient { BaseAddress = _emulator.Url };
+        var http = new HttpClient { BaseAddress = Emulator.Url };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", token);
         http.DefaultRequestHeaders.UserAgent.ParseAdd("blip-tests");
         return http;

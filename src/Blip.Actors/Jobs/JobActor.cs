@@ -27,6 +27,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private JobState _state = JobState.Empty;
     private IActorRef? _child;
     private DateTimeOffset _lastSighted = DateTimeOffset.UtcNow;
+
+    // When the poll behind the latest sighting was sent: a "left the queue" from an older poll is stale.
+    private DateTimeOffset _lastSightingPolledAt = DateTimeOffset.MinValue;
     private bool _releasing;
     private bool _checkingRunner;
     private bool _loggedStart;
@@ -48,6 +51,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         });
 
         Command<JobCommands.Sighted>(OnSighted);
+        Command<JobCommands.LeftQueue>(OnLeftQueue);
         Command<JobCommands.VmStopped>(m =>
         {
             var events = _state.OnVmStopped(m, DateTimeOffset.UtcNow);
@@ -107,6 +111,11 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private void OnSighted(JobCommands.Sighted m)
     {
         _lastSighted = DateTimeOffset.UtcNow;
+        if (m.ObservedAt > _lastSightingPolledAt)
+        {
+            _lastSightingPolledAt = m.ObservedAt;
+        }
+
         var events = _state.OnSighted(m, _lastSighted);
         if (events.Count > 0)
         {
@@ -265,10 +274,29 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
 
     private void OnCheckSighting()
     {
-        if (_state.Phase == JobPhase.Claiming && DateTimeOffset.UtcNow - _lastSighted > _deps.Options.QueuedSightingTimeout)
+        if (DateTimeOffset.UtcNow - _lastSighted > _deps.Options.QueuedSightingTimeout)
         {
+            GiveUpIfClaiming();
+        }
+    }
+
+    private void OnLeftQueue(JobCommands.LeftQueue m)
+    {
+        if (m.ObservedAt > _lastSightingPolledAt)
+        {
+            GiveUpIfClaiming();
+        }
+    }
+
+    /// <summary>The job is no longer queued: a claim in progress stops (a claim that still lands is released when it reports).</summary>
+    private void GiveUpIfClaiming()
+    {
+        var events = _state.OnLeftQueue(DateTimeOffset.UtcNow);
+        if (events.Count > 0)
+        {
+            _log.Info("job {0} ({1}): no longer queued (a runner took it or it was cancelled); stopped claiming a VM", _jobId, _state.Repo);
             StopChild();
-            PersistAll([new JobEvents.JobFinished(JobOutcome.Abandoned, "the job left the queue before a VM was claimed", DateTimeOffset.UtcNow)]);
+            PersistAll(events);
         }
     }
 

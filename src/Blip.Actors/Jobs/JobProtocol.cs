@@ -30,6 +30,10 @@ public static class JobCommands
     /// <param name="JobId">The job the runner was made for (from its name), not necessarily the one it ran.</param>
     public sealed record RunnerJobCompleted(JobId JobId, string RunnerName, long RanJobId) : IWithJobId;
 
+    /// <summary>A poll no longer saw the job queued (a runner took it, maybe not ours, or it was cancelled).</summary>
+    /// <param name="ObservedAt">When that poll was sent: it says nothing about a sighting from a later poll.</param>
+    public sealed record LeftQueue(JobId JobId, DateTimeOffset ObservedAt) : IWithJobId;
+
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
     /// <param name="ClaimedAt">The VM's <c>blip.io/claimed-at</c> as found (unparsed), for an adoption.</param>
     public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null) : IWithJobId;

@@ -88,6 +88,14 @@ public sealed record JobState
         return takeUp ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now)] : [];
     }
 
+    /// <summary>
+    /// The job left the queue. Still claiming, this cycle is over: a VM claimed now would start a runner with
+    /// nothing to run and hold the VM until the idle check (and, in a burst, keep it from a job that waits).
+    /// Once a VM is claimed the runner may be the one that took the job: its own checks decide.
+    /// </summary>
+    public IReadOnlyList<IJobEvent> OnLeftQueue(DateTimeOffset now) =>
+        Phase == JobPhase.Claiming ? [new JobEvents.JobFinished(JobOutcome.Abandoned, "the job left the queue before a VM was claimed", now)] : [];
+
     /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
     public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)
     {

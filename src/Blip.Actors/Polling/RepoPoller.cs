@@ -9,7 +9,8 @@ namespace Blip.Actors.Polling;
 
 /// <summary>
 /// Polls one repository for queued jobs and tells the job shard region about each matching one, every poll
-/// (sightings repeat; the job actor dedups). A non-matching job is logged once, not on every poll.
+/// (sightings repeat; the job actor dedups), and about each one it saw last time and no longer sees
+/// (<see cref="JobCommands.LeftQueue"/>). A non-matching job is logged once, not on every poll.
 /// Polls never overlap: the next is scheduled when the previous one ends.
 /// </summary>
 public sealed class RepoPoller : ReceiveActor, IWithTimers
@@ -28,6 +29,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private readonly ReportOnce<long> _mismatchLogged = new(MismatchMemory);
     private ImmutableArray<string> _labels;
     private string? _lastError;
+    private HashSet<long> _queued = [];
     private TimeSpan _errorBackoff;
 
     public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop)
@@ -61,10 +63,12 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
                 _lastError = null;
             }
 
+            var queued = new HashSet<long>();
             foreach (var job in m.Jobs)
             {
                 if (LabelMatcher.Matches(_labels, job.Labels))
                 {
+                    queued.Add(job.JobId);
                     _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt, m.SentAt));
                 }
                 else if (_mismatchLogged.First(job.JobId))
@@ -74,6 +78,13 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
                 }
             }
 
+            // Free news for the job actors: a job seen queued last time and not now was taken (or cancelled).
+            foreach (var gone in _queued.Where(id => !queued.Contains(id)))
+            {
+                _jobs.Tell(new JobCommands.LeftQueue(new JobId(gone), m.SentAt));
+            }
+
+            _queued = queued;
             _errorBackoff = _interval;
             Timers.StartSingleTimer(PollTimer, Poll.Instance, _gitHub.Pace(backstop(_interval)));
         });

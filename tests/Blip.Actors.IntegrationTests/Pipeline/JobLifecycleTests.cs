@@ -28,6 +28,27 @@ public sealed class JobLifecycleTests
     }
 
     [Fact]
+    public async Task A_job_cancelled_while_waiting_for_a_vm_stops_claiming_at_the_next_poll_and_never_takes_a_vm()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        // The fallback (no sighting for this long) cannot be what ends the claim here.
+        await world.StartControllerAsync(o => o.QueuedSightingTimeout = TimeSpan.FromMinutes(5));
+        var first = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 8);
+        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "the only VM busy");
+        var waiting = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): failed to allocate runner VM"), PipelineWorld.Deadline, "allocation failure logged");
+
+        await world.GitHub.CancelJobAsync(waiting.JobId);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): no longer queued"), TimeSpan.FromSeconds(5), "claiming stopped at the next poll");
+        await world.WaitForJobAsync(first.JobId, j => j.Status == "completed", "the first job done");
+        var used = world.ClaimsOf(first.JobId).Single().Name;
+        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().Any(n => n != used), PipelineWorld.Deadline, "a fresh VM ready");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // observation window: a claimer still running would take the fresh VM now
+        Assert.Empty(world.ClaimsOf(waiting.JobId));
+    }
+
+    [Fact]
     public async Task A_pat_without_administration_write_fails_jit_once_releases_the_vm_and_does_not_retry()
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1);

@@ -131,6 +131,30 @@ public sealed class JobStateTests
 
         Assert.Equal(Now.AddSeconds(1800), state.HardCapAt(1800));
     }
+
+    [Fact]
+    public void Leaving_the_queue_while_claiming_ends_the_cycle_without_a_vm()
+    {
+        var claiming = Replay([.. JobState.Empty.OnSighted(Sighting(), Now)]);
+
+        var state = Replay([.. JobState.Empty.OnSighted(Sighting(), Now), .. claiming.OnLeftQueue(Now)]);
+
+        Assert.Equal(JobPhase.Done, state.Phase);
+        Assert.Equal(JobOutcome.Abandoned, state.Outcome);
+        // Seen queued again by a later poll (cancelled and re-run, or a listing that missed it): taken up again.
+        Assert.NotEmpty(state.OnSighted(Sighting() with { ObservedAt = Now.AddSeconds(1) }, Now.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void Leaving_the_queue_once_a_vm_is_claimed_changes_nothing()
+    {
+        var claimed = Replay([.. JobState.Empty.OnSighted(Sighting(), Now)]).Apply(new JobEvents.VmClaimed("vm-1", Now));
+        var running = claimed.Apply(new JobEvents.RunnerRegistered(5, "r")).Apply(new JobEvents.RunnerStarted(Now));
+
+        Assert.Empty(claimed.OnLeftQueue(Now));
+        Assert.Empty(running.OnLeftQueue(Now));
+        Assert.Empty(JobState.Empty.OnLeftQueue(Now));
+    }
 }
 
 public sealed class JobStateRetakeTests

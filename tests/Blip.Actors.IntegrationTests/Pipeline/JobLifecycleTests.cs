@@ -11,12 +11,7 @@ public sealed class JobLifecycleTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1);
         await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
-        var first = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 6);
-        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "the only VM busy");
-
-        var waiting = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
-
-        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): failed to allocate runner VM"), PipelineWorld.Deadline, "allocation failure logged");
+        var (first, waiting) = await OneJobRunningAndOneWaitingForAVmAsync(world, firstSeconds: 6);
         var done = await world.WaitForJobAsync(waiting.JobId, j => j.Status == "completed", "served once a VM was free");
         Assert.StartsWith($"blip-{waiting.JobId}-", done.RunnerName);
         var runsPolls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
@@ -33,10 +28,7 @@ public sealed class JobLifecycleTests
         await using var world = await PipelineWorld.StartAsync(vms: 1);
         // The fallback (no sighting for this long) cannot be what ends the claim here.
         await world.StartControllerAsync(o => o.QueuedSightingTimeout = TimeSpan.FromMinutes(5));
-        var first = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 8);
-        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "the only VM busy");
-        var waiting = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
-        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): failed to allocate runner VM"), PipelineWorld.Deadline, "allocation failure logged");
+        var (first, waiting) = await OneJobRunningAndOneWaitingForAVmAsync(world, firstSeconds: 8);
 
         await world.GitHub.CancelJobAsync(waiting.JobId);
 
@@ -85,5 +77,15 @@ public sealed class JobLifecycleTests
         var cap = claim.Time.AddSeconds(10);
         Assert.True(deleted >= cap.AddSeconds(-1) && deleted <= cap.AddSeconds(5), $"released at {deleted:O}, cap {cap:O}");
         Assert.True(world.Log.Contains("reached the hard cap"));
+    }
+
+    /// <summary>The only VM busy with a first job; a second job queued, its actor failing to allocate a VM.</summary>
+    private static async Task<(QueuedJob First, QueuedJob Waiting)> OneJobRunningAndOneWaitingForAVmAsync(PipelineWorld world, int firstSeconds)
+    {
+        var first = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: firstSeconds);
+        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "the only VM busy");
+        var waiting = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): failed to allocate runner VM"), PipelineWorld.Deadline, "allocation failure logged");
+        return (first, waiting);
     }
 }

@@ -174,7 +174,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
                 halfRegistered |= !e.IsRateLimited;
                 var wait = e.RetryAfter ?? delay;
                 _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",
-                    _jobId, _repo, e.Status is { } s ? $"HTTP {(int)s}" : e.Message, wait);
+                    _jobId, _repo, e.Status is { } s && !e.IsRateLimited ? $"HTTP {(int)s}" : e.Message, wait);
                 await Task.Delay(wait, ct).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, delay.Ticks * 2));
             }

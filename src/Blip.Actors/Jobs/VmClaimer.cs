@@ -23,6 +23,10 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private TimeSpan _backoff = TimeSpan.FromSeconds(1);
     private int _failures;
+    private DateTimeOffset _lastWarned = DateTimeOffset.MinValue;
+
+    // Waiting wakes on every change to a claimable VM; the warning says so at most this often.
+    private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(30);
 
     public VmClaimer(long jobId, RepoName repo, DateTimeOffset sightedAt, JobDependencies deps, IReadOnlySet<string> exclude)
     {
@@ -52,10 +56,12 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         Receive<VmInventoryProtocol.NoVmAvailable>(_ =>
         {
             _failures++;
-            if (_failures == 1 || _failures % 10 == 0)
+            var now = DateTimeOffset.UtcNow;
+            if (now - _lastWarned >= WarnEvery)
             {
                 _log.Warning("job {0} ({1}): failed to allocate runner VM: no claimable VM in pool {2} (attempt {3}); waiting for one",
                     _jobId, _repo, _deps.Options.Pool, _failures);
+                _lastWarned = now;
             }
 
             Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff);
@@ -77,7 +83,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
                     Context.Stop(Self);
                     break;
                 default:
-                    _log.Debug("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "was claimed by someone else (409)" : "is gone");
+                    _log.Info("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "changed since it was offered (409 Conflict: another claim or writer won)" : "is gone");
                     _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
                     break;
             }

@@ -40,11 +40,14 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
                 return;
             }
 
-            _vms[m.Name] = m;
-            if (VmAnnotations.JobIdOfSession(m.Annotations.GetValueOrDefault(VmAnnotations.SessionId)) is not null)
+            // A claim made from the version offered can only conflict once the VM changed (claimed, or touched by
+            // anyone): the reservation has done its job and the VM, if still claimable, may be offered afresh.
+            if (_vms.Remove(m.Name, out var before) && before.ResourceVersion != m.ResourceVersion)
             {
                 _reserved.Remove(m.Name);
             }
+
+            _vms[m.Name] = m;
 
             Changed(m.Name);
         });
@@ -164,7 +167,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             ReportStopped(name, _vms[name], deleted: false);
         }
 
-        if (view.IsClaimable && _waiters.Count > 0)
+        if (view.IsClaimable && !IsReserved(name, DateTimeOffset.UtcNow) && _waiters.Count > 0)
         {
             foreach (var waiter in _waiters)
             {

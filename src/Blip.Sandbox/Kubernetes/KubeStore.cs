@@ -241,6 +241,17 @@ public sealed partial class KubeStore
     /// <summary>Ends every open (droppable) watch, as an API server restart or a load balancer would.</summary>
     public int DropWatches() => CloseWatches(all: false);
 
+    /// <summary>Forgets the whole event history, as etcd's compaction does: a watch resumed from any version before
+    /// the current one gets 410 Gone and must list again.</summary>
+    public void Compact()
+    {
+        lock (_gate)
+        {
+            _history.Clear();
+            _compactedThrough = _resourceVersion;
+        }
+    }
+
     /// <summary>Ends every watch, in-process ones included (shutdown).</summary>
     public int CloseAllWatches() => CloseWatches(all: true);
 

@@ -31,7 +31,9 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
             Assert.True(root.GetProperty("quick").GetBoolean());
             Assert.Equal(0, root.GetProperty("duplicates").GetInt32());
             Assert.Equal(0, root.GetProperty("leakedVms").GetInt32());
-            Assert.Empty(root.GetProperty("errors").EnumerateArray());
+            var errors = root.GetProperty("errors").EnumerateArray().Select(e => e.GetString() ?? "").ToList();
+            WriteFailedControllerLogs(outDir, errors);
+            Assert.Empty(errors);
             Assert.Equal(5, root.GetProperty("scenarios").GetArrayLength());
             Assert.Equal(0, exitCode);
         }
@@ -39,6 +41,29 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
         {
             Directory.Delete(outDir, recursive: true);
         }
+    }
+
+    /// <summary>A failed scenario's controller logs end up in the test output (the out dir is deleted afterwards).</summary>
+    private void WriteFailedControllerLogs(string outDir, IReadOnlyList<string> errors)
+    {
+        var logs = Path.Combine(outDir, "logs");
+        if (errors.Count == 0 || !Directory.Exists(logs))
+        {
+            return;
+        }
+
+        foreach (var file in Directory.GetFiles(logs, "*.log"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file); // <scenario>-<profile>
+            if (errors.Any(e => e.StartsWith(ReplaceLast(name, '-', '/') + ":", StringComparison.Ordinal)))
+            {
+                output.WriteLine($"--- the last 80 lines of {name}.log ---");
+                output.WriteLine(string.Join(Environment.NewLine, File.ReadLines(file).TakeLast(80)));
+            }
+        }
+
+        static string ReplaceLast(string s, char from, char to) =>
+            s.LastIndexOf(from) is var i and >= 0 ? s[..i] + to + s[(i + 1)..] : s;
     }
 
     /// <summary>The benchmark's build output in this test's configuration (the test project references it, so

@@ -12,17 +12,21 @@ namespace Blip.Actors.IntegrationTests.Hardening;
 /// </summary>
 public sealed class FaultMatrixTests
 {
-    [Fact]
-    public async Task GitHub_answering_503_to_a_fifth_of_all_calls()
+    [Theory]
+    [InlineData(500, 0.1)]
+    [InlineData(502, 0.3)]
+    [InlineData(503, 0.2)]
+    public async Task GitHub_answering_5xx_to_a_share_of_all_calls(int status, double rate)
     {
         await using var world = await PipelineWorld.StartAsync(vms: 3);
-        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.2, Status: 503)]));
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: rate, Status: status)]));
         await world.StartControllerAsync();
 
         var jobs = await EndState.QueueAsync(world, 5);
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
-        Assert.True((await world.GitHub.GetStatsAsync()).ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("503")) > 0, "faults were injected");
+        var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((await world.GitHub.GetStatsAsync()).ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault(key)) > 0, "faults were injected");
     }
 
     [Fact]
@@ -191,7 +195,8 @@ public sealed class FaultMatrixTests
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
         var stats = await world.GitHub.GetStatsAsync();
         Assert.True(stats.ByEndpoint.Values.Sum(e => e.ByStatus.GetValueOrDefault("403")) > 0, "the budget ran out while jobs were in flight");
-        Assert.Contains(world.Log.Lines, l => l.Contains("rate limit", StringComparison.OrdinalIgnoreCase));
+        // Whichever call met the exhaustion (a poll, a JIT config, a runner check) says why it waits.
+        Assert.Contains(world.Log.Lines, l => l.Contains("rate limited", StringComparison.Ordinal) || l.Contains("held back by the rate-limit governor", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -236,6 +241,46 @@ public sealed class FaultMatrixTests
         Assert.True(deleted!.Time - namedAt < TimeSpan.FromSeconds(6), $"released {deleted.Time - namedAt} after the adoption");
         Assert.Contains(world.Log.Lines, l => l.Contains($"job {job}: VM {vm} reached the hard cap of 10 s"));
         Assert.Contains("counting its hard cap from", warned);
+    }
+
+    [Fact]
+    public async Task Claims_racing_another_writer_get_409_and_move_on_to_other_vms()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.StartControllerAsync();
+        using var stop = new CancellationTokenSource();
+        // Another writer touches every VM as fast as the API lets it (a merge patch: it never conflicts itself), so a
+        // claim made from the version the controller saw a moment ago is stale: a real 409, not an injected one.
+        var racer = Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                await Task.WhenAll(world.Sandbox.Pool.ReadyVmNames().Select(vm => MergeAnnotationsAsync(world, vm, $$"""{"example.com/touched":"{{n}}"}""")));
+            }
+        });
+
+        var jobs = await EndState.QueueAsync(world, 5);
+        await Deadline.UntilAsync(() => world.Log.Contains("(409 Conflict: another claim or writer won); trying another"), EndState.Long, "a claim losing the race");
+        await stop.CancelAsync();
+        await racer;
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task Watches_resumed_after_the_history_was_compacted_get_410_list_again_and_lose_nothing()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 4, durationSeconds: 2);
+        await Deadline.UntilAsync(() => Task.FromResult(jobs.Sum(j => world.ClaimsOf(j).Count)), n => n >= 1, EndState.Long, "a claim");
+
+        await world.Sandbox.UpsertConfigMapAsync("unrelated", new Dictionary<string, string> { ["at"] = DateTime.UtcNow.ToString("O") }); // every watcher is now behind
+        world.Sandbox.Kube.Store.Compact();
+        world.Sandbox.Kube.Store.DropWatches();
+
+        await Deadline.UntilAsync(() => world.Log.Contains("watch version expired (410 Gone), listing again"), EndState.Long, "a watch listing again");
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
     }
 
     private static async Task<string> AnnotationAsync(PipelineWorld world, string vm, string key)

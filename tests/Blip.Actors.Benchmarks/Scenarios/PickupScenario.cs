@@ -53,6 +53,13 @@ public sealed class PickupScenario : Scenario
 
         await BenchWorld.UntilAsync(() => world.GitHub.ListJobsAsync(ct: ct), js => js.All(j => j.Status == "completed"), TimeSpan.FromSeconds(120), "every job to complete", ct);
         result.Figures[Figure.Jobs] = jobs;
+        if (profile.ReceivesWebhooks)
+        {
+            // A failed delivery is a pickup left to the backstop poll: it shows here, not only as a slow percentile.
+            result.Figures["webhooks_delivered"] = world.World.GitHub.WebhooksDelivered;
+            result.Figures["webhooks_failed"] = world.World.GitHub.WebhooksFailed;
+        }
+
         Stats.AddPickup(result, latencies);
         await RecordInvariantsAsync(context, world, Name, result, ct);
         RecordController(world, result);

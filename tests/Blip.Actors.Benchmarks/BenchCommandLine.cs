@@ -13,6 +13,7 @@ public sealed record BenchCommand(string OutDir, IReadOnlyList<string> Scenarios
         Each scenario runs on a fresh sandbox world and a fresh controller process for each profile:
           default   the controller's own defaults
           upstream  the Go controller's behaviour: 10 s poll of queued runs, no conditional requests, a runner check every 15 s
+          webhooks  (pickup only) the defaults plus workflow_job webhooks from the GitHub emulator to the controller
         """;
 
     public static BenchCommand? Parse(IReadOnlyList<string> args, out string? error)

@@ -1,4 +1,7 @@
+using System.Text;
 using System.Text.Json.Nodes;
+using Blip.Actors.Config;
+using Blip.Actors.Webhooks;
 using Blip.Sandbox;
 using Blip.Sandbox.Cli;
 using Blip.Sandbox.GitHub;
@@ -39,7 +42,15 @@ public sealed class BenchWorld : IAsyncDisposable
             ?? throw new InvalidOperationException($"{ControllerProcess.ExecutableName} is not next to {AppContext.BaseDirectory}; build the benchmark project (it references Blip.Sandbox)");
         var stateDir = Path.Combine(stateRoot, $"{scenario}-{profile.Name}");
         if (Directory.Exists(stateDir)) Directory.Delete(stateDir, recursive: true);
-        var world = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = stateDir, Vms = vms, Repos = repos }, ct);
+        var webhooks = profile.ReceivesWebhooks ? WebhookWiring.Create() : null;
+        var world = await SandboxWorld.StartAsync(new SandboxWorldOptions
+        {
+            StateDir = stateDir,
+            Vms = vms,
+            Repos = repos,
+            WebhookUrl = webhooks?.DeliveryUrl,
+            WebhookSecret = webhooks?.Secret,
+        }, ct);
         ControllerProcess? controller = null;
         try
         {
@@ -48,8 +59,17 @@ public sealed class BenchWorld : IAsyncDisposable
             await world.GitHubAdmin.SetBudgetAsync(world.Pat, 1_000_000, ct: ct);
             await world.WritePatAsync(world.Pat, ct);
             await world.WriteActionsConfigAsync(string.Join(',', RunnerLabels), string.Join(',', repos), ct);
-            controller = ControllerProcess.Start(ControllerNode.Plan(1, connectionString: null, profile.Settings)[0], controllerDll, stateDir, world);
+            if (webhooks is not null) await world.UpsertSecretAsync(ControllerSecrets.WebhookSecretName, new Dictionary<string, byte[]> { [ControllerSecrets.WebhookSecretKey] = Encoding.UTF8.GetBytes(webhooks.Secret) }, ct);
+            var settings = webhooks is null ? profile : profile.With(new Dictionary<string, string> { ["Blip__WebhookUrl"] = webhooks.ListenUrl });
+            controller = ControllerProcess.Start(ControllerNode.Plan(1, connectionString: null, settings.Settings)[0], controllerDll, stateDir, world);
             await controller.WaitUntilJoinedAsync(JoinTimeout, ct);
+            if (webhooks is not null)
+            {
+                // A delivery before the receiver listens, or before it has the secret, is lost (the emulator tries once).
+                await UntilAsync(() => Task.FromResult(controller.ReadLog()), log => WebhookWiring.ReadyMarkers.All(m => log.Contains(m, StringComparison.Ordinal)),
+                    JoinTimeout, "the webhook receiver to listen with its secret", ct);
+            }
+
             return new BenchWorld(world, controller, stateDir, profile);
         }
         catch
@@ -131,6 +151,28 @@ public sealed class BenchWorld : IAsyncDisposable
             // A VM home still busy: the next run with this scenario wipes it.
         }
     }
+}
+
+/// <summary>
+/// Webhooks on loopback for one world: the controller's receiver on a free port, the GitHub emulator delivering to
+/// it, both knowing one random secret (the controller from Secret <c>github-webhook</c>). The secret is never printed.
+/// </summary>
+internal sealed record WebhookWiring(int Port, string Secret)
+{
+    /// <summary>What the controller logs once its receiver listens and once it has read the secret.</summary>
+    public static readonly IReadOnlyList<string> ReadyMarkers = ["webhook receiver listening", "webhook secret loaded"];
+
+    /// <summary>Where the controller's receiver listens (<c>Blip:WebhookUrl</c>).</summary>
+    public string ListenUrl => $"http://127.0.0.1:{Port}";
+
+    /// <summary>Where the emulator posts <c>workflow_job</c> events.</summary>
+    public Uri DeliveryUrl => new($"{ListenUrl}{WebhookReceiver.Path}");
+
+    public static WebhookWiring Create() =>
+        new(Blip.Sandbox.Shared.LoopbackPorts.Free(), Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)));
+
+    // A record prints its members; this one holds a secret.
+    public override string ToString() => $"webhooks on {ListenUrl}";
 }
 
 /// <summary>Percentiles by the nearest-rank method.</summary>

@@ -35,7 +35,20 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
             ["Blip__IdleRunnerGrace"] = "00:02:00",
         });
 
+    /// <summary>The defaults plus webhooks: the GitHub emulator delivers signed <c>workflow_job</c> events to the
+    /// controller's receiver (<see cref="BenchWorld"/> wires the loopback URL and the <c>github-webhook</c> Secret).</summary>
+    public static readonly Profile Webhooks = Default with
+    {
+        Name = "webhooks",
+        Description = "the controller's defaults plus workflow_job webhooks from the GitHub emulator to the controller's receiver (polling becomes the 30 s backstop once deliveries arrive)",
+        ReceivesWebhooks = true,
+    };
+
+    /// <summary>The profiles every scenario runs; a scenario may add more (<see cref="Scenarios.Scenario.Profiles"/>).</summary>
     public static readonly IReadOnlyList<Profile> All = [Default, Upstream];
+
+    /// <summary>Whether the world delivers webhooks to this controller.</summary>
+    public bool ReceivesWebhooks { get; init; }
 
     public int GetsPerIdlePoll => PollsInProgressRuns ? 2 : 1;
 

@@ -16,6 +16,9 @@ public sealed class PickupScenario : Scenario
     public override string Description =>
         "1 repo, ready VMs; jobs queued one at a time, each after the previous started and a random wait within one poll interval; latency = startedAt − queuedAt (emulator clock)";
 
+    /// <summary>Pickup is where webhooks matter: a third run with them on.</summary>
+    public override IReadOnlyList<Profile> Profiles => [Profile.Default, Profile.Upstream, Profile.Webhooks];
+
     private static int Jobs(bool quick) => quick ? 1 : 10;
     private static int Vms(bool quick) => quick ? 3 : 4;
 
@@ -32,7 +35,7 @@ public sealed class PickupScenario : Scenario
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; waiting for its first poll");
         await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the first poll", ct);
 
-        // Same seed for both profiles: the same sequence of fractions of the poll interval.
+        // Same seed for every profile: the same sequence of fractions of the poll interval.
         var random = new Random(20261127);
         var latencies = new List<double>();
         var jobs = Jobs(context.Quick);
@@ -50,6 +53,13 @@ public sealed class PickupScenario : Scenario
 
         await BenchWorld.UntilAsync(() => world.GitHub.ListJobsAsync(ct: ct), js => js.All(j => j.Status == "completed"), TimeSpan.FromSeconds(120), "every job to complete", ct);
         result.Figures[Figure.Jobs] = jobs;
+        if (profile.ReceivesWebhooks)
+        {
+            // A failed delivery is a pickup left to the backstop poll: it shows here, not only as a slow percentile.
+            result.Figures["webhooks_delivered"] = world.World.GitHub.WebhooksDelivered;
+            result.Figures["webhooks_failed"] = world.World.GitHub.WebhooksFailed;
+        }
+
         Stats.AddPickup(result, latencies);
         await RecordInvariantsAsync(context, world, Name, result, ct);
         RecordController(world, result);

@@ -19,6 +19,9 @@ public abstract class Scenario
     /// <summary>The sizes of this run, for the report.</summary>
     public abstract Dictionary<string, string> Sizes(bool quick);
 
+    /// <summary>The profiles it runs for, in report order: the first is the one the targets judge.</summary>
+    public virtual IReadOnlyList<Profile> Profiles => Profile.All;
+
     public abstract Task RunAsync(BenchContext context, Profile profile, ProfileResult result, CancellationToken ct);
 
     public static Scenario Create(string name) => name switch

@@ -22,7 +22,8 @@ namespace Blip.Actors.GitHub;
 /// items; a listed item lacking what the controller needs is skipped with one warning (not one per poll).
 /// </summary>
 public sealed class OctokitGitHubActions(
-    ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null, ILogger<OctokitGitHubActions>? logger = null) : IGitHubActions
+    ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null, ILogger<OctokitGitHubActions>? logger = null,
+    Inspection.BlipMetrics? metrics = null) : IGitHubActions
 {
     private const int PageSize = 100;
     private const int MaxPages = 20;
@@ -62,7 +63,10 @@ public sealed class OctokitGitHubActions(
                 new ProductHeaderValue("blip-actors"),
                 _baseUri,
                 new InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)),
-                new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes) { InnerHandler = HttpMessageHandlerFactory.CreateDefault() }),
+                new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes)
+                {
+                    InnerHandler = new HttpStatusCounter(CountReply) { InnerHandler = HttpMessageHandlerFactory.CreateDefault() },
+                }),
                 new SimpleJsonSerializer());
             connection.SetRequestTimeout(options.GitHubRequestTimeout);
             var client = new GitHubClient(connection);
@@ -75,6 +79,9 @@ public sealed class OctokitGitHubActions(
             return _current;
         }
     }
+
+    private void CountReply(int status) =>
+        metrics?.GitHubHttpResponses.Inc(status.ToString(CultureInfo.InvariantCulture));
 
     public async Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
     {

@@ -22,7 +22,7 @@ public sealed class BlipMetrics
         All =
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
-            ClaimConflicts, AllocationFailures, GitHubRequests, KubernetesRequests, SshAttempts, SshFailures, ClusterMembers,
+            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ClusterMembers,
             ShardEntities, Shards, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
     }
@@ -38,6 +38,8 @@ public sealed class BlipMetrics
     public Counter ClaimConflicts { get; } = new("blip_claim_conflicts_total", "VM updates answered 409 Conflict (another claimer won).");
     public Counter AllocationFailures { get; } = new("blip_allocation_failures_total", "Claim attempts that found no claimable VM or failed ('failed to allocate runner VM').");
     public Counter GitHubRequests { get; } = new("blip_github_requests_total", "Calls through the GitHub adapter, by operation and HTTP status ('ok' on success).", "endpoint", "status");
+    public Counter GitHubHttpResponses { get; } = new("blip_github_http_responses_total",
+        "HTTP replies from GitHub by status code; 304s answer conditional requests from the cache and are not charged to the rate limit.", "code");
     public Counter KubernetesRequests { get; } = new("blip_kubernetes_requests_total", "Kubernetes API requests, by verb, resource and HTTP status.", "verb", "resource", "status");
     public Counter SshAttempts { get; } = new("blip_ssh_attempts_total", "Attempts to start a runner over SSH.");
     public Counter SshFailures { get; } = new("blip_ssh_failures_total", "Failed attempts to start a runner over SSH, by reason.", "reason");

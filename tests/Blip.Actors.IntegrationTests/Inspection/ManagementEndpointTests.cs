@@ -36,12 +36,15 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
         Assert.True(after.Value("blip_ssh_attempts_total") >= 1);
         Assert.True(after.Value("blip_github_rate_limit_remaining") > 0);
         Assert.True(after.Value("blip_github_requests_total{endpoint=\"generate-jitconfig\",status=\"ok\"}") >= 1);
+        // Conditional requests: repeated polls of unchanged lists come back 304 (free), the first ones 200.
+        Assert.True(after.Value("blip_github_http_responses_total{code=\"200\"}") >= 1);
+        Assert.True(after.Value("blip_github_http_responses_total{code=\"304\"}") >= 1);
         Assert.Contains(after.Series, s => s.StartsWith("blip_kubernetes_requests_total{verb=\"PUT\",resource=\"virtualmachines\",status=\"200\"}", StringComparison.Ordinal));
         foreach (var family in new[]
         {
             "blip_jobs_seen_total", "blip_jobs_claimed_total", "blip_jobs_provisioned_total", "blip_jobs_completed_total", "blip_pickup_latency_seconds",
             "blip_provisioning_duration_seconds", "blip_vms_claimed", "blip_claim_conflicts_total", "blip_allocation_failures_total",
-            "blip_github_requests_total", "blip_kubernetes_requests_total", "blip_ssh_attempts_total", "blip_ssh_failures_total",
+            "blip_github_requests_total", "blip_github_http_responses_total", "blip_kubernetes_requests_total", "blip_ssh_attempts_total", "blip_ssh_failures_total",
             "blip_cluster_members", "blip_shard_entities",
         })
         {

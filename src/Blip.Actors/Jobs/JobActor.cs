@@ -3,7 +3,6 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Blip.Actors.Runners;
-using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
 
@@ -135,12 +134,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmName):
                 _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
                 StopChild();
-                var claimedAt = VmAnnotations.ClaimTimeOf(m.ClaimedAt, _state.SightedAt ?? DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, out var problem);
-                if (problem is not null)
-                {
-                    _log.Warning("job {0}: VM {1}: {2}; counting its hard cap from {3:O}", _jobId, m.VmName, problem, claimedAt);
-                }
-
+                var claimedAt = VmClaimer.AdoptedClaimTime(_log, _jobId, m.VmName, m.ClaimedAt, _state.SightedAt ?? DateTimeOffset.UtcNow);
                 PersistAll([new JobEvents.VmClaimed(m.VmName, claimedAt)]);
                 break;
             case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName:

@@ -115,12 +115,16 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
             .PipeTo(Self, success: outcome => new ClaimResult(name, outcome, claimedAt));
     }
 
-    private DateTimeOffset ClaimTime(string vmName, string? claimedAt)
+    private DateTimeOffset ClaimTime(string vmName, string? claimedAt) => AdoptedClaimTime(_log, _jobId, vmName, claimedAt, _sightedAt);
+
+    /// <summary>The claim time of a VM adopted for a job (<see cref="VmAnnotations.ClaimTimeOf"/>), warning when its
+    /// <c>blip.io/claimed-at</c> could not be used as it is.</summary>
+    public static DateTimeOffset AdoptedClaimTime(ILoggingAdapter log, long jobId, string vmName, string? claimedAt, DateTimeOffset sightedAt)
     {
-        var time = VmAnnotations.ClaimTimeOf(claimedAt, _sightedAt, DateTimeOffset.UtcNow, out var problem);
+        var time = VmAnnotations.ClaimTimeOf(claimedAt, sightedAt, DateTimeOffset.UtcNow, out var problem);
         if (problem is not null)
         {
-            _log.Warning("job {0}: VM {1}: {2}; counting its hard cap from {3:O}", _jobId, vmName, problem, time);
+            log.Warning("job {0}: VM {1}: {2}; counting its hard cap from {3:O}", jobId, vmName, problem, time);
         }
 
         return time;

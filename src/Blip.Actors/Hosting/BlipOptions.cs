@@ -6,8 +6,15 @@ public sealed class BlipOptions
 {
     public const string Section = "Blip";
 
-    /// <summary>Namespace of the Secret, the ConfigMap and the VMs.</summary>
-    public string Namespace { get; set; } = "blip";
+    /// <summary>The spec's hard cap from claim to release (runnerMaxTTL): <see cref="MaxDurationSeconds"/> may lower it, never raise it.</summary>
+    public const int SpecMaxDurationSeconds = 1800;
+
+    /// <summary>Where a pod finds its own namespace (the service account's projected volume).</summary>
+    public const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+    /// <summary>Namespace of the Secrets, the ConfigMap and the VMs. Default: the pod's own namespace (in a pod),
+    /// else <c>blip</c>.</summary>
+    public string Namespace { get; set; } = DefaultNamespace(ServiceAccountNamespaceFile);
 
     /// <summary>The VM pool: VMs labelled <c>blip.io/pool=&lt;Pool&gt;</c>.</summary>
     public string Pool { get; set; } = "blip";
@@ -25,8 +32,8 @@ public sealed class BlipOptions
     /// <summary>The floor of each repo's poll interval.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary><c>blip.io/max-duration</c>: the hard cap from claim to release (the spec's runnerMaxTTL).</summary>
-    public int MaxDurationSeconds { get; set; } = 1800;
+    /// <summary><c>blip.io/max-duration</c>: the hard cap from claim to release (the spec's runnerMaxTTL); at most 1800.</summary>
+    public int MaxDurationSeconds { get; set; } = SpecMaxDurationSeconds;
 
     /// <summary>A runner left idle (its trigger job was taken elsewhere or cancelled) is removed after this, freeing its VM.
     /// Short, because GitHub swaps jobs between matching runners all the time and an idle runner holds a VM other
@@ -122,7 +129,8 @@ public sealed class BlipOptions
         Require(RunnerDir.StartsWith('/') && !RunnerDir.Contains('\''), $"Blip:RunnerDir '{RunnerDir}' must be an absolute path without quotes");
         Require(SshAttempts >= 1, $"Blip:SshAttempts '{SshAttempts}' must be at least 1");
         Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");
-        Require(MaxDurationSeconds is >= 10 and <= 86400, $"Blip:MaxDurationSeconds '{MaxDurationSeconds}' must be between 10 and 86400");
+        Require(MaxDurationSeconds is >= 10 and <= SpecMaxDurationSeconds,
+            $"Blip:MaxDurationSeconds '{MaxDurationSeconds}' must be between 10 and {SpecMaxDurationSeconds} (the spec's 30-minute cap may be lowered, never raised)");
         Require(IdleRunnerGrace > TimeSpan.Zero, $"Blip:IdleRunnerGrace '{IdleRunnerGrace}' must be positive");
         Require(RunnerCheckInterval > TimeSpan.Zero, $"Blip:RunnerCheckInterval '{RunnerCheckInterval}' must be positive");
         Require(QueuedSightingTimeout > TimeSpan.Zero, $"Blip:QueuedSightingTimeout '{QueuedSightingTimeout}' must be positive");
@@ -138,6 +146,24 @@ public sealed class BlipOptions
         Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
         return errors;
+    }
+
+    /// <summary>The namespace in <paramref name="serviceAccountFile"/> when it exists and holds one, else <c>blip</c>.</summary>
+    public static string DefaultNamespace(string serviceAccountFile)
+    {
+        try
+        {
+            var fromPod = File.Exists(serviceAccountFile) ? File.ReadAllText(serviceAccountFile).Trim() : "";
+            return fromPod.Length > 0 ? fromPod : "blip";
+        }
+        catch (IOException)
+        {
+            return "blip";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "blip";
+        }
     }
 
     private static bool IsDnsLabel(string value) =>

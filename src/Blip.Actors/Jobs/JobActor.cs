@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Blip.Actors.Runners;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
 
@@ -131,6 +132,11 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     {
         switch (_state.Phase)
         {
+            case JobPhase.Claiming when m.ReleaseRequested:
+                // Released before (a crash between the release mark and the delete): never adopted, only finished off.
+                _log.Info("job {0}: VM {1} carries this job's session but is marked {2}; deleting it, not adopting it", _jobId, m.VmName, VmAnnotations.Release);
+                ReleaseQuietly(m.VmName);
+                break;
             case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmName):
                 _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
                 StopChild();

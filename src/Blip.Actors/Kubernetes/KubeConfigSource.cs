@@ -9,92 +9,104 @@ using Microsoft.Extensions.Logging;
 namespace Blip.Actors.Kubernetes;
 
 /// <summary>
-/// Watches the Secrets and ConfigMaps the controller reads (by name, in its namespace). After every (re)list
-/// each name is reported as present or absent, so a deletion missed while disconnected is still seen.
+/// Watches exactly the Secrets and ConfigMap the controller reads, each by name (field selector
+/// <c>metadata.name=NAME</c>), so the Role can grant them by <c>resourceNames</c> and no other Secret of the
+/// namespace ever reaches this process. After every (re)list each name is reported as present or absent, so a
+/// deletion missed while disconnected is still seen; a kind counts as listed once all its names have been.
 /// </summary>
 public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
 {
-    private static readonly string[] SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
-    private static readonly string[] ConfigMapNames = [ActionsConfig.ConfigMapName];
+    public static readonly IReadOnlyList<string> SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
+    public static readonly IReadOnlyList<string> ConfigMapNames = [ActionsConfig.ConfigMapName];
 
     public async IAsyncEnumerable<ConfigObjectChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        var merged = Channel.CreateUnbounded<ConfigObjectChange>(new UnboundedChannelOptions { SingleReader = true });
+        var merged = Channel.CreateUnbounded<ConfigObjectChange>(new UnboundedChannelOptions { SingleReader = false });
         var ns = options.Namespace;
+        var listedNames = new HashSet<string>();
 
-        async Task PumpConfigMaps()
+        void Seen(string kind, IReadOnlyList<string> namesOfKind, string name, ConfigObjectChange change, bool listed)
         {
-            var stream = ListWatch.Run<V1ConfigMap>(
-                "configmaps",
-                async c =>
-                {
-                    var list = await client.CoreV1.ListNamespacedConfigMapAsync(ns, cancellationToken: c).ConfigureAwait(false);
-                    return (list.Items.ToList(), list.Metadata.ResourceVersion);
-                },
-                (rv, onError, c) => client.CoreV1.WatchListNamespacedConfigMapAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
-                cm => cm.Metadata?.ResourceVersion,
-                logger,
-                ct);
-            await foreach (var item in stream.ConfigureAwait(false))
+            merged.Writer.TryWrite(change);
+            if (!listed)
             {
-                switch (item)
-                {
-                    case ListWatchItem<V1ConfigMap>.Listed listed:
-                        foreach (var name in ConfigMapNames)
-                        {
-                            var cm = listed.Items.FirstOrDefault(i => i.Metadata.Name == name);
-                            merged.Writer.TryWrite(new ConfigObjectChange.ConfigMapSeen(name, cm is null ? null : Copy(cm.Data)));
-                        }
+                return;
+            }
 
-                        merged.Writer.TryWrite(new ConfigObjectChange.Listed("configmaps"));
-                        break;
-                    case ListWatchItem<V1ConfigMap>.Changed changed when ConfigMapNames.Contains(changed.Item.Metadata.Name):
-                        merged.Writer.TryWrite(new ConfigObjectChange.ConfigMapSeen(
-                            changed.Item.Metadata.Name, changed.Type == WatchEventType.Deleted ? null : Copy(changed.Item.Data)));
-                        break;
+            lock (listedNames)
+            {
+                listedNames.Add($"{kind}/{name}");
+                if (namesOfKind.All(n => listedNames.Contains($"{kind}/{n}")))
+                {
+                    merged.Writer.TryWrite(new ConfigObjectChange.Listed(kind));
                 }
             }
         }
 
-        async Task PumpSecrets()
-        {
-            var stream = ListWatch.Run<V1Secret>(
-                "secrets",
-                async c =>
-                {
-                    var list = await client.CoreV1.ListNamespacedSecretAsync(ns, cancellationToken: c).ConfigureAwait(false);
-                    return (list.Items.ToList(), list.Metadata.ResourceVersion);
-                },
-                (rv, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(ns, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
-                s => s.Metadata?.ResourceVersion,
-                logger,
-                ct);
-            await foreach (var item in stream.ConfigureAwait(false))
+        Task PumpConfigMap(string name) => Pump<V1ConfigMap>(
+            "configmaps", name,
+            async (selector, c) =>
             {
-                switch (item)
-                {
-                    case ListWatchItem<V1Secret>.Listed listed:
-                        foreach (var name in SecretNames)
-                        {
-                            var secret = listed.Items.FirstOrDefault(i => i.Metadata.Name == name);
-                            merged.Writer.TryWrite(new ConfigObjectChange.SecretSeen(name, secret is null ? null : Copy(secret.Data)));
-                        }
+                var list = await client.CoreV1.ListNamespacedConfigMapAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
+                return (list.Items.ToList(), list.Metadata.ResourceVersion);
+            },
+            (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedConfigMapAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
+            cm => cm.Metadata?.ResourceVersion,
+            (cm, listed) => Seen("configmaps", ConfigMapNames, name, new ConfigObjectChange.ConfigMapSeen(name, cm is null ? null : Copy(cm.Data)), listed),
+            ct);
 
-                        merged.Writer.TryWrite(new ConfigObjectChange.Listed("secrets"));
-                        break;
-                    case ListWatchItem<V1Secret>.Changed changed when SecretNames.Contains(changed.Item.Metadata.Name):
-                        merged.Writer.TryWrite(new ConfigObjectChange.SecretSeen(
-                            changed.Item.Metadata.Name, changed.Type == WatchEventType.Deleted ? null : Copy(changed.Item.Data)));
-                        break;
-                }
-            }
-        }
+        Task PumpSecret(string name) => Pump<V1Secret>(
+            "secrets", name,
+            async (selector, c) =>
+            {
+                var list = await client.CoreV1.ListNamespacedSecretAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
+                return (list.Items.ToList(), list.Metadata.ResourceVersion);
+            },
+            (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
+            s => s.Metadata?.ResourceVersion,
+            (s, listed) => Seen("secrets", SecretNames, name, new ConfigObjectChange.SecretSeen(name, s is null ? null : Copy(s.Data)), listed),
+            ct);
 
-        var pumps = Task.WhenAll(Task.Run(PumpConfigMaps, ct), Task.Run(PumpSecrets, ct));
+        var pumps = Task.WhenAll(ConfigMapNames.Select(n => Task.Run(() => PumpConfigMap(n), ct))
+            .Concat(SecretNames.Select(n => Task.Run(() => PumpSecret(n), ct))));
         _ = pumps.ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
         await foreach (var change in merged.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
             yield return change;
+        }
+    }
+
+    /// <summary>List-and-watch one object by name; <paramref name="seen"/> gets it (null when absent or deleted) and
+    /// whether this sighting is a (re)list.</summary>
+    private async Task Pump<T>(
+        string kind,
+        string name,
+        Func<string, CancellationToken, Task<(IReadOnlyList<T> Items, string ResourceVersion)>> list,
+        Func<string, string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Item)>> watch,
+        Func<T, string?> resourceVersionOf,
+        Action<T?, bool> seen,
+        CancellationToken ct)
+        where T : class, IMetadata<V1ObjectMeta>
+    {
+        var selector = $"metadata.name={name}";
+        var stream = ListWatch.Run(
+            $"{kind}/{name}",
+            c => list(selector, c),
+            (rv, onError, c) => watch(selector, rv, onError, c),
+            resourceVersionOf,
+            logger,
+            ct);
+        await foreach (var item in stream.ConfigureAwait(false))
+        {
+            switch (item)
+            {
+                case ListWatchItem<T>.Listed listed:
+                    seen(listed.Items.FirstOrDefault(i => i.Metadata?.Name == name), true);
+                    break;
+                case ListWatchItem<T>.Changed changed when changed.Item.Metadata?.Name == name:
+                    seen(changed.Type == WatchEventType.Deleted ? null : changed.Item, false);
+                    break;
+            }
         }
     }
 

@@ -293,7 +293,10 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         _byResource.AddOrUpdate(r.Plural, 1, (_, n) => n + 1);
 
         var rbacResource = subresource is null ? r.Plural : $"{r.Plural}/{subresource}";
-        if (user != AdminUser && !_rbac.Allows(user, verb, r.Group, rbacResource, ns ?? "", name))
+        // Like the apiserver's request-info resolver: a list or watch whose field selector pins metadata.name is
+        // authorized as a request for that name, so a Role with resourceNames can grant it.
+        var rbacName = name ?? (verb is "list" or "watch" ? Selector.ExactName(q["fieldSelector"]) : null);
+        if (user != AdminUser && !_rbac.Allows(user, verb, r.Group, rbacResource, ns ?? "", rbacName))
         {
             var subject = name is null ? rbacResource : $"{rbacResource} \"{name}\"";
             if (r.Group.Length > 0) subject = name is null ? $"{rbacResource}.{r.Group}" : $"{rbacResource}.{r.Group} \"{name}\"";

@@ -81,6 +81,21 @@ public sealed partial class Selector
         return new Selector(requirements);
     }
 
+    /// <summary>The name a field selector requires exactly (<c>metadata.name=X</c> or <c>==</c>), else null.</summary>
+    public static string? ExactName(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        string? name = null;
+        foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (raw.Contains("!=")) continue;
+            var op = raw.Contains("==") ? "==" : "=";
+            var i = raw.IndexOf(op, StringComparison.Ordinal);
+            if (i > 0 && raw[..i].Trim() == "metadata.name") name = raw[(i + op.Length)..].Trim();
+        }
+        return name;
+    }
+
     private static string? Label(JsonObject o, string key) =>
         o["metadata"]?["labels"]?[key]?.GetValue<string>();
 

@@ -18,7 +18,7 @@ public sealed class KustomizeTests
         Assert.Equal(
             new[]
             {
-                "Namespace/blip", "PodDisruptionBudget/blip-controller", "Role/blip-controller", "RoleBinding/blip-controller",
+                "Namespace/blip", "NetworkPolicy/blip-controller", "PodDisruptionBudget/blip-controller", "Role/blip-controller", "RoleBinding/blip-controller",
                 "Service/blip-controller", "ServiceAccount/blip-controller", "StatefulSet/blip-controller",
             },
             kinds);
@@ -135,6 +135,53 @@ public sealed class KustomizeTests
     }
 
     [Fact]
+    public async Task NetworkPolicy_admits_the_cluster_port_only_from_controller_pods_and_management_from_labelled_namespaces()
+    {
+        var policy = (await RenderedBase.SingleAsync("NetworkPolicy")).Root;
+        var sts = (await RenderedBase.SingleAsync("StatefulSet")).Root;
+        var podLabels = Yaml.Dict(sts, "spec", "template", "metadata", "labels");
+
+        Assert.Equal("networking.k8s.io/v1", Yaml.Str(policy, "apiVersion"));
+        var selected = Yaml.Dict(policy, "spec", "podSelector", "matchLabels");
+        Assert.NotEmpty(selected);
+        Assert.All(selected, kv => Assert.Equal(kv.Value, podLabels.GetValueOrDefault(kv.Key)));
+        Assert.Equal(["Ingress"], Yaml.Strings(policy, "spec", "policyTypes"));
+
+        // Every (port, peer) the policy admits: the peer is "pods:<labels>" or "namespaces:<labels>".
+        var admitted = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var rule in Yaml.Seq(policy, "spec", "ingress").OfType<YamlMappingNode>())
+        {
+            var peers = Yaml.Seq(rule, "from").OfType<YamlMappingNode>().ToList();
+            Assert.NotEmpty(peers); // a rule without "from" would admit everyone
+            var ports = Yaml.Seq(rule, "ports").OfType<YamlMappingNode>().Select(p => Yaml.Str(p, "port")).ToList();
+            Assert.NotEmpty(ports); // a rule without "ports" would admit every port
+            foreach (var peer in peers)
+            {
+                var pods = Yaml.TryNode(peer, "podSelector") is null ? null : Yaml.Dict(peer, "podSelector", "matchLabels");
+                var namespaces = Yaml.TryNode(peer, "namespaceSelector") is null ? null : Yaml.Dict(peer, "namespaceSelector", "matchLabels");
+                Assert.False(pods is not null && namespaces is not null, "a peer with both selectors narrows to pods in those namespaces; not expected here");
+                var who = pods is not null
+                    ? "pods:" + string.Join(",", pods.Select(kv => $"{kv.Key}={kv.Value}"))
+                    : "namespaces:" + string.Join(",", namespaces!.Select(kv => $"{kv.Key}={kv.Value}"));
+                Assert.NotEqual("namespaces:", who); // an empty namespaceSelector admits every namespace
+                foreach (var port in ports)
+                {
+                    admitted.Add($"{port}<-{who}");
+                }
+            }
+        }
+
+        Assert.Equal(
+            new SortedSet<string>(StringComparer.Ordinal)
+            {
+                "4053<-pods:app=blip-controller",
+                "9110<-pods:app=blip-controller",
+                "9110<-namespaces:blip.io/management-access=true",
+            },
+            admitted);
+    }
+
+    [Fact]
     public async Task Role_grants_exactly_the_verbs_the_controller_uses_and_is_bound_to_its_service_account()
     {
         var role = (await RenderedBase.SingleAsync("Role")).Root;
@@ -182,8 +229,16 @@ public sealed class KustomizeTests
         var rbac = Rbac.Parse(rendered.StdOut);
         const string user = "system:serviceaccount:blip:blip-controller";
 
-        Assert.True(rbac.Allows(user, "watch", "", "secrets", Ns, null));
-        Assert.True(rbac.Allows(user, "list", "", "configmaps", Ns, null));
+        // Only the objects it reads, each by name (a list or watch pinned by metadata.name is authorized for that name).
+        foreach (var secret in new[] { "github-pat", "ssh-gateway-client-key", "github-webhook" })
+        {
+            Assert.True(rbac.Allows(user, "watch", "", "secrets", Ns, secret));
+            Assert.True(rbac.Allows(user, "list", "", "secrets", Ns, secret));
+        }
+        Assert.True(rbac.Allows(user, "watch", "", "configmaps", Ns, "github-actions"));
+        Assert.False(rbac.Allows(user, "watch", "", "secrets", Ns, null));
+        Assert.False(rbac.Allows(user, "list", "", "configmaps", Ns, null));
+        Assert.False(rbac.Allows(user, "get", "", "secrets", Ns, "someone-elses-secret"));
         Assert.True(rbac.Allows(user, "update", "kubevirt.io", "virtualmachines", Ns, "vm-1"));
         Assert.True(rbac.Allows(user, "delete", "kubevirt.io", "virtualmachines", Ns, "vm-1"));
         Assert.True(rbac.Allows(user, "watch", "kubevirt.io", "virtualmachineinstances", Ns, null));

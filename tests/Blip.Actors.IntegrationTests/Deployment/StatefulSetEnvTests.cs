@@ -50,19 +50,33 @@ public sealed class StatefulSetEnvTests
     }
 
     [Fact]
-    public async Task Variables_referencing_POD_NAME_come_after_it()
+    public async Task Variables_referencing_POD_NAME_or_POD_NAMESPACE_come_after_them()
     {
         var env = await RenderedBase.EnvAsync();
-        var podName = env.ToList().FindIndex(e => e.Name == "POD_NAME");
-        Assert.True(podName >= 0, "POD_NAME is not set");
-        for (var i = 0; i < env.Count; i++)
+        foreach (var variable in new[] { "POD_NAME", "POD_NAMESPACE" })
         {
-            if (env[i].Value?.Contains("$(POD_NAME)", StringComparison.Ordinal) == true)
+            var defined = env.ToList().FindIndex(e => e.Name == variable);
+            Assert.True(defined >= 0, $"{variable} is not set");
+            for (var i = 0; i < env.Count; i++)
             {
-                // Kubernetes expands $(VAR) only for variables defined EARLIER in the list.
-                Assert.True(i > podName, $"{env[i].Name} uses $(POD_NAME) before it is defined");
+                if (env[i].Value?.Contains($"$({variable})", StringComparison.Ordinal) == true)
+                {
+                    // Kubernetes expands $(VAR) only for variables defined EARLIER in the list.
+                    Assert.True(i > defined, $"{env[i].Name} uses $({variable}) before it is defined");
+                }
             }
         }
+    }
+
+    [Fact]
+    public async Task The_namespace_comes_from_the_pod_so_an_overlay_can_move_it()
+    {
+        var env = (await RenderedBase.EnvAsync()).ToDictionary(e => e.Name, e => e);
+
+        Assert.Equal("metadata.namespace", Yaml.Str(env["POD_NAMESPACE"].Entry, "valueFrom", "fieldRef", "fieldPath"));
+        Assert.Equal("metadata.namespace", Yaml.Str(env["Blip__Namespace"].Entry, "valueFrom", "fieldRef", "fieldPath"));
+        // No value spells the namespace out: a kustomize `namespace:` overlay would leave it behind.
+        Assert.All(env.Values.Where(e => e.Value is not null), e => Assert.DoesNotContain(".blip.svc", e.Value!, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -71,14 +85,13 @@ public sealed class StatefulSetEnvTests
         var sts = (await RenderedBase.SingleAsync("StatefulSet")).Root;
         var replicas = int.Parse(Yaml.Str(sts, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture);
         var service = Yaml.Str(sts, "spec", "serviceName");
-        var ns = Yaml.Str(sts, "metadata", "namespace");
         var env = (await RenderedBase.EnvAsync()).ToDictionary(e => e.Name, e => e.Value);
         var port = env["Blip__ClusterPort"];
         Assert.Equal("4053", port);
 
-        Assert.Equal($"$(POD_NAME).{service}.{ns}.svc.cluster.local", env["Blip__ClusterHostname"]);
+        Assert.Equal($"$(POD_NAME).{service}.$(POD_NAMESPACE).svc.cluster.local", env["Blip__ClusterHostname"]);
         var expectedSeeds = Enumerable.Range(0, replicas)
-            .Select(i => $"akka.tcp://{BlipControllerExtensions.ActorSystemName}@{Yaml.Str(sts, "metadata", "name")}-{i}.{service}.{ns}.svc.cluster.local:{port}");
+            .Select(i => $"akka.tcp://{BlipControllerExtensions.ActorSystemName}@{Yaml.Str(sts, "metadata", "name")}-{i}.{service}.$(POD_NAMESPACE).svc.cluster.local:{port}");
         Assert.Equal(expectedSeeds, env["Blip__SeedNodes"]!.Split(',').Select(s => s.Trim()));
 
         // What pod N's own address expands to must be exactly its entry in the seed list.
@@ -98,9 +111,10 @@ public sealed class StatefulSetEnvTests
         foreach (var (name, value, _) in env.Where(e => e.Name.StartsWith("Blip__", StringComparison.Ordinal)))
         {
             // valueFrom stands in for what the kubelet would put there.
-            var resolved = value?.Replace("$(POD_NAME)", "blip-controller-0") ?? name switch
+            var resolved = value?.Replace("$(POD_NAME)", "blip-controller-0").Replace("$(POD_NAMESPACE)", "blip") ?? name switch
             {
                 "Blip__NodeName" => "blip-controller-0",
+                "Blip__Namespace" => "blip",
                 "Blip__ConnectionString" => "Host=postgres;Database=blip;Username=blip;Password=x",
                 "Blip__ManagementToken" => "token-from-the-blip-management-secret",
                 _ => throw new Xunit.Sdk.XunitException($"{name} comes from valueFrom; this test does not know what to put there"),

@@ -157,6 +157,40 @@ public sealed class JobActorTests : JobActorHarness
     }
 
     [Fact]
+    public async Task Provisioning_and_running_a_reconcile_of_our_vm_changes_nothing_and_of_another_vm_releases_that_one()
+    {
+        await ProvisioningAsync();
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-second"));
+        Assert.Equal(JobPhase.Provisioning, (await StatusWithNoNewEventAsync()).Phase);
+
+        ShellGate.SetResult();
+        await NextEventAsync<JobEvents.RunnerStarted>();
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-third"));
+
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.Equal(["vm-second", "vm-third"], Pool.Releases);
+    }
+
+    [Fact]
+    public async Task Restarted_mid_provisioning_it_recovers_from_the_journal_and_provisions_again_sweeping_stale_runners()
+    {
+        var bootstrapper = await ProvisioningAsync();
+        Watch(Job);
+        Sys.Stop(Job);
+        await ExpectTerminatedAsync(Job);
+
+        StartJob(); // the same persistence id: the journal says Provisioning on vm-a with a runner registered
+
+        var status = await StatusAsync();
+        Assert.Equal(JobPhase.Provisioning, status.Phase);
+        Assert.Equal("vm-a", status.VmName);
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.GetVm>(m => Assert.Equal("vm-a", m.VmName));
+        Assert.NotEqual(bootstrapper.Path, (await ChildAsync("bootstrap-")).Path);
+    }
+
+    [Fact]
     public async Task Running_a_webhook_saying_our_runner_completed_a_job_finishes_it()
     {
         await RunningAsync();

@@ -115,37 +115,44 @@ public static class Cli
             await stdout.FlushAsync(ct);
         }
 
-        /// <summary>Prints the kept events, then polls for new ones once a second: one line per change (JSON: one object per line).</summary>
+        /// <summary>Prints the kept events, then polls for new ones once a second: one line per change (JSON: one object per line).
+        /// <c>--duration</c> counts from when the kept events are printed: a slow endpoint must not use the whole watch up
+        /// before the first answer, or a short tail prints nothing at all.</summary>
         private async Task TailAsync(CancellationToken ct)
         {
+            var after = await PrintEventsAfterAsync(0, ct);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parsed.Option("duration") is { } seconds)
             {
                 stop.CancelAfter(TimeSpan.FromSeconds(int.Parse(seconds, CultureInfo.InvariantCulture)));
             }
 
-            long after = 0;
             try
             {
                 while (true)
                 {
-                    var (_, events) = await client.SendAsync<ClusterEventsView>(HttpMethod.Get, $"/api/cluster/events?after={after}", stop.Token);
-                    foreach (var e in events.Events)
-                    {
-                        await stdout.WriteAsync(output == OutputFormat.Json
-                            ? System.Text.Json.JsonSerializer.Serialize(e, ManagementClient.Json) + "\n"
-                            : TextFormat.ClusterEvent(e));
-                    }
-
-                    await stdout.FlushAsync(stop.Token);
-                    after = Math.Max(after, events.Last);
                     await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+                    after = await PrintEventsAfterAsync(after, stop.Token);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested && !ct.IsCancellationRequested)
             {
                 // --duration elapsed
             }
+        }
+
+        private async Task<long> PrintEventsAfterAsync(long after, CancellationToken ct)
+        {
+            var (_, events) = await client.SendAsync<ClusterEventsView>(HttpMethod.Get, $"/api/cluster/events?after={after}", ct);
+            foreach (var e in events.Events)
+            {
+                await stdout.WriteAsync(output == OutputFormat.Json
+                    ? System.Text.Json.JsonSerializer.Serialize(e, ManagementClient.Json) + "\n"
+                    : TextFormat.ClusterEvent(e));
+            }
+
+            await stdout.FlushAsync(ct);
+            return Math.Max(after, events.Last);
         }
 
         private string Q(string option, string? fallback = null) => Uri.EscapeDataString(parsed.Option(option) ?? fallback ?? "");

@@ -76,7 +76,7 @@ public static class CommandLine
         new("cluster leave", "ask a member to leave the cluster gracefully", [Address], []),
         new("cluster down", "mark a member as down", [Address], []),
         new("cluster down-unreachable", "mark every unreachable member as down", [], []),
-        new("cluster tail", "print membership and reachability changes as they happen (Ctrl-C stops)", [new("duration", null, "SECONDS", "stop after this long")], []),
+        new("cluster tail", "print membership and reachability changes as they happen (Ctrl-C stops)", [new("duration", null, "SECONDS", "stop this long after printing the kept events")], []),
         new("actor hierarchy", "sorted absolute actor paths", [new("path", "s", "PATH", "start below this path (default /)"), new("depth", "d", "DEPTH", "levels to walk (default 4)")], []),
         new("cluster-sharding regions", "shard region type names", [], []),
         new("cluster-sharding region-stats", "per member: shards and entities of a region", [Region], []),

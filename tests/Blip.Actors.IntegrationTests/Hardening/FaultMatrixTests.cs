@@ -129,7 +129,10 @@ public sealed class FaultMatrixTests
         await Deadline.UntilAsync(() => world.Log.Contains($"job {job} (org/repo): failed to create JIT runner config: HTTP {status}"), EndState.Long, "the failure logged with its status");
         var claim = Assert.Single(world.ClaimsOf(job));
         await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
-        await Task.Delay(TimeSpan.FromSeconds(2)); // observation window: a retry loop would call generate-jitconfig again here
+        // The job is still queued: every poll sights it again. Four more polls sent (each only after the previous reply was
+        // handled) give a retry on sighting three chances to call generate-jitconfig again.
+        var polls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total >= polls + 4, EndState.Long, "four more polls");
         Assert.Equal(1, (await world.GitHub.GetStatsAsync()).ByEndpoint["POST /repos/{o}/{r}/actions/runners/generate-jitconfig"].Total);
         Assert.Single(world.ClaimsOf(job));
     }
@@ -222,6 +225,7 @@ public sealed class FaultMatrixTests
         await world.StartControllerAsync(o => o.MaxDurationSeconds = 10);
         var job = (await EndState.QueueAsync(world, 1, durationSeconds: 120))[0];
         await Deadline.UntilAsync(() => Task.FromResult(world.Log.Contains($"job {job} (org/repo): failed to allocate runner VM")), ok => ok, EndState.Long, "the job waiting for a VM");
+        var waitingSince = DateTimeOffset.UtcNow; // the job was sighted before this
         await Task.Delay(TimeSpan.FromSeconds(10)); // the cap counted from the sighting passes while the job waits
 
         // A claim for this job appears (as one made before a crash would), its claimed-at unreadable.
@@ -233,14 +237,14 @@ public sealed class FaultMatrixTests
         var warned = await Deadline.UntilAsync(
             () => Task.FromResult(world.Log.Lines.FirstOrDefault(l => l.Contains($"VM {vm}: blip.io/claimed-at 'not-a-time' is not an RFC 3339 time"))),
             l => l is not null, EndState.Long, "the unreadable claimed-at named");
-        var namedAt = DateTimeOffset.UtcNow;
-        var deleted = await Deadline.UntilAsync(
+        await Deadline.UntilAsync(
             () => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == vm && a.Verb == "delete")),
             a => a is not null, EndState.Long, "the adopted VM released");
-        // Counted from the adoption, the cap would fire 10 s after it; counted from the sighting it is already due.
-        Assert.True(deleted!.Time - namedAt < TimeSpan.FromSeconds(6), $"released {deleted.Time - namedAt} after the adoption");
+        // Counted from the adoption, the cap would start after the annotation was written; counted from the sighting it
+        // starts before the job was seen waiting (and is already due). The warning names the time, so no clock is raced.
+        var from = DateTimeOffset.Parse(System.Text.RegularExpressions.Regex.Match(warned!, @"counting its hard cap from (\S+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(from <= waitingSince, $"the cap counted from {from:O}, after the job was seen waiting at {waitingSince:O}");
         Assert.Contains(world.Log.Lines, l => l.Contains($"job {job}: VM {vm} reached the hard cap of 10 s"));
-        Assert.Contains("counting its hard cap from", warned);
     }
 
     [Fact]

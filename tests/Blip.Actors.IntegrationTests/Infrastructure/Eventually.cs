@@ -1,25 +1,38 @@
+using Blip.Actors.IntegrationTests.Harness;
+
 namespace Blip.Actors.IntegrationTests.Infrastructure;
 
-/// <summary>Polls a condition until it holds or a deadline passes: tests wait for outcomes, never sleep and hope.</summary>
+/// <summary>
+/// <see cref="Deadline"/> for probes that may throw while the thing they look at is still coming up: an exception counts
+/// as "not yet" and the last one is named if the deadline passes. The polling itself is Deadline's.
+/// </summary>
 public static class Eventually
 {
     public static async Task<T> UntilAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
         Exception? last = null;
-        while (true)
+        try
         {
-            try
-            {
-                if (await probe() is { } value && (value is not bool b || b)) return value;
-            }
-            catch (Exception e)
-            {
-                last = e;
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after {timeout} waiting for {what}" + (last is null ? "" : $" (last error: {last.Message})"), last);
-            await Task.Delay(25);
+            return (await Deadline.UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        return await probe();
+                    }
+                    catch (Exception e)
+                    {
+                        last = e;
+                        return default;
+                    }
+                },
+                value => value is not null && (value is not bool b || b),
+                timeout,
+                what))!;
+        }
+        catch (TimeoutException e) when (last is not null)
+        {
+            throw new TimeoutException($"{e.Message} (last error: {last.Message})", last);
         }
     }
 

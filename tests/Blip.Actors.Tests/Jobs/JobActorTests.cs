@@ -1,0 +1,293 @@
+using Akka.Actor;
+using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
+using Blip.Actors.Tests.ActorFakes;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Tests.Jobs;
+
+/// <summary>The job actor, phase by phase, against each input it can receive there.</summary>
+public sealed class JobActorTests : JobActorHarness
+{
+    private JobCommands.LeftQueue LeftQueue(double secondsAfterSighting) => new(new JobId(Id), SightedAt.AddSeconds(secondsAfterSighting));
+
+    [Fact]
+    public async Task New_a_sighting_records_the_job_and_starts_claiming()
+    {
+        var claimer = await ClaimingAsync();
+
+        Assert.Equal(JobPhase.Claiming, (await StatusAsync()).Phase);
+        Assert.Contains("claim-", claimer.Path.Name);
+    }
+
+    [Fact]
+    public async Task New_leaving_the_queue_a_stopped_vm_or_a_webhook_completion_change_nothing()
+    {
+        StartJob();
+
+        Job.Tell(LeftQueue(1));
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: true));
+        Job.Tell(new JobCommands.RunnerJobCompleted(new JobId(Id), "blip-42-x", 99));
+
+        Assert.Equal(JobPhase.New, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.Empty(Pool.Releases);
+    }
+
+    [Fact]
+    public async Task New_a_vm_claimed_for_a_job_with_no_record_is_released()
+    {
+        StartJob();
+
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-x"));
+
+        Assert.Equal(JobPhase.New, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.Equal(["vm-x"], Pool.Releases);
+    }
+
+    [Fact]
+    public async Task Claiming_a_duplicate_sighting_records_nothing()
+    {
+        await ClaimingAsync();
+
+        Job.Tell(Sighting(SightedAt.AddSeconds(1)));
+
+        Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Claiming_leaving_the_queue_by_a_later_poll_ends_the_cycle_and_stops_the_claimer()
+    {
+        var claimer = await ClaimingAsync();
+        Watch(claimer);
+
+        Job.Tell(LeftQueue(1));
+
+        Assert.Equal(JobOutcome.Abandoned, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
+        await ExpectTerminatedAsync(claimer);
+        Assert.Equal(JobPhase.Done, (await StatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Claiming_leaving_the_queue_by_a_poll_older_than_the_sighting_is_ignored()
+    {
+        await ClaimingAsync();
+
+        Job.Tell(LeftQueue(-1));
+
+        Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Claiming_a_vm_found_carrying_the_jobs_session_is_adopted_and_the_claimer_stopped()
+    {
+        var claimer = await ClaimingAsync();
+        Watch(claimer);
+
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-r", "2026-11-30T12:00:00Z"));
+
+        var claimed = await NextEventAsync<JobEvents.VmClaimed>();
+        Assert.Equal("vm-r", claimed.VmName);
+        await ExpectTerminatedAsync(claimer);
+        Assert.Equal(JobPhase.Provisioning, (await StatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Claiming_a_stopped_vm_or_a_webhook_completion_change_nothing()
+    {
+        await ClaimingAsync();
+
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: true));
+        Job.Tell(new JobCommands.RunnerJobCompleted(new JobId(Id), "blip-42-x", 99));
+
+        Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Provisioning_registers_a_runner_named_for_the_job_and_starts_it_on_the_claimed_vm()
+    {
+        await ProvisioningAsync();
+
+        var status = await StatusAsync();
+        Assert.Equal(JobPhase.Provisioning, status.Phase);
+        Assert.Equal("vm-a", status.VmName);
+        Assert.StartsWith("blip-42-", status.RunnerName);
+        Assert.Equal(["vm-a"], Shell.Started);
+    }
+
+    [Fact]
+    public async Task Provisioning_the_vm_deleted_before_the_runner_started_is_given_up_released_and_never_adopted_again()
+    {
+        var bootstrapper = await ProvisioningAsync();
+        Watch(bootstrapper);
+
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: true));
+
+        Assert.Equal("vm-a", (await NextEventAsync<JobEvents.VmAbandoned>()).VmName);
+        await ExpectTerminatedAsync(bootstrapper);
+        Assert.Contains("vm-a", Pool.Releases);
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>(); // a new claimer
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Provisioning_a_permanent_jit_error_finishes_the_job_failed_and_releases_the_vm()
+    {
+        GitHub.OnJit = _ => Task.FromException<JitRunner>(new GitHubCallException("generate-jitconfig", System.Net.HttpStatusCode.Unauthorized));
+        await ClaimingAsync();
+        Inventory.Reply(new VmInventoryProtocol.VmOffer(FakeVmPool.Vm("vm-a")));
+        await NextEventAsync<JobEvents.VmClaimed>();
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.GetVm>();
+        Inventory.Reply(new VmInventoryProtocol.VmOfJob(FakeVmPool.Vm("vm-a", Id)));
+
+        Assert.Equal(JobOutcome.Failed, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
+        await NextEventAsync<JobEvents.VmReleased>();
+        Assert.Equal(["vm-a"], Pool.Releases);
+        Assert.Equal(JobPhase.Done, (await StatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Provisioning_past_the_hard_cap_expires_the_job_and_releases_the_vm()
+    {
+        await ProvisioningAsync(o => o.MaxDurationSeconds = 1);
+
+        Assert.Equal(JobOutcome.Expired, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
+        await NextEventAsync<JobEvents.VmReleased>();
+        Assert.Equal(["vm-a"], Pool.Releases);
+    }
+
+    [Fact]
+    public async Task Provisioning_and_running_a_reconcile_of_our_vm_changes_nothing_and_of_another_vm_releases_that_one()
+    {
+        await ProvisioningAsync();
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-second"));
+        Assert.Equal(JobPhase.Provisioning, (await StatusWithNoNewEventAsync()).Phase);
+
+        ShellGate.SetResult();
+        await NextEventAsync<JobEvents.RunnerStarted>();
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-third"));
+
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.Equal(["vm-second", "vm-third"], Pool.Releases);
+    }
+
+    [Fact]
+    public async Task Restarted_mid_provisioning_it_recovers_from_the_journal_and_provisions_again_sweeping_stale_runners()
+    {
+        var bootstrapper = await ProvisioningAsync();
+        Watch(Job);
+        Sys.Stop(Job);
+        await ExpectTerminatedAsync(Job);
+
+        StartJob(); // the same persistence id: the journal says Provisioning on vm-a with a runner registered
+
+        var status = await StatusAsync();
+        Assert.Equal(JobPhase.Provisioning, status.Phase);
+        Assert.Equal("vm-a", status.VmName);
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.GetVm>(m => Assert.Equal("vm-a", m.VmName));
+        Assert.NotEqual(bootstrapper.Path, (await ChildAsync("bootstrap-")).Path);
+    }
+
+    [Fact]
+    public async Task Running_a_webhook_saying_our_runner_completed_a_job_finishes_it()
+    {
+        await RunningAsync();
+        var runner = (await StatusAsync()).RunnerName!;
+
+        Job.Tell(new JobCommands.RunnerJobCompleted(new JobId(Id), "blip-42-someone-else", 99));
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+        Job.Tell(new JobCommands.RunnerJobCompleted(new JobId(Id), runner, 99));
+
+        var finished = await NextEventAsync<JobEvents.JobFinished>();
+        Assert.Equal(JobOutcome.Completed, finished.Outcome);
+        await NextEventAsync<JobEvents.VmReleased>();
+        Assert.Equal(JobPhase.Done, (await StatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Running_the_vm_stopping_completes_the_job_and_another_vms_stop_does_not()
+    {
+        await RunningAsync();
+
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-other", Deleted: false));
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: false));
+
+        Assert.Equal(JobOutcome.Completed, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
+        await NextEventAsync<JobEvents.VmReleased>();
+    }
+
+    [Fact]
+    public async Task Running_the_runner_check_finding_the_runner_deregistered_completes_the_job()
+    {
+        GitHub.OnGetRunner = _ => Task.FromResult<RunnerInfo?>(null);
+        await RunningAsync(o => o.RunnerCheckInterval = TimeSpan.FromMilliseconds(200));
+
+        var finished = await NextEventAsync<JobEvents.JobFinished>();
+
+        Assert.Equal(JobOutcome.Completed, finished.Outcome);
+        Assert.Equal("runner deregistered", finished.Reason);
+    }
+
+    [Fact]
+    public async Task Running_leaving_the_queue_and_a_duplicate_sighting_change_nothing()
+    {
+        await RunningAsync();
+
+        Job.Tell(LeftQueue(5));
+        Job.Tell(Sighting(SightedAt.AddSeconds(6)));
+
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Releasing_a_failed_release_is_retried_until_the_vm_is_released()
+    {
+        var attempts = 0;
+        Pool.OnRelease = _ => Interlocked.Increment(ref attempts) == 1 ? Task.FromException(new HttpRequestException("503")) : Task.CompletedTask;
+        await RunningAsync();
+
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: false));
+
+        await NextEventAsync<JobEvents.JobFinished>();
+        await NextEventAsync<JobEvents.VmReleased>();
+        Assert.Equal(["vm-a", "vm-a"], Pool.Releases);
+    }
+
+    [Fact]
+    public async Task Done_a_sighting_from_a_poll_sent_before_the_end_and_every_signal_change_nothing()
+    {
+        await DoneAsync();
+
+        Job.Tell(Sighting()); // the poll that started the job, delivered late
+        Job.Tell(LeftQueue(2));
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: true));
+
+        Assert.Equal(JobPhase.Done, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Done_a_sighting_from_a_poll_sent_after_the_end_takes_the_job_up_again()
+    {
+        await DoneAsync();
+
+        Job.Tell(Sighting(DateTimeOffset.UtcNow.AddSeconds(1)));
+
+        await NextEventAsync<JobEvents.JobSighted>();
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>();
+        Assert.Equal(JobPhase.Claiming, (await StatusAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Done_a_vm_still_carrying_the_jobs_session_is_released()
+    {
+        await DoneAsync();
+
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-b"));
+
+        Assert.Equal(JobPhase.Done, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.Contains("vm-b", Pool.Releases);
+    }
+}

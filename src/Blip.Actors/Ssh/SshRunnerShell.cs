@@ -105,6 +105,9 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
         {
             case 0:
                 return;
+            case null:
+                // The channel closed without an exit status (the connection broke mid-command): run.sh may be running.
+                throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: the channel closed before the start command reported its exit status", mayHaveStarted: true);
             case NoRunnerDir:
                 throw new RunnerShellException(RunnerShellFailure.RunnerDirMissing, $"VM {target.VmName}: runner dir {options.RunnerDir} is missing");
             case NoRunScript:

@@ -15,7 +15,8 @@ public sealed class StartedRunnerTests
         await world.Sandbox.Pool.SetMisbehaviourAsync(vm.Name, VmMisbehaviour.DropChannelAfterStart);
         await world.StartControllerAsync();
 
-        var jobs = await EndState.QueueAsync(world, 1, durationSeconds: 3);
+        // Longer than all SSH retries together: a VM given up would be deleted under the runner working on the job.
+        var jobs = await EndState.QueueAsync(world, 1, durationSeconds: 15);
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
         Assert.True(File.Exists(Path.Combine(vm.HomeDir, ".channel-dropped")), "the first session's channel was dropped");

@@ -14,14 +14,12 @@ public enum ConfigurationFaultCause
 
     /// <summary>run.sh is missing or not executable in Blip:RunnerDir.</summary>
     RunScriptMissing,
-
-    /// <summary>run.sh exits at once: the image's runner is broken.</summary>
-    RunnerExitsAtOnce,
 }
 
 /// <summary>
 /// Which failures may be configuration faults, and what to tell the operator. Pure: unit-tested without actors.
-/// Everything not classified here (unreachable, another host key, a malformed host key) is a fault of that VM alone.
+/// Everything not classified here is a fault of that VM alone: unreachable, another or a malformed host key, and run.sh
+/// exiting at once (it does so when its JIT config is refused, which says nothing about the configuration).
 /// </summary>
 public static class BootstrapFaults
 {
@@ -31,7 +29,6 @@ public static class BootstrapFaults
         RunnerShellFailure.AuthenticationFailed => ConfigurationFaultCause.SshAuthenticationRejected,
         RunnerShellFailure.RunnerDirMissing => ConfigurationFaultCause.RunnerDirMissing,
         RunnerShellFailure.RunScriptMissing => ConfigurationFaultCause.RunScriptMissing,
-        RunnerShellFailure.RunnerFailed => ConfigurationFaultCause.RunnerExitsAtOnce,
         _ => null,
     };
 
@@ -44,8 +41,6 @@ public static class BootstrapFaults
             $"runner dir {runnerDir} missing on {vms} VMs: check Blip:RunnerDir and the VM image (it must install the runner there)",
         ConfigurationFaultCause.RunScriptMissing =>
             $"{runnerDir}/run.sh missing or not executable on {vms} VMs: check Blip:RunnerDir and the VM image",
-        ConfigurationFaultCause.RunnerExitsAtOnce =>
-            $"run.sh in {runnerDir} exits at once on {vms} VMs: check the VM image's runner (journalctl -t blip-runner on a VM)",
         _ => throw new ArgumentOutOfRangeException(nameof(cause), cause, null),
     };
 
@@ -55,7 +50,6 @@ public static class BootstrapFaults
         ConfigurationFaultCause.SshAuthenticationRejected => "ssh_authentication_rejected",
         ConfigurationFaultCause.RunnerDirMissing => "runner_dir_missing",
         ConfigurationFaultCause.RunScriptMissing => "run_sh_missing",
-        ConfigurationFaultCause.RunnerExitsAtOnce => "runner_exits_at_once",
         _ => cause.ToString(),
     };
 }

@@ -19,7 +19,6 @@ public sealed class ConfigurationFaultsTests
     [InlineData(RunnerShellFailure.AuthenticationFailed, ConfigurationFaultCause.SshAuthenticationRejected)]
     [InlineData(RunnerShellFailure.RunnerDirMissing, ConfigurationFaultCause.RunnerDirMissing)]
     [InlineData(RunnerShellFailure.RunScriptMissing, ConfigurationFaultCause.RunScriptMissing)]
-    [InlineData(RunnerShellFailure.RunnerFailed, ConfigurationFaultCause.RunnerExitsAtOnce)]
     public void Failures_every_vm_can_share_are_classified_as_possible_configuration_faults(RunnerShellFailure failure, ConfigurationFaultCause cause) =>
         Assert.Equal(cause, BootstrapFaults.Classify(failure));
 
@@ -27,6 +26,7 @@ public sealed class ConfigurationFaultsTests
     [InlineData(RunnerShellFailure.Unreachable)]
     [InlineData(RunnerShellFailure.HostKeyMismatch)]
     [InlineData(RunnerShellFailure.AlreadyRunning)]
+    [InlineData(RunnerShellFailure.RunnerFailed)]
     public void Failures_of_one_vm_are_never_configuration_faults(RunnerShellFailure failure) =>
         Assert.Null(BootstrapFaults.Classify(failure));
 

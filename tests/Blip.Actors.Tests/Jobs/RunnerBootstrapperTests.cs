@@ -22,6 +22,56 @@ public sealed class RunnerBootstrapperTests : TestKit
     private readonly ConfigurationFaults _faults = new();
 
     [Fact]
+    public async Task A_runner_started_on_the_vm_registers_and_reports_started_once_the_vm_is_marked()
+    {
+        var parent = CreateTestProbe();
+
+        Start(parent, Vm("vm-1"), new FakeShell());
+
+        var registered = await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+        Assert.StartsWith("blip-7-", registered.RunnerName, StringComparison.Ordinal);
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(["true"], _pool.Annotated.Select(a => a["blip.io/runner-provisioned"]));
+        Assert.Empty(_pool.Events);
+    }
+
+    [Fact]
+    public async Task A_vm_already_marked_provisioned_is_started_without_a_new_registration()
+    {
+        var parent = CreateTestProbe();
+        var vm = Vm("vm-1") with { Annotations = new Dictionary<string, string> { [VmAnnotations.HostKey] = HostKey, [VmAnnotations.RunnerProvisioned] = "true" } };
+
+        Start(parent, vm, new FakeShell());
+
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(0, _gitHub.JitConfigs);
+    }
+
+    [Fact]
+    public async Task A_vm_gone_from_the_inventory_is_given_up()
+    {
+        var parent = CreateTestProbe();
+
+        Start(parent, null, new FakeShell(), vmName: "vm-gone");
+
+        Assert.Equal("VM is gone", (await parent.ExpectMsgAsync<RunnerBootstrapper.GaveUpOnVm>()).Reason);
+        Assert.Equal(0, _gitHub.JitConfigs);
+    }
+
+    [Fact]
+    public async Task A_permanent_generate_jitconfig_error_is_a_jit_failure_and_no_ssh()
+    {
+        var parent = CreateTestProbe();
+        var shell = new FakeShell();
+        _gitHub.JitError = new GitHubCallException("generate-jitconfig", System.Net.HttpStatusCode.Forbidden);
+
+        Start(parent, Vm("vm-1"), shell);
+
+        await parent.ExpectMsgAsync<RunnerBootstrapper.JitFailed>();
+        Assert.Equal(0, shell.Calls);
+    }
+
+    [Fact]
     public async Task A_malformed_host_key_gives_the_vm_up_before_any_registration()
     {
         var parent = CreateTestProbe();
@@ -122,7 +172,7 @@ public sealed class RunnerBootstrapperTests : TestKit
         Assert.Single(_pool.Events);
     }
 
-    private void Start(TestProbe parent, VmView vm, FakeShell shell, int sshAttempts = 4)
+    private void Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null)
     {
         var inventory = CreateTestProbe();
         inventory.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
@@ -135,7 +185,7 @@ public sealed class RunnerBootstrapperTests : TestKit
             return AutoPilot.KeepRunning;
         }));
         var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new BlipOptions { SshAttempts = sshAttempts }, _faults);
-        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vm.Name, previousRunnerId: null, sweepStale: false));
+        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, previousRunnerId: null, sweepStale: false));
     }
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
@@ -180,9 +230,16 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public RateLimitState? RateLimit => null;
 
+        public GitHubCallException? JitError { get; set; }
+
         public Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
         {
             Interlocked.Increment(ref _jitConfigs);
+            if (JitError is { } error)
+            {
+                return Task.FromException<JitRunner>(error);
+            }
+
             return Task.FromResult(new JitRunner(Interlocked.Increment(ref _nextId), runnerName, new JitConfig("secret")));
         }
 

@@ -9,11 +9,13 @@ using Blip.Actors.Vms;
 namespace Blip.Actors.Jobs;
 
 /// <summary>
-/// Child of a job actor: starts the JIT runner on the claimed VM. generate-jitconfig (a name unique per attempt,
-/// the job's own labels), then SSH with the host key pinned, the config on stdin only, then
-/// <c>blip.io/runner-provisioned=true</c>. The JIT config lives only in this actor's running task, never in a
-/// message, the journal or a log. Reports <see cref="Registered"/>, then <see cref="Started"/>,
-/// <see cref="JitFailed"/> (permanent) or <see cref="GaveUpOnVm"/>.
+/// Child of a job actor: starts the JIT runner on the claimed VM. The host key is checked first (a bad one costs no
+/// registration), then generate-jitconfig (a name unique per attempt, the job's own labels), then SSH with the host key
+/// pinned, the config on stdin only, then <c>blip.io/runner-provisioned=true</c>. A failure the node has seen on another
+/// VM too is a configuration fault (<see cref="ConfigurationFaults"/>): the VM is held and the start retried with backoff
+/// instead of giving it up. A VM whose runner may have started is never given up on a guess (<see cref="BootstrapDecision"/>).
+/// The JIT config lives only in this actor's running task, never in a message, the journal or a log. Reports
+/// <see cref="Registered"/>, then <see cref="Started"/>, <see cref="JitFailed"/> (permanent) or <see cref="GaveUpOnVm"/>.
 /// </summary>
 public sealed class RunnerBootstrapper : ReceiveActor
 {

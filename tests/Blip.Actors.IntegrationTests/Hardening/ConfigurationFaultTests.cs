@@ -26,27 +26,37 @@ public sealed class ConfigurationFaultTests
         await world.StartControllerAsync();
         var jobs = await EndState.QueueAsync(world, 1);
 
-        await AssertOneFaultAndNoChurnAsync(world, "SSH authentication rejected by 2 VMs (user 'runner'): check Secret ssh-gateway-client-key", "ssh_authentication_rejected");
+        await AssertOneFaultAndNoChurnAsync(world, ("SSH authentication rejected by 2 VMs (user 'runner'): check Secret ssh-gateway-client-key", "ssh_authentication_rejected"));
 
         await SetClientKeyAsync(world, world.Sandbox.Pool.ClientKey.PrivateKey);
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
         await AssertRecoveredAsync(world);
     }
 
-    [Fact]
-    public async Task A_runner_dir_without_run_sh_on_every_vm_is_one_configuration_fault_and_the_job_runs_once_run_sh_is_there()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_runner_missing_on_every_vm_is_one_configuration_fault_and_the_job_runs_once_the_image_has_it(bool dirExists)
     {
         await using var world = await PipelineWorld.StartAsync(vms: 3);
-        // An "image" whose runner dir exists but holds no run.sh, on every VM.
+        // An "image" without the runner on every VM: no runner dir at all, or a runner dir without run.sh.
         var runnerDir = Path.Combine(world.StateDir, "image-runner-dir");
-        Directory.CreateDirectory(runnerDir);
-        LinuxUsers.SetMode(runnerDir, (UnixFileMode)0b111_101_101);
+        if (dirExists)
+        {
+            Directory.CreateDirectory(runnerDir);
+            LinuxUsers.SetMode(runnerDir, (UnixFileMode)0b111_101_101);
+        }
+
         await world.StartControllerAsync(o => o.RunnerDir = runnerDir);
         var jobs = await EndState.QueueAsync(world, 1);
 
-        await AssertOneFaultAndNoChurnAsync(world, $"{runnerDir}/run.sh missing or not executable on 2 VMs: check Blip:RunnerDir and the VM image", "run_sh_missing");
+        await AssertOneFaultAndNoChurnAsync(world, dirExists
+            ? ($"{runnerDir}/run.sh missing or not executable on 2 VMs: check Blip:RunnerDir and the VM image", "run_sh_missing")
+            : ($"runner dir {runnerDir} missing on 2 VMs: check Blip:RunnerDir and the VM image", "runner_dir_missing"));
 
-        // The image is fixed: run.sh appears (the sandbox's own, which runs the fake runner).
+        // The image is fixed: the runner dir and run.sh appear (the sandbox's own run.sh, which runs the fake runner).
+        Directory.CreateDirectory(runnerDir);
+        LinuxUsers.SetMode(runnerDir, (UnixFileMode)0b111_101_101);
         var runSh = Path.Combine(runnerDir, "run.sh");
         File.Copy(Path.Combine(world.Sandbox.Pool.Options.RunnerDir, "run.sh"), runSh);
         LinuxUsers.SetMode(runSh, (UnixFileMode)0b111_101_101);
@@ -61,7 +71,7 @@ public sealed class ConfigurationFaultTests
         await world.StartControllerAsync(o => o.SshUser = "nosuchuser");
         var jobs = await EndState.QueueAsync(world, 1);
 
-        await AssertOneFaultAndNoChurnAsync(world, "SSH authentication rejected by 2 VMs (user 'nosuchuser'): check Secret ssh-gateway-client-key (key client_key) and Blip:SshUser", "ssh_authentication_rejected");
+        await AssertOneFaultAndNoChurnAsync(world, ("SSH authentication rejected by 2 VMs (user 'nosuchuser'): check Secret ssh-gateway-client-key (key client_key) and Blip:SshUser", "ssh_authentication_rejected"));
 
         // A setting is fixed by a rollout: the controller restarts with it and takes the job up where it stood.
         await world.StopControllerAsync();
@@ -71,8 +81,9 @@ public sealed class ConfigurationFaultTests
 
     /// <summary>The fault is said once (log line, Warning event, counter), readiness names it, and while it lasts the pool
     /// is not churned: at most the first failing VM was given up, although the controller went on trying.</summary>
-    private static async Task AssertOneFaultAndNoChurnAsync(PipelineWorld world, string message, string cause)
+    private static async Task AssertOneFaultAndNoChurnAsync(PipelineWorld world, (string Message, string Cause) fault)
     {
+        var (message, cause) = fault;
         var controller = world.Controller!;
         await Deadline.UntilAsync(() => world.Log.Contains("configuration fault: " + message), EndState.Long, "the configuration fault named once");
         var metrics = DependencyResolver.For(controller.ActorSystem).Resolver.GetService<BlipMetrics>();

@@ -26,10 +26,11 @@ finish() {
 }
 
 # One runner per VM: a second start (e.g. a retried SSH command) must not share the runner dir.
+# Exit 10 says exactly that: the controller reads it as "the runner runs" and never gives the VM up for it.
 exec 9>"$state/lock" || { say "cannot open $state/lock"; exit 1; }
 if ! flock -n 9; then
   say "a runner is already running on this VM; refusing a second start"
-  exit 1
+  exit 10
 fi
 
 if [ -z "${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" ] && [[ " $* " != *" --jitconfig "* ]]; then

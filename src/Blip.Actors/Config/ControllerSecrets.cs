@@ -32,6 +32,17 @@ public sealed class ControllerSecrets
     public byte[]? SshClientKey
     {
         get => _sshClientKey;
-        set => _sshClientKey = value;
+        set
+        {
+            var changed = !(value ?? []).AsSpan().SequenceEqual(_sshClientKey ?? []) || (value is null) != (_sshClientKey is null);
+            _sshClientKey = value;
+            if (changed)
+            {
+                SshClientKeyChanged?.Invoke();
+            }
+        }
     }
+
+    /// <summary>Raised when the SSH client key changes (loaded, rotated or removed).</summary>
+    public event Action? SshClientKeyChanged;
 }

@@ -47,6 +47,15 @@ public static class BlipControllerExtensions
 
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
+        services.AddSingleton(sp =>
+        {
+            var faults = new ConfigurationFaults();
+            var metrics = sp.GetRequiredService<BlipMetrics>();
+            faults.Detected += cause => metrics.ConfigurationFaults.Inc(BootstrapFaults.Label(cause));
+            // A rotated client key may be the fix: runners held by a configuration fault try again at once.
+            sp.GetRequiredService<ControllerSecrets>().SshClientKeyChanged += faults.ConfigurationChanged;
+            return faults;
+        });
         services.AddSingleton<Webhooks.WebhookHealth>();
         services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
         services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
@@ -125,7 +134,7 @@ public static class BlipControllerExtensions
 
     private static JobDependencies Dependencies(IServiceProvider sp, IActorRegistry registry, BlipOptions options) =>
         new(sp.GetRequiredService<IVmPool>(), sp.GetRequiredService<IGitHubActions>(), sp.GetRequiredService<IRunnerShell>(),
-            registry.Get<VmInventoryKey>(), options);
+            registry.Get<VmInventoryKey>(), options, sp.GetRequiredService<ConfigurationFaults>());
 
     private static string[] SeedNodes(BlipOptions options, string self) =>
         string.IsNullOrWhiteSpace(options.SeedNodes)

@@ -29,6 +29,10 @@ public sealed class BlipOptions
     /// <summary>How many SSH attempts on one VM before its registration is deleted and another VM claimed.</summary>
     public int SshAttempts { get; set; } = 4;
 
+    /// <summary>How many VMs one job may give up over its life (SSH failures, VMs lost before the runner started); then the
+    /// job fails instead of claiming more. A configuration fault holds VMs rather than giving them up, so it does not count.</summary>
+    public int MaxVmsGivenUpPerJob { get; set; } = 5;
+
     /// <summary>The floor of each repo's poll interval.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -128,6 +132,7 @@ public sealed class BlipOptions
         Require(!string.IsNullOrWhiteSpace(SshUser), "Blip:SshUser is empty");
         Require(RunnerDir.StartsWith('/') && !RunnerDir.Contains('\''), $"Blip:RunnerDir '{RunnerDir}' must be an absolute path without quotes");
         Require(SshAttempts >= 1, $"Blip:SshAttempts '{SshAttempts}' must be at least 1");
+        Require(MaxVmsGivenUpPerJob >= 1, $"Blip:MaxVmsGivenUpPerJob '{MaxVmsGivenUpPerJob}' must be at least 1");
         Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");
         Require(MaxDurationSeconds is >= 10 and <= SpecMaxDurationSeconds,
             $"Blip:MaxDurationSeconds '{MaxDurationSeconds}' must be between 10 and {SpecMaxDurationSeconds} (the spec's 30-minute cap may be lowered, never raised)");

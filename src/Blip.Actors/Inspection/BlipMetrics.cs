@@ -22,7 +22,7 @@ public sealed class BlipMetrics
         All =
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
-            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ClusterMembers,
+            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
             ShardEntities, Shards, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
     }
@@ -43,6 +43,10 @@ public sealed class BlipMetrics
     public Counter KubernetesRequests { get; } = new("blip_kubernetes_requests_total", "Kubernetes API requests, by verb, resource and HTTP status.", "verb", "resource", "status");
     public Counter SshAttempts { get; } = new("blip_ssh_attempts_total", "Attempts to start a runner over SSH.");
     public Counter SshFailures { get; } = new("blip_ssh_failures_total", "Failed attempts to start a runner over SSH, by reason.", "reason");
+    public Counter ConfigurationFaults { get; } = new("blip_configuration_faults_total",
+        "Configuration faults detected (the same bootstrap failure on two different VMs), by cause.", "cause");
+    public Gauge ConfigurationFaultsActive { get; } = new("blip_configuration_faults_active",
+        "Configuration faults active on this node now (VMs are held, not given up, until they clear).");
     public Gauge ClusterMembers { get; } = new("blip_cluster_members", "Cluster members this node sees Up.");
     public Gauge ShardEntities { get; } = new("blip_shard_entities", "Job entities alive in this node's shard region.");
     public Gauge Shards { get; } = new("blip_shards", "Job shards hosted by this node's shard region.");

@@ -80,6 +80,9 @@ public sealed class CountingRunnerShell(IRunnerShell inner, BlipMetrics metrics)
         RunnerShellFailure.HostKeyMismatch => "host_key_mismatch",
         RunnerShellFailure.AuthenticationFailed => "authentication_failed",
         RunnerShellFailure.RunnerFailed => "runner_failed",
+        RunnerShellFailure.RunnerDirMissing => "runner_dir_missing",
+        RunnerShellFailure.RunScriptMissing => "run_sh_missing",
+        RunnerShellFailure.AlreadyRunning => "already_running",
         _ => failure.ToString().ToLowerInvariant(),
     };
 }

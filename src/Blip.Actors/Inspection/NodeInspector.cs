@@ -28,7 +28,7 @@ public sealed class InspectionException(int status, string message) : Exception(
 /// Everything the management endpoint asks of this node, as plain async methods returning the API's views:
 /// cluster state, actors, sharding, logs, and the domain (jobs, repos, VMs, config).
 /// </summary>
-public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs, IGitHubActions? gitHub = null)
+public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs, IGitHubActions? gitHub = null, ConfigurationFaults? faults = null)
 {
     /// <summary>Where <c>WithSingleton("pollers")</c> puts the coordinator: manager <c>/user/pollers</c>, singleton child <c>pollers</c>.</summary>
     public const string PollerSingletonPath = "pollers/pollers";
@@ -42,7 +42,7 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
 
     public bool IsLive => !system.WhenTerminated.IsCompleted;
 
-    /// <summary>Ready: member Up, journal reachable, config and VM watches synced. Reasons name what is not.</summary>
+    /// <summary>Ready: member Up, journal reachable, config and VM watches synced, no configuration fault. Reasons name what is not.</summary>
     public async Task<IReadOnlyList<string>> NotReadyReasonsAsync(CancellationToken ct)
     {
         var reasons = new List<string>();
@@ -68,6 +68,11 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
         if (await vms.ConfigureAwait(false) is not { Synced: true })
         {
             reasons.Add($"VM inventory of pool {options.Pool} not synced");
+        }
+
+        foreach (var fault in faults?.Active.Values ?? [])
+        {
+            reasons.Add($"configuration fault: {fault}");
         }
 
         return reasons;
@@ -120,6 +125,7 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
     public async Task<string> ScrapeAsync()
     {
         var state = Cluster.State;
+        metrics.ConfigurationFaultsActive.Set(faults?.Active.Count ?? 0);
         metrics.ClusterMembers.Set(state.Members.Count(m => m.Status == MemberStatus.Up));
         var vms = await AskOrNull<VmInventoryProtocol.AllVms>(registry.Get<VmInventoryKey>(), VmInventoryProtocol.GetAll.Instance, TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         if (vms is not null)

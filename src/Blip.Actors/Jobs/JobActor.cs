@@ -175,9 +175,24 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        _log.Warning("job {0}: giving VM {1} up ({2}); releasing it and claiming another", _jobId, vm, reason);
+        var events = _state.OnVmGivenUp(vm, reason, _deps.Options.MaxVmsGivenUpPerJob, DateTimeOffset.UtcNow);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        if (events.Count > 1)
+        {
+            _log.Error("job {0} ({1}): giving VM {2} up ({3}); that is {4} VMs given up, the most one job may (Blip:MaxVmsGivenUpPerJob): releasing it and failing the job",
+                _jobId, _state.Repo, vm, reason, _state.VmsAbandoned + 1);
+        }
+        else
+        {
+            _log.Warning("job {0}: giving VM {1} up ({2}); releasing it and claiming another", _jobId, vm, reason);
+        }
+
         ReleaseQuietly(vm);
-        PersistAll([new JobEvents.VmAbandoned(vm, reason)]);
+        PersistAll(events);
     }
 
     private void PersistAll(IReadOnlyList<IJobEvent> events)

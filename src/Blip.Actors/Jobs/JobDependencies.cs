@@ -5,10 +5,12 @@ using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
 
-/// <summary>What every job actor and its children use: the adapters, the node's VM inventory and the options.</summary>
+/// <summary>What every job actor and its children use: the adapters, the node's VM inventory, the options and the
+/// node's record of configuration faults.</summary>
 public sealed record JobDependencies(
     IVmPool Pool,
     IGitHubActions GitHub,
     IRunnerShell Shell,
     IActorRef Inventory,
-    BlipOptions Options);
+    BlipOptions Options,
+    ConfigurationFaults Faults);

@@ -114,6 +114,23 @@ public sealed record JobState
         };
     }
 
+    /// <summary>
+    /// The job gives its VM up (released by the caller). Past <paramref name="maxVmsGivenUp"/> VMs over the job's life it
+    /// stops claiming and fails: something breaks every VM it gets, and each one costs a registration and a boot.
+    /// </summary>
+    public IReadOnlyList<IJobEvent> OnVmGivenUp(string vmName, string reason, int maxVmsGivenUp, DateTimeOffset now)
+    {
+        if (VmName != vmName || Phase != JobPhase.Provisioning)
+        {
+            return [];
+        }
+
+        var abandoned = new JobEvents.VmAbandoned(vmName, reason);
+        return VmsAbandoned + 1 >= maxVmsGivenUp
+            ? [abandoned, new JobEvents.JobFinished(JobOutcome.Failed, $"gave up {VmsAbandoned + 1} VMs (Blip:MaxVmsGivenUpPerJob); last: {reason}", now)]
+            : [abandoned];
+    }
+
     /// <summary>Our runner's job completed (webhook): the runner is done, whichever job it ran.</summary>
     public IReadOnlyList<IJobEvent> OnRunnerJobCompleted(JobCommands.RunnerJobCompleted m, DateTimeOffset now) =>
         Phase is JobPhase.Running or JobPhase.Provisioning && RunnerName == m.RunnerName

@@ -9,11 +9,13 @@ using Blip.Actors.Vms;
 namespace Blip.Actors.Jobs;
 
 /// <summary>
-/// Child of a job actor: starts the JIT runner on the claimed VM. generate-jitconfig (a name unique per attempt,
-/// the job's own labels), then SSH with the host key pinned, the config on stdin only, then
-/// <c>blip.io/runner-provisioned=true</c>. The JIT config lives only in this actor's running task, never in a
-/// message, the journal or a log. Reports <see cref="Registered"/>, then <see cref="Started"/>,
-/// <see cref="JitFailed"/> (permanent) or <see cref="GaveUpOnVm"/>.
+/// Child of a job actor: starts the JIT runner on the claimed VM. The host key is checked first (a bad one costs no
+/// registration), then generate-jitconfig (a name unique per attempt, the job's own labels), then SSH with the host key
+/// pinned, the config on stdin only, then <c>blip.io/runner-provisioned=true</c>. A failure the node has seen on another
+/// VM too is a configuration fault (<see cref="ConfigurationFaults"/>): the VM is held and the start retried with backoff
+/// instead of giving it up. A VM whose runner may have started is never given up on a guess (<see cref="BootstrapDecision"/>).
+/// The JIT config lives only in this actor's running task, never in a message, the journal or a log. Reports
+/// <see cref="Registered"/>, then <see cref="Started"/>, <see cref="JitFailed"/> (permanent) or <see cref="GaveUpOnVm"/>.
 /// </summary>
 public sealed class RunnerBootstrapper : ReceiveActor
 {
@@ -73,7 +75,6 @@ public sealed class RunnerBootstrapper : ReceiveActor
 
     private async Task<object> RunAsync(IActorRef parent, IActorRef self, CancellationToken ct)
     {
-        var options = _deps.Options;
         var vm = (await _deps.Inventory.Ask<VmInventoryProtocol.VmOfJob>(new VmInventoryProtocol.GetVm(_vmName), TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).Vm;
         if (vm is null)
         {
@@ -99,6 +100,14 @@ public sealed class RunnerBootstrapper : ReceiveActor
             return new GaveUpOnVm("VM has no address or host key");
         }
 
+        // Checked before generate-jitconfig: a VM that can never be reached safely costs no registration.
+        if (PinnedHostKey.Parse(vm.HostKey) is null)
+        {
+            var malformed = PinnedHostKey.Malformed(_vmName, vm.HostKey);
+            _log.Warning("job {0}: {1}; giving this VM up", _jobId, malformed);
+            return new GaveUpOnVm(malformed);
+        }
+
         if (_sweepStale && await SweepStaleRegistrationsAsync(keep: null, ct).ConfigureAwait(false) is { } live)
         {
             // A runner of ours from before the stop is online or busy: it was started; adopt it rather than start a second one.
@@ -118,32 +127,112 @@ public sealed class RunnerBootstrapper : ReceiveActor
         }
 
         parent.Tell(new Registered(jit.RunnerId, jit.RunnerName), self);
-        var target = new RunnerTarget(_vmName, vm.Address, vm.HostKey);
-        var delay = TimeSpan.FromSeconds(1);
-        for (var attempt = 1; ; attempt++)
+        if (await StartRunnerAsync(new RunnerTarget(_vmName, vm.Address, vm.HostKey), jit, ct).ConfigureAwait(false) is { } gaveUp)
         {
-            try
-            {
-                await _deps.Shell.StartRunnerAsync(target, jit.Config, ct).ConfigureAwait(false);
-                break;
-            }
-            catch (RunnerShellException e) when (e.Failure == RunnerShellFailure.HostKeyMismatch || attempt >= options.SshAttempts)
-            {
-                _log.Warning("job {0}: SSH to VM {1} failed ({2}: {3}); giving this VM up", _jobId, _vmName, e.Failure, e.Message);
-                await DeleteRegistrationAsync(jit.RunnerId, ct).ConfigureAwait(false);
-                return new GaveUpOnVm($"{e.Failure}: {e.Message}");
-            }
-            catch (RunnerShellException e)
-            {
-                _log.Warning($"job {_jobId}: SSH to VM {_vmName} failed ({e.Failure}: {e.Message}); attempt {attempt} of {options.SshAttempts}, retrying in {delay}");
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-                delay *= 2;
-            }
+            return gaveUp;
+        }
+
+        foreach (var cleared in _deps.Faults.RunnerStarted())
+        {
+            _log.Info("configuration fault cleared ({0}): a runner started on VM {1}", BootstrapFaults.Label(cleared), _vmName);
         }
 
         await MarkProvisionedAsync(ct).ConfigureAwait(false);
         _log.Info("job {0} ({1}): runner {2} started on VM {3}", _jobId, _repo, jit.RunnerName, _vmName);
         return new Started(DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>SSH until the runner runs (null) or the VM is given up. A VM whose runner may run is never given up
+    /// on a guess: run.sh's lock and the registration's status on GitHub decide (<see cref="BootstrapDecision"/>).</summary>
+    private async Task<GaveUpOnVm?> StartRunnerAsync(RunnerTarget target, JitRunner jit, CancellationToken ct)
+    {
+        var options = _deps.Options;
+        var delay = TimeSpan.FromSeconds(1);
+        var hold = TimeSpan.FromSeconds(2);
+        for (var attempt = 1; ; attempt++)
+        {
+            RunnerShellException failure;
+            try
+            {
+                await _deps.Shell.StartRunnerAsync(target, jit.Config, ct).ConfigureAwait(false);
+                return null;
+            }
+            catch (RunnerShellException e)
+            {
+                failure = e;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Whatever the shell threw, the command may have gone out: a shell error like the others.
+                failure = new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {_vmName}: {e.GetType().Name}: {e.Message}", e, mayHaveStarted: true);
+            }
+
+            var verdict = BootstrapFaults.Classify(failure.Failure) is { } cause
+                ? _deps.Faults.Observe(cause, _vmName, vms => BootstrapFaults.Describe(cause, vms, options.SshUser, options.RunnerDir))
+                : FaultVerdict.VmFault;
+            switch (BootstrapDecision.AfterFailure(failure.Failure, failure.MayHaveStarted, attempt, options.SshAttempts, verdict))
+            {
+                case BootstrapStep.RunnerRuns:
+                    _log.Info("job {0}: {1}; an earlier attempt started the runner", _jobId, failure.Message);
+                    return null;
+                case BootstrapStep.HoldForConfiguration:
+                    if (verdict.FirstReport)
+                    {
+                        ReportConfigurationFault(BootstrapFaults.Classify(failure.Failure)!.Value);
+                    }
+
+                    _log.Debug("job {0}: VM {1} held while the configuration fault lasts ({2}); retrying in {3}", _jobId, _vmName, failure.Message, hold);
+                    await Task.WhenAny(Task.Delay(hold, ct), _deps.Faults.Changed).ConfigureAwait(false);
+                    ct.ThrowIfCancellationRequested();
+                    hold = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, hold.Ticks * 2));
+                    continue;
+                case BootstrapStep.CheckRegistrationThenRetry when await RegistrationRunsAsync(jit.RunnerId, ct).ConfigureAwait(false):
+                    _log.Info("job {0}: {1}, but runner {2} is online on GitHub: it started", _jobId, failure.Message, jit.RunnerName);
+                    return null;
+                case BootstrapStep.CheckRegistrationThenRetry or BootstrapStep.Retry:
+                    _log.Warning($"job {_jobId}: SSH to VM {_vmName} failed ({failure.Failure}: {failure.Message}); attempt {attempt} of {options.SshAttempts}, retrying in {delay}");
+                    await Task.Delay(delay, ct).ConfigureAwait(false);
+                    delay *= 2;
+                    continue;
+                default:
+                    if (failure.Failure != RunnerShellFailure.HostKeyMismatch && await RegistrationRunsAsync(jit.RunnerId, ct).ConfigureAwait(false))
+                    {
+                        _log.Info("job {0}: {1}, but runner {2} is online on GitHub: it started; keeping VM {3}", _jobId, failure.Message, jit.RunnerName, _vmName);
+                        return null;
+                    }
+
+                    _log.Warning("job {0}: SSH to VM {1} failed ({2}: {3}); giving this VM up", _jobId, _vmName, failure.Failure, failure.Message);
+                    if (await DeleteRegistrationAsync(jit.RunnerId, ct).ConfigureAwait(false) == DeleteRunnerOutcome.Busy)
+                    {
+                        _log.Info("job {0}: runner {1} is busy with a job (GitHub refused to delete it): it started; keeping VM {2}", _jobId, jit.RunnerName, _vmName);
+                        return null;
+                    }
+
+                    return new GaveUpOnVm($"{failure.Failure}: {failure.Message}");
+            }
+        }
+    }
+
+    /// <summary>One error line, one Warning event on the VM, one count: the rest of the fault is quiet.</summary>
+    private void ReportConfigurationFault(ConfigurationFaultCause cause)
+    {
+        var message = _deps.Faults.Active.GetValueOrDefault(cause) ?? cause.ToString();
+        _log.Error("configuration fault: {0}; VMs are no longer given up for it, retrying with backoff until it is fixed", message);
+        _ = _deps.Pool.RecordEventAsync(_vmName, new VmEvent("ConfigurationFault", message, Warning: true), CancellationToken.None);
+    }
+
+    /// <summary>Whether GitHub shows the registration online or busy: its runner runs. Unknown (call failed) is false.</summary>
+    private async Task<bool> RegistrationRunsAsync(long runnerId, CancellationToken ct)
+    {
+        try
+        {
+            return BootstrapDecision.RegistrationRuns(await _deps.GitHub.GetRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false));
+        }
+        catch (GitHubCallException e)
+        {
+            _log.Warning("job {0}: could not read runner registration {1} ({2})", _jobId, runnerId, e.Message);
+            return false;
+        }
     }
 
     /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx/limits → backoff.
@@ -237,15 +326,16 @@ public sealed class RunnerBootstrapper : ReceiveActor
         }
     }
 
-    private async Task DeleteRegistrationAsync(long runnerId, CancellationToken ct)
+    private async Task<DeleteRunnerOutcome?> DeleteRegistrationAsync(long runnerId, CancellationToken ct)
     {
         try
         {
-            await _deps.GitHub.DeleteRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false);
+            return await _deps.GitHub.DeleteRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false);
         }
         catch (GitHubCallException e)
         {
             _log.Warning("job {0}: could not delete runner registration {1} ({2}); the janitor will", _jobId, runnerId, e.Message);
+            return null;
         }
     }
 

@@ -22,11 +22,51 @@ public enum RunnerShellFailure
     /// <summary>The client key was refused.</summary>
     AuthenticationFailed,
 
-    /// <summary>The runner dir or run.sh is missing, or run.sh exited at once.</summary>
+    /// <summary>run.sh exited at once (or the start script failed some other way).</summary>
     RunnerFailed,
+
+    /// <summary>The runner dir (<c>Blip:RunnerDir</c>) does not exist on the VM.</summary>
+    RunnerDirMissing,
+
+    /// <summary><c>run.sh</c> is missing from the runner dir or not executable.</summary>
+    RunScriptMissing,
+
+    /// <summary>run.sh refused to start because it holds its lock already: a runner (started by an earlier attempt) runs on the VM.</summary>
+    AlreadyRunning,
 }
 
-public sealed class RunnerShellException(RunnerShellFailure failure, string message, Exception? inner = null) : Exception(message, inner)
+/// <param name="MayHaveStarted">The failure came after the start command was sent (the channel broke, stdin could not be
+/// written, the command timed out): run.sh may be running. Decide from facts before giving the VM up.</param>
+public sealed class RunnerShellException(RunnerShellFailure failure, string message, Exception? inner = null, bool mayHaveStarted = false) : Exception(message, inner)
 {
     public RunnerShellFailure Failure { get; } = failure;
+
+    public bool MayHaveStarted { get; } = mayHaveStarted;
+}
+
+/// <summary>The pinned host key of a VM, from its <c>blip.io/host-key</c> annotation.</summary>
+public static class PinnedHostKey
+{
+    /// <summary>The key blob of <c>ssh-ed25519 AAAA… [comment]</c>, or null when it is not one.</summary>
+    public static byte[]? Parse(string? annotation)
+    {
+        var parts = annotation?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts is not { Length: >= 2 } || parts[0] != "ssh-ed25519")
+        {
+            return null;
+        }
+
+        try
+        {
+            return Convert.FromBase64String(parts[1]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The error naming a malformed annotation (the annotation is public: it is shortened, not hidden).</summary>
+    public static string Malformed(string vmName, string annotation) =>
+        $"VM {vmName}: blip.io/host-key '{Config.RepoName.Shorten(annotation, 60)}' is not an ssh-ed25519 key";
 }

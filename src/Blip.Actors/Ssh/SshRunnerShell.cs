@@ -25,6 +25,10 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
     private const int NoConfigOnStdin = 98;
     private const int NoRunScript = 99;
     private const int RunnerExitedAtOnce = 96;
+    private const int RunnerAlreadyRunning = 95;
+
+    /// <summary>What run.sh exits with when its lock is taken: a runner already runs on the VM (images/github-runner/files/run.sh).</summary>
+    public const int RunShLockedExitCode = 10;
 
     internal string BuildCommand() =>
         $"cd '{options.RunnerDir}' 2>/dev/null || exit {NoRunnerDir}; " +
@@ -33,12 +37,13 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
         "export ACTIONS_RUNNER_INPUT_JITCONFIG; " +
         "setsid nohup ./run.sh >/dev/null 2>&1 </dev/null & pid=$!; " +
         "unset ACTIONS_RUNNER_INPUT_JITCONFIG; " +
-        $"sleep 0.2; if kill -0 $pid 2>/dev/null; then echo started $pid; else wait $pid; exit {RunnerExitedAtOnce}; fi";
+        $"sleep 0.2; if kill -0 $pid 2>/dev/null; then echo started $pid; else wait $pid; rc=$?; " +
+        $"if [ $rc -eq {RunShLockedExitCode} ]; then exit {RunnerAlreadyRunning}; fi; exit {RunnerExitedAtOnce}; fi";
 
     public async Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
     {
         var pinned = ParseHostKey(target.HostKey)
-            ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, $"VM {target.VmName}: blip.io/host-key '{Config.RepoName.Shorten(target.HostKey, 60)}' is not an ssh-ed25519 key");
+            ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, PinnedHostKey.Malformed(target.VmName, target.HostKey));
         var keyBytes = secrets.SshClientKey
             ?? throw new RunnerShellException(RunnerShellFailure.AuthenticationFailed, $"Secret {ControllerSecrets.SshKeySecretName} has no {ControllerSecrets.SshKeyKey}");
 
@@ -77,25 +82,19 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
 
         using var command = client.CreateCommand(BuildCommand());
         command.CommandTimeout = CommandTimeout;
-        var execution = command.ExecuteAsync(ct);
-        await using (var stdin = command.CreateInputStream())
-        {
-            var line = System.Text.Encoding.UTF8.GetBytes(config.Value + "\n");
-            await stdin.WriteAsync(line, ct).ConfigureAwait(false);
-            CryptographicOperations.ZeroMemory(line);
-        }
-
         try
         {
+            var execution = command.ExecuteAsync(ct);
+            await WriteConfigAsync(command, config, target.VmName, ct).ConfigureAwait(false);
             await execution.ConfigureAwait(false);
         }
         catch (SshOperationTimeoutException e)
         {
-            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: starting the runner timed out", e);
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: starting the runner timed out", e, mayHaveStarted: true);
         }
-        catch (SshConnectionException e)
+        catch (Exception e) when (e is SshException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
-            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: connection lost while starting the runner", e);
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: connection lost while starting the runner ({e.GetType().Name})", e, mayHaveStarted: true);
         }
         finally
         {
@@ -106,10 +105,15 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
         {
             case 0:
                 return;
+            case null:
+                // The channel closed without an exit status (the connection broke mid-command): run.sh may be running.
+                throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: the channel closed before the start command reported its exit status", mayHaveStarted: true);
             case NoRunnerDir:
-                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: runner dir {options.RunnerDir} is missing");
+                throw new RunnerShellException(RunnerShellFailure.RunnerDirMissing, $"VM {target.VmName}: runner dir {options.RunnerDir} is missing");
             case NoRunScript:
-                throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: {options.RunnerDir}/run.sh is missing or not executable");
+                throw new RunnerShellException(RunnerShellFailure.RunScriptMissing, $"VM {target.VmName}: {options.RunnerDir}/run.sh is missing or not executable");
+            case RunnerAlreadyRunning:
+                throw new RunnerShellException(RunnerShellFailure.AlreadyRunning, $"VM {target.VmName}: run.sh refused a second start (its lock is held: a runner already runs)");
             case RunnerExitedAtOnce:
                 throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: run.sh exited at once");
             default:
@@ -118,21 +122,24 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions option
     }
 
     /// <summary>The key blob of <c>ssh-ed25519 AAAA… [comment]</c>, or null when it is not one.</summary>
-    public static byte[]? ParseHostKey(string? annotation)
-    {
-        var parts = annotation?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts is not { Length: >= 2 } || parts[0] != "ssh-ed25519")
-        {
-            return null;
-        }
+    public static byte[]? ParseHostKey(string? annotation) => PinnedHostKey.Parse(annotation);
 
+    /// <summary>The JIT config, then EOF. A failure here is a broken channel like any other (run.sh may have started).</summary>
+    private static async Task WriteConfigAsync(SshCommand command, JitConfig config, string vmName, CancellationToken ct)
+    {
+        var line = System.Text.Encoding.UTF8.GetBytes(config.Value + "\n");
         try
         {
-            return Convert.FromBase64String(parts[1]);
+            await using var stdin = command.CreateInputStream();
+            await stdin.WriteAsync(line, ct).ConfigureAwait(false);
         }
-        catch (FormatException)
+        catch (Exception e) when (e is not OperationCanceledException and not RunnerShellException)
         {
-            return null;
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {vmName}: writing the JIT config to the channel failed ({e.GetType().Name})", e, mayHaveStarted: true);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(line);
         }
     }
 }

@@ -13,7 +13,8 @@ namespace Blip.Sandbox.FakeRunner;
 /// <c>$BLIP_VM_DIR/runner-exited</c> holding the exit code. The JIT config and the session token never
 /// reach a file or a command line: request bodies go to curl on stdin.
 /// Exit codes: 0 done (or job cancelled), 2 no or malformed JIT config, 3 JIT config refused,
-/// 4 runner removed before it got a job, 5 emulator unreachable.
+/// 4 runner removed before it got a job, 5 emulator unreachable, 10 a runner already runs on this VM (its lock, a flock
+/// on <c>$BLIP_VM_DIR</c>, is held; nothing else happens).
 /// </remarks>
 public static class FakeRunnerScript
 {
@@ -33,6 +34,16 @@ public static class FakeRunnerScript
         log_file="$vm_dir/runner.log"
 
         log() { printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$log_file"; }
+
+        # One runner per VM, as the image's run.sh (images/github-runner/files/run.sh): a second start (a retried SSH
+        # command) finds the lock held and exits 10 at once, before anything that marks the runner as exited. The lock is
+        # on the VM's directory itself, so no file is flocked (.NET readers of the VM's files take shared flocks).
+        exec 9<"$vm_dir"
+        if ! flock -n 9; then
+            cfg=""
+            log "a runner is already running on this VM; refusing a second start"
+            exit 10
+        fi
 
         on_exit() {
             local code="$1"

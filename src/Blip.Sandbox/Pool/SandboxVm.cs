@@ -112,6 +112,26 @@ internal sealed class SandboxVm
                 case VmMisbehaviour.HangHandshake:
                     StartSilentListener();
                     break;
+                case VmMisbehaviour.RunnerMissing:
+                    await StartSshdAsync(HostKeyPath, ct, await WriteForceCommandAsync("runner-missing.sh", $$"""
+                        # VmMisbehaviour.RunnerMissing: this VM has no {{_options.RunnerDir}}.
+                        from='{{_options.RunnerDir}}'
+                        to="$from-absent-on-this-vm"
+                        exec /bin/bash -c "${SSH_ORIGINAL_COMMAND//"$from"/"$to"}"
+                        """, ct));
+                    break;
+                case VmMisbehaviour.DropChannelAfterStart:
+                    await StartSshdAsync(HostKeyPath, ct, await WriteForceCommandAsync("drop-channel.sh", """
+                        # VmMisbehaviour.DropChannelAfterStart: the first session's command runs, then its sshd dies before the exit status.
+                        marker="$BLIP_VM_DIR/.channel-dropped"
+                        if [ -e "$marker" ]; then exec /bin/bash -c "$SSH_ORIGINAL_COMMAND"; fi
+                        : > "$marker"
+                        /bin/bash -c "$SSH_ORIGINAL_COMMAND"
+                        pid=$PPID
+                        while [ -n "$pid" ] && [ "$pid" != 1 ] && [ "$(ps -o comm= -p "$pid")" != sshd ]; do pid=$(ps -o ppid= -p "$pid" | tr -d ' '); done
+                        [ -n "$pid" ] && [ "$pid" != 1 ] && kill -9 "$pid"
+                        """, ct));
+                    break;
             }
         }
         finally
@@ -142,7 +162,16 @@ internal sealed class SandboxVm
         }
     }
 
-    private async Task StartSshdAsync(string hostKeyPath, CancellationToken ct)
+    /// <summary>Writes a session script for sshd's ForceCommand (root-owned, world-readable) and returns its path.</summary>
+    private async Task<string> WriteForceCommandAsync(string fileName, string body, CancellationToken ct)
+    {
+        var path = Path.Combine(VmDir, fileName);
+        await File.WriteAllTextAsync(path, "#!/bin/bash\n" + body.ReplaceLineEndings("\n") + "\n", ct);
+        LinuxUsers.SetMode(path, Mode755);
+        return path;
+    }
+
+    private async Task StartSshdAsync(string hostKeyPath, CancellationToken ct, string? forceCommand = null)
     {
         var address = Address ?? throw new InvalidOperationException($"VM {Name} has no address");
         var config = new StringBuilder()
@@ -161,6 +190,7 @@ internal sealed class SandboxVm
             .AppendLine("MaxStartups 100")
             .AppendLine("PrintMotd no")
             .AppendLine($"SetEnv BLIP_VM_NAME={Name} BLIP_VM_DIR={HomeDir} BLIP_RUNNER_SCRIPT={_runnerScriptPath}")
+            .AppendLine(forceCommand is null ? "" : $"ForceCommand {forceCommand}")
             .ToString();
         await File.WriteAllTextAsync(ConfigPath, config, ct);
 

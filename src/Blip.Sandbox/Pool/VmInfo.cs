@@ -23,4 +23,12 @@ public enum VmMisbehaviour
 
     /// <summary>A listener accepts connections and never says a word.</summary>
     HangHandshake,
+
+    /// <summary>This VM's image lacks the runner dir: sessions run their command with the pool's runner dir
+    /// (<see cref="VmPoolOptions.RunnerDir"/>) absent (sshd ForceCommand rewrites it to a path that does not exist).</summary>
+    RunnerMissing,
+
+    /// <summary>The first session runs its command to the end, then the connection breaks (its sshd is killed) before the
+    /// exit status is sent: the client cannot tell whether the command ran. Later sessions behave.</summary>
+    DropChannelAfterStart,
 }

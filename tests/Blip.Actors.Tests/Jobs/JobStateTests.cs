@@ -164,6 +164,40 @@ public sealed class JobStateTests
         Assert.Empty(running.OnLeftQueue(Now));
         Assert.Empty(JobState.Empty.OnLeftQueue(Now));
     }
+
+    [Fact]
+    public void A_vm_given_up_below_the_cap_is_abandoned_and_the_job_claims_another()
+    {
+        var provisioning = Replay([.. JobState.Empty.OnSighted(Sighting(), Now), new JobEvents.VmClaimed("vm-1", Now)]);
+
+        var state = Replay([.. JobState.Empty.OnSighted(Sighting(), Now), new JobEvents.VmClaimed("vm-1", Now), .. provisioning.OnVmGivenUp("vm-1", "ssh", 3, Now)]);
+
+        Assert.Equal(JobPhase.Claiming, state.Phase);
+        Assert.Equal(["vm-1"], state.AbandonedVms.ToArray());
+    }
+
+    [Fact]
+    public void The_vm_that_reaches_the_cap_fails_the_job_instead_of_claiming_another()
+    {
+        IJobEvent[] history = [.. JobState.Empty.OnSighted(Sighting(), Now), new JobEvents.VmClaimed("vm-1", Now), new JobEvents.VmAbandoned("vm-1", "ssh"), new JobEvents.VmClaimed("vm-2", Now)];
+        var provisioning = Replay(history);
+
+        var events = provisioning.OnVmGivenUp("vm-2", "ssh again", 2, Now);
+
+        var state = Replay([.. history, .. events]);
+        Assert.Equal(JobPhase.Done, state.Phase);
+        Assert.Equal(JobOutcome.Failed, state.Outcome);
+        Assert.Contains("gave up 2 VMs (Blip:MaxVmsGivenUpPerJob)", state.Reason, StringComparison.Ordinal);
+        Assert.Empty(state.OnSighted(Sighting() with { ObservedAt = Now.AddMinutes(5) }, Now.AddMinutes(5)));
+    }
+
+    [Fact]
+    public void Giving_up_a_vm_the_job_no_longer_holds_changes_nothing()
+    {
+        var provisioning = Replay([.. JobState.Empty.OnSighted(Sighting(), Now), new JobEvents.VmClaimed("vm-2", Now)]);
+
+        Assert.Empty(provisioning.OnVmGivenUp("vm-1", "late", 5, Now));
+    }
 }
 
 public sealed class JobStateRetakeTests

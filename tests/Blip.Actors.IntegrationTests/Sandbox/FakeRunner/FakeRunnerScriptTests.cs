@@ -169,6 +169,28 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         Assert.Empty(await _admin.ListRunnersAsync());
     }
 
+    [Fact]
+    public async Task A_second_start_on_a_vm_whose_runner_runs_exits_10_and_touches_nothing()
+    {
+        var job = await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 30);
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var first = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-first", BlipLabels)).Body;
+        var second = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-second", BlipLabels)).Body;
+        var vm = VmDir("vm-locked");
+        StartRunner(vm, envConfig: first.EncodedJitConfig);
+        await OctokitFor.WaitUntilAsync(async () => (await _admin.GetJobAsync(job.JobId))!.Status == "in_progress", Deadline, "the first runner to take the job");
+
+        // A retried start (the same VM, a second run.sh) finds the lock held, as the image's run.sh does.
+        Assert.Equal(10, await ExitCodeAsync(StartRunner(vm, envConfig: second.EncodedJitConfig)));
+
+        Assert.Contains("a runner is already running on this VM; refusing a second start", await File.ReadAllTextAsync(Path.Combine(vm, FakeRunnerScript.LogFileName)));
+        Assert.False(File.Exists(Path.Combine(vm, FakeRunnerScript.ExitedFileName)), "the running runner's VM is not marked exited");
+        var runners = await _admin.ListRunnersAsync();
+        Assert.Equal("offline", runners.Single(r => r.Name == "blip-second").Status);
+        Assert.Equal(first.Runner.Id, (await _admin.GetJobAsync(job.JobId))!.RunnerId);
+        AssertNoSecretIn(vm, second.EncodedJitConfig);
+    }
+
     private string VmDir(string name) => Directory.CreateDirectory(Path.Combine(_dir.FullName, name)).FullName;
 
     private Process StartRunner(string vmDir, string? envConfig = null, string? argConfig = null)

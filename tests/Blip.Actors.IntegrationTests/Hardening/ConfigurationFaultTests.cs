@@ -1,0 +1,120 @@
+using System.Text;
+using k8s;
+using Akka.DependencyInjection;
+using Blip.Actors.Inspection;
+using Blip.Actors.IntegrationTests.Harness;
+using Blip.Sandbox.Pool;
+using Blip.Sandbox.Shared;
+
+namespace Blip.Actors.IntegrationTests.Hardening;
+
+/// <summary>
+/// A configuration fault (a client key the VMs reject, a wrong SSH user, a runner dir without run.sh) fails every VM
+/// alike. It is found on the second VM, said once (error line, Warning event, metric, readiness), the VMs are held
+/// rather than churned, and the job runs as soon as the configuration is fixed.
+/// </summary>
+public sealed class ConfigurationFaultTests
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(20) };
+
+    [Fact]
+    public async Task A_client_key_the_vms_reject_is_one_configuration_fault_and_a_rotated_key_lets_the_job_run()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        var wrong = await SshKeys.GenerateEd25519Async(Path.Combine(world.StateDir, "wrong_client_key"), "not-the-pool-key");
+        await SetClientKeyAsync(world, wrong.PrivateKey);
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await AssertOneFaultAndNoChurnAsync(world, ("SSH authentication rejected by 2 VMs (user 'runner'): check Secret ssh-gateway-client-key", "ssh_authentication_rejected"));
+
+        await SetClientKeyAsync(world, world.Sandbox.Pool.ClientKey.PrivateKey);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await AssertRecoveredAsync(world);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_runner_missing_on_every_vm_is_one_configuration_fault_and_the_job_runs_once_the_image_has_it(bool dirExists)
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        // An "image" without the runner on every VM: no runner dir at all, or a runner dir without run.sh.
+        var runnerDir = Path.Combine(world.StateDir, "image-runner-dir");
+        if (dirExists)
+        {
+            Directory.CreateDirectory(runnerDir);
+            LinuxUsers.SetMode(runnerDir, (UnixFileMode)0b111_101_101);
+        }
+
+        await world.StartControllerAsync(o => o.RunnerDir = runnerDir);
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await AssertOneFaultAndNoChurnAsync(world, dirExists
+            ? ($"{runnerDir}/run.sh missing or not executable on 2 VMs: check Blip:RunnerDir and the VM image", "run_sh_missing")
+            : ($"runner dir {runnerDir} missing on 2 VMs: check Blip:RunnerDir and the VM image", "runner_dir_missing"));
+
+        // The image is fixed: the runner dir and run.sh appear (the sandbox's own run.sh, which runs the fake runner).
+        Directory.CreateDirectory(runnerDir);
+        LinuxUsers.SetMode(runnerDir, (UnixFileMode)0b111_101_101);
+        var runSh = Path.Combine(runnerDir, "run.sh");
+        File.Copy(Path.Combine(world.Sandbox.Pool.Options.RunnerDir, "run.sh"), runSh);
+        LinuxUsers.SetMode(runSh, (UnixFileMode)0b111_101_101);
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await AssertRecoveredAsync(world);
+    }
+
+    [Fact]
+    public async Task A_wrong_ssh_user_is_one_configuration_fault_and_the_job_runs_after_the_setting_is_fixed()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        await world.StartControllerAsync(o => o.SshUser = "nosuchuser");
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await AssertOneFaultAndNoChurnAsync(world, ("SSH authentication rejected by 2 VMs (user 'nosuchuser'): check Secret ssh-gateway-client-key (key client_key) and Blip:SshUser", "ssh_authentication_rejected"));
+
+        // A setting is fixed by a rollout: the controller restarts with it and takes the job up where it stood.
+        await world.StopControllerAsync();
+        await world.StartControllerAsync();
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    /// <summary>The fault is said once (log line, Warning event, counter), readiness names it, and while it lasts the pool
+    /// is not churned: at most the first failing VM was given up, although the controller went on trying.</summary>
+    private static async Task AssertOneFaultAndNoChurnAsync(PipelineWorld world, (string Message, string Cause) fault)
+    {
+        var (message, cause) = fault;
+        var controller = world.Controller!;
+        await Deadline.UntilAsync(() => world.Log.Contains("configuration fault: " + message), EndState.Long, "the configuration fault named once");
+        var metrics = DependencyResolver.For(controller.ActorSystem).Resolver.GetService<BlipMetrics>();
+        var endpoint = DependencyResolver.For(controller.ActorSystem).Resolver.GetService<ManagementEndpoint>().Address!;
+
+        var ready = await Http.GetAsync(new Uri(endpoint, "/healthz/ready"));
+        Assert.Equal(503, (int)ready.StatusCode);
+        Assert.Contains("configuration fault: " + message, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, metrics.ConfigurationFaults.Value(cause));
+
+        // The controller keeps trying (held retries with backoff): wait for three more attempts, then count.
+        var attempts = metrics.SshAttempts.Value();
+        await Deadline.UntilAsync(() => Task.FromResult(metrics.SshAttempts.Value()), n => n >= attempts + 3, EndState.Long, "three more SSH attempts while the fault lasts");
+        var audit = world.Sandbox.VmAudit();
+        Assert.True(audit.Count(a => a.Verb == "delete") <= 1, "at most the first failing VM is given up: " + string.Join(", ", audit.Where(a => a.Verb == "delete").Select(a => a.Name)));
+        Assert.True(audit.Count(a => a.Verb == "create") <= 3 + 1, "the pool replaced at most one VM");
+        Assert.Equal(1, world.Log.Count("configuration fault: "));
+        var events = (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync("blip")).Items.Where(e => e.Reason == "ConfigurationFault").ToList();
+        var warning = Assert.Single(events);
+        Assert.Equal("Warning", warning.Type);
+        Assert.Equal(message, warning.Message[..message.Length]);
+        Assert.Equal(1, metrics.ConfigurationFaults.Value(cause));
+    }
+
+    private static async Task AssertRecoveredAsync(PipelineWorld world)
+    {
+        var endpoint = DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<ManagementEndpoint>().Address!;
+        await Deadline.UntilAsync(async () => (int)(await Http.GetAsync(new Uri(endpoint, "/healthz/ready"))).StatusCode, s => s == 200, EndState.Long, "ready again");
+        Assert.True(world.Log.Contains("configuration fault cleared"), "the end of the fault is logged");
+    }
+
+    private static Task SetClientKeyAsync(PipelineWorld world, string privateKey) =>
+        world.Sandbox.UpsertSecretAsync(VmPool.ClientKeySecret, new Dictionary<string, byte[]> { ["client_key"] = Encoding.UTF8.GetBytes(privateKey) });
+}

@@ -51,7 +51,7 @@ public sealed class FakeVmPool : IVmPool
     {
         var annotations = new Dictionary<string, string>
         {
-            [VmAnnotations.HostKey] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcTestKeyTestKeyTestKeyTestKeyTestKeyTestKeyT",
+            [VmAnnotations.HostKey] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
             [VmAnnotations.ClientKey] = "ssh-ed25519 AAAA client",
         };
         if (jobId is { } id)

@@ -26,7 +26,7 @@ public sealed class VmClaimerTests : TestKit
 
     private IActorRef StartClaimer(params string[] exclude)
     {
-        var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new BlipOptions());
+        var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new BlipOptions(), new ConfigurationFaults());
         var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Repo, DateTimeOffset.UtcNow, deps, exclude.ToHashSet()));
         Watch(claimer);
         return claimer;

@@ -108,11 +108,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
     public async IAsyncEnumerable<VmPoolChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {
         var merged = System.Threading.Channels.Channel.CreateUnbounded<VmPoolChange>(new() { SingleReader = true });
-        var names = new Dictionary<string, HashSet<string>>();
+        var listedKinds = new HashSet<VmPoolKind>();
         var gate = new object();
 
-        // One pump per kind (VMs, VMIs); a Resynced is Complete once both kinds have listed.
+        // One pump per kind (VMs, VMIs), each with its own resourceVersion and its own 410: a relist of one kind
+        // speaks only for that kind. A Resynced is Complete once both kinds have listed.
         async Task Pump<T>(
+            VmPoolKind kind,
             string plural,
             Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> list,
             Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
@@ -127,16 +129,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
                     case ListWatchItem<T>.Listed listed:
                         lock (gate)
                         {
-                            names[plural] = listed.Items.Select(o => metadata(o).Name).ToHashSet();
+                            listedKinds.Add(kind);
                             foreach (var o in listed.Items)
                             {
                                 merged.Writer.TryWrite(upserted(o));
                             }
 
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(
-                                names.GetValueOrDefault(VirtualMachine.Plural, []).ToHashSet(),
-                                names.GetValueOrDefault(VirtualMachineInstance.Plural, []).ToHashSet(),
-                                names.Count == 2));
+                            merged.Writer.TryWrite(new VmPoolChange.Resynced(kind, listed.Items.Select(o => metadata(o).Name).ToHashSet(), listedKinds.Count == 2));
                         }
 
                         break;
@@ -150,8 +149,8 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             }
         }
 
-        Task PumpVms() => Pump<VirtualMachine>(VirtualMachine.Plural, ListVms, WatchVms, vm => vm.Metadata, ToChange, name => new VmPoolChange.VmDeleted(name));
-        Task PumpVmis() => Pump<VirtualMachineInstance>(VirtualMachineInstance.Plural, ListVmis, WatchVmis, vmi => vmi.Metadata, ToChange, name => new VmPoolChange.VmiDeleted(name));
+        Task PumpVms() => Pump<VirtualMachine>(VmPoolKind.Vms, VirtualMachine.Plural, ListVms, WatchVms, vm => vm.Metadata, ToChange, name => new VmPoolChange.VmDeleted(name));
+        Task PumpVmis() => Pump<VirtualMachineInstance>(VmPoolKind.Vmis, VirtualMachineInstance.Plural, ListVmis, WatchVmis, vmi => vmi.Metadata, ToChange, name => new VmPoolChange.VmiDeleted(name));
 
         var pumps = Task.WhenAll(Task.Run(PumpVms, ct), Task.Run(PumpVmis, ct));
         _ = pumps.ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);

@@ -44,7 +44,15 @@ public abstract record VmPoolChange
 
     public sealed record VmiDeleted(string Name) : VmPoolChange;
 
-    /// <summary>The watch (re)listed: every object not in <see cref="VmNames"/>/<see cref="VmiNames"/> is gone.
+    /// <summary>One kind's watch (re)listed: every object of <paramref name="Kind"/> not in <see cref="Names"/> is gone.
+    /// Says nothing about the other kind: a VMI relist never deletes a VM, and the reverse (issue 13).
     /// <paramref name="Complete"/>: both VMs and VMIs have been listed at least once, so the cache is whole.</summary>
-    public sealed record Resynced(IReadOnlySet<string> VmNames, IReadOnlySet<string> VmiNames, bool Complete) : VmPoolChange;
+    public sealed record Resynced(VmPoolKind Kind, IReadOnlySet<string> Names, bool Complete) : VmPoolChange;
+}
+
+/// <summary>The two resource kinds the pool watch follows, each with its own list, watch and expiry.</summary>
+public enum VmPoolKind
+{
+    Vms,
+    Vmis,
 }

@@ -73,14 +73,21 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         });
         Receive<VmPoolChange.Resynced>(m =>
         {
-            foreach (var gone in _vms.Keys.Where(n => !m.VmNames.Contains(n)).ToList())
+            // A kind's own relist is the only list that can say one of its objects is gone.
+            if (m.Kind == VmPoolKind.Vms)
             {
-                Self.Tell(new VmPoolChange.VmDeleted(gone));
+                foreach (var gone in _vms.Keys.Where(n => !m.Names.Contains(n)).ToList())
+                {
+                    Self.Tell(new VmPoolChange.VmDeleted(gone));
+                }
             }
-
-            foreach (var gone in _vmis.Keys.Where(n => !m.VmiNames.Contains(n)).ToList())
+            else
             {
-                _vmis.Remove(gone);
+                foreach (var gone in _vmis.Keys.Where(n => !m.Names.Contains(n)).ToList())
+                {
+                    _vmis.Remove(gone);
+                    Changed(gone);
+                }
             }
 
             if (m.Complete && !_synced)

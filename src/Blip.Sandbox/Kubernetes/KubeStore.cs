@@ -21,6 +21,7 @@ public sealed partial class KubeStore
     private readonly int _historyLimit;
     private long _resourceVersion;
     private long _compactedThrough;
+    private readonly Dictionary<KubeResource, long> _kindExpiredThrough = [];
 
     public KubeStore(int watchHistory, IEnumerable<string> namespaces)
     {
@@ -231,6 +232,8 @@ public sealed partial class KubeStore
                     throw KubeApiException.BadRequest($"invalid resource version: {resourceVersion}");
                 if (from < _compactedThrough)
                     throw KubeApiException.Expired($"too old resource version: {from} ({_compactedThrough + 1})");
+                if (_kindExpiredThrough.TryGetValue(r, out var expiredThrough) && from < expiredThrough)
+                    throw KubeApiException.Expired($"too old resource version: {from} ({expiredThrough})");
                 foreach (var e in _history.Where(e => e.ResourceVersion > from)) sub.Offer(e);
             }
             _watches.Add(sub);
@@ -250,6 +253,35 @@ public sealed partial class KubeStore
             _history.Clear();
             _compactedThrough = _resourceVersion;
         }
+    }
+
+    /// <summary>
+    /// Expires one resource kind's watch history alone, as the API server's per-resource watch cache does when
+    /// it restarts or falls behind: every open (droppable) watch of <paramref name="r"/> ends, and a watch of it
+    /// resumed from any version issued before now gets 410 Gone and must list again. Other kinds keep streaming
+    /// and resume as before. Returns how many watches were ended.
+    /// </summary>
+    public int ExpireWatches(KubeResource r)
+    {
+        lock (_gate)
+        {
+            // A fresh version (no object changes: etcd's revision moves for every kind) so a list made after this
+            // returns one that is not expired.
+            _kindExpiredThrough[r] = ++_resourceVersion;
+            var dropped = _watches.Where(w => w.Droppable && w.Resource == r).ToList();
+            foreach (var w in dropped)
+            {
+                _watches.Remove(w);
+                w.Close();
+            }
+            return dropped.Count;
+        }
+    }
+
+    /// <summary>How many watches of <paramref name="r"/> clients hold open (in-process ones not counted).</summary>
+    public int OpenWatches(KubeResource r)
+    {
+        lock (_gate) return _watches.Count(w => w.Droppable && w.Resource == r);
     }
 
     /// <summary>Ends every watch, in-process ones included (shutdown).</summary>

@@ -33,6 +33,8 @@ public sealed class VmPool : IAsyncDisposable
     private readonly WatchSubscription _watch;
     private Task _watchLoop = Task.CompletedTask;
     private Task _markerLoop = Task.CompletedTask;
+    private readonly Lock _scaleGate = new();
+    private int _count;
 
     private VmPool(KubeApiEmulator api, VmPoolOptions options, SshKeys.KeyPair clientKey, string runnerScriptPath)
     {
@@ -40,6 +42,7 @@ public sealed class VmPool : IAsyncDisposable
         _options = options;
         _clientKey = clientKey;
         _runnerScriptPath = runnerScriptPath;
+        _count = options.Count;
         _watch = api.Store.Watch(KubeResource.VirtualMachines, options.Namespace,
             Selector.ParseLabels($"{PoolLabel}={options.PoolName}"), api.Store.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             droppable: false);
@@ -107,6 +110,20 @@ public sealed class VmPool : IAsyncDisposable
             .Select(o => o["metadata"]!["name"]!.GetValue<string>())
             .Where(_vms.ContainsKey)
             .ToList();
+
+    /// <summary>Raises the pool's VM count (a VirtualMachinePool's <c>spec.replicas</c> going up): the new VMs are created now,
+    /// and every VM deleted later is replaced as before.</summary>
+    public void ScaleUp(int count)
+    {
+        int add;
+        lock (_scaleGate)
+        {
+            if (count < _count) throw new ArgumentOutOfRangeException(nameof(count), count, $"pool {_options.PoolName} has {_count} VMs; it only scales up");
+            add = count - _count;
+            _count = count;
+        }
+        for (var i = 0; i < add; i++) Track(CreateVmAsync());
+    }
 
     public async Task SetMisbehaviourAsync(string vmName, VmMisbehaviour misbehaviour, CancellationToken ct = default)
     {

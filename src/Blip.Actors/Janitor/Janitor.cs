@@ -48,7 +48,7 @@ public sealed class Janitor : ReceiveActor, IWithTimers
             {
                 if (vm.ClaimedByJob is { } jobId)
                 {
-                    jobs.Tell(new JobCommands.Reconcile(new JobId(jobId), vm.Name, vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)));
+                    jobs.Tell(new JobCommands.Reconcile(new JobId(jobId), vm.Name, vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt), vm.Uid));
                 }
             }
         });

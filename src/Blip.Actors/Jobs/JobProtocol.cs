@@ -36,7 +36,8 @@ public static class JobCommands
 
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
     /// <param name="ClaimedAt">The VM's <c>blip.io/claimed-at</c> as found (unparsed), for an adoption.</param>
-    public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null) : IWithJobId;
+    /// <param name="VmUid">The VM's uid as found.</param>
+    public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null, string? VmUid = null) : IWithJobId;
 }
 
 public static class JobQueries

@@ -47,6 +47,14 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
                 _reserved.Remove(m.Name);
             }
 
+            // The name is another VM's now (pool names are reused) and the old one's DELETED was missed: it is gone.
+            if (before is not null && before.Uid != m.Uid && before.Uid.Length > 0)
+            {
+                ReportStopped(m.Name, before, deleted: true);
+                _reportedStopped.Remove(m.Name);
+                _vmis.Remove(m.Name);
+            }
+
             _vms[m.Name] = m;
 
             Changed(m.Name);
@@ -207,7 +215,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         _vmis.TryGetValue(name, out var vmi);
-        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source);
+        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating);
     }
 
     private sealed class WatchEnded : INoSerializationVerificationNeeded

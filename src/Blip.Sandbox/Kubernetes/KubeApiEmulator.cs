@@ -344,17 +344,26 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             case "list":
             {
                 var selector = Selector.ParseLabels(q["labelSelector"]).And(Selector.ParseFields(q["fieldSelector"]));
-                var (items, rv) = Store.List(r, ns, selector);
+                var (all, current) = Store.List(r, ns, selector);
+                var (items, rv, next, remaining) = ListPages.Page(all, current, q["limit"], q["continue"]);
                 if (Tables.Wanted(ctx.Request.Headers.Accept))
                 {
-                    await WriteJson(ctx, 200, Tables.Build(r, items, rv, q["includeObject"]));
+                    var table = Tables.Build(r, items, rv, q["includeObject"]);
+                    if (next is not null) table["metadata"]!["continue"] = next;
+                    await WriteJson(ctx, 200, table);
                     return;
+                }
+                var listMeta = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
+                if (next is not null)
+                {
+                    listMeta["continue"] = next;
+                    listMeta["remainingItemCount"] = remaining;
                 }
                 await WriteJson(ctx, 200, new JsonObject
                 {
                     ["kind"] = r.Kind + "List",
                     ["apiVersion"] = r.ApiVersion,
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) },
+                    ["metadata"] = listMeta,
                     ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
                 });
                 return;

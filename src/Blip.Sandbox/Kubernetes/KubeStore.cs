@@ -96,7 +96,7 @@ public sealed partial class KubeStore
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
             meta.Remove("deletionTimestamp");
-            if (r.IsCustomResource) meta["generation"] = 1;
+            if (r.IsCustomResource) meta["generation"] = 1L;
             Normalize(r, obj);
             if (dryRun) return obj;
             return Commit(r, ns, name, obj, previous: null, WatchEvent.Added, "create", user);
@@ -118,9 +118,12 @@ public sealed partial class KubeStore
             CheckNamespace(r, ns, meta);
             var current = _objects.GetValueOrDefault((r, ns, name)) ?? throw KubeApiException.NotFound(r, name);
             var expected = meta["resourceVersion"]?.GetValue<string>();
+            // Custom resources refuse an unconditional update (built-in types allow it).
+            if (string.IsNullOrEmpty(expected) && r.IsCustomResource)
+                throw KubeApiException.Invalid(r, name, "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
             if (!string.IsNullOrEmpty(expected) && expected != current["metadata"]!["resourceVersion"]!.GetValue<string>())
                 throw KubeApiException.Conflict(r, name);
-            return Replace(r, ns, name, current, obj, "update", user, dryRun);
+            return Replace(r, ns, name, current, obj, "update", user, dryRun, keepStatus: r.HasStatusSubresource);
         }
     }
 
@@ -163,6 +166,10 @@ public sealed partial class KubeStore
                     if (patch is not JsonArray ops) throw KubeApiException.BadRequest("json patch is not a JSON array");
                     updated = Patches.ApplyJsonPatch(current, ops) as JsonObject
                               ?? throw KubeApiException.BadRequest("json patch did not produce an object");
+                    // The patched object's resourceVersion is the update's precondition, as for any update.
+                    var expected = updated["metadata"]?["resourceVersion"]?.GetValue<string>();
+                    if (!string.IsNullOrEmpty(expected) && expected != current["metadata"]!["resourceVersion"]!.GetValue<string>())
+                        throw KubeApiException.Conflict(r, name);
                     break;
                 }
                 default:
@@ -170,7 +177,7 @@ public sealed partial class KubeStore
                         $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json" +
                         (r.IsCustomResource ? "" : ", application/strategic-merge-patch+json"));
             }
-            return Replace(r, ns, name, current, updated, "patch", user, dryRun);
+            return Replace(r, ns, name, current, updated, "patch", user, dryRun, keepStatus: r.HasStatusSubresource);
         }
     }
 
@@ -204,6 +211,14 @@ public sealed partial class KubeStore
                     $"Operation cannot be fulfilled on {r.QualifiedName} \"{name}\": Precondition failed: ResourceVersion in precondition: {preconditionResourceVersion}, ResourceVersion in object meta: {meta["resourceVersion"]}",
                     KubeStatus.DetailsOf(r, name));
             var gone = current.DeepClone().AsObject();
+            if (meta["finalizers"] is JsonArray { Count: > 0 })
+            {
+                // Finalizers: the delete only marks the object (MODIFIED); it goes when the last finalizer is removed.
+                if (meta["deletionTimestamp"] is not null || dryRun) return gone;
+                gone["metadata"]!["deletionTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
+                gone["metadata"]!["deletionGracePeriodSeconds"] = 0;
+                return Commit(r, ns, name, gone, current, WatchEvent.Modified, "delete", user);
+            }
             if (dryRun) return gone;
             _objects.Remove((r, ns, name));
             var rv = ++_resourceVersion;
@@ -306,8 +321,16 @@ public sealed partial class KubeStore
         lock (_gate) _watches.Remove(sub);
     }
 
-    private JsonObject Replace(KubeResource r, string ns, string name, JsonObject current, JsonObject updated, string verb, string user, bool dryRun)
+    /// <param name="keepStatus">A write to the main resource of a kind with a status subresource: <c>status</c> stays as it
+    /// was (in-process writers, the pool standing in for KubeVirt's controllers, write it as the status subresource would).</param>
+    private JsonObject Replace(KubeResource r, string ns, string name, JsonObject current, JsonObject updated, string verb, string user, bool dryRun, bool keepStatus = false)
     {
+        if (keepStatus)
+        {
+            if (current["status"] is { } status) updated["status"] = status.DeepClone();
+            else updated.Remove("status");
+        }
+
         var meta = Metadata(updated);
         var was = current["metadata"]!.AsObject();
         // Identity and server-owned fields are never taken from the client.
@@ -322,8 +345,17 @@ public sealed partial class KubeStore
         Normalize(r, updated);
         if (JsonNode.DeepEquals(updated, current)) return current.DeepClone().AsObject();
         if (r.IsCustomResource && !JsonNode.DeepEquals(updated["spec"], current["spec"]))
-            meta["generation"] = (was["generation"]?.GetValue<long>() ?? 1) + 1;
+            meta["generation"] = LongOf(was["generation"]) + 1;
         if (dryRun) return updated;
+        if (was["deletionTimestamp"] is not null && (meta["finalizers"] as JsonArray ?? []).Count == 0)
+        {
+            // The last finalizer of a terminating object is gone: the object goes (DELETED).
+            _objects.Remove((r, ns, name));
+            var rv = ++_resourceVersion;
+            meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+            Record(new WatchEvent(WatchEvent.Deleted, r, ns, updated.DeepClone().AsObject(), current, rv), verb, name, user);
+            return updated.DeepClone().AsObject();
+        }
         return Commit(r, ns, name, updated, current, WatchEvent.Modified, verb, user);
     }
 
@@ -414,6 +446,10 @@ public sealed partial class KubeStore
             throw KubeApiException.Invalid(r, name,
                 $"metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
     }
+
+    /// <summary>A number however it was stored (a JsonValue of int or long, or parsed JSON): 1 when absent.</summary>
+    private static long LongOf(JsonNode? node) =>
+        node is null ? 1 : long.Parse(node.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture);
 
     private static string NsOf(KubeResource r, string? ns) => r.Namespaced ? ns ?? "" : "";
 

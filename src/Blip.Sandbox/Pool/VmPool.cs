@@ -19,6 +19,9 @@ public sealed class VmPool : IAsyncDisposable
     public const string ClientKeyAnnotation = "blip.io/client-key";
     public const string ClientKeySecret = "ssh-gateway-client-key";
     public const string RunnerExitedMarker = "runner-exited";
+    public const string VmFinalizer = "kubevirt.io/virtualMachineControllerFinalize";
+    public const string RevisionLabel = "kubevirt.io/vm-pool-revision-name";
+    private const string PoolRevision = "6b7f9c5d4";
     private const string User = "kubevirt-pool";
 
     private static readonly SemaphoreSlim HostSetupGate = new(1, 1);
@@ -34,7 +37,9 @@ public sealed class VmPool : IAsyncDisposable
     private Task _watchLoop = Task.CompletedTask;
     private Task _markerLoop = Task.CompletedTask;
     private readonly Lock _scaleGate = new();
+    private readonly string _poolUid = Guid.NewGuid().ToString();
     private int _count;
+    private int _incarnations;
 
     private VmPool(KubeApiEmulator api, VmPoolOptions options, SshKeys.KeyPair clientKey, string runnerScriptPath)
     {
@@ -153,34 +158,54 @@ public sealed class VmPool : IAsyncDisposable
     private async Task CreateVmAsync()
     {
         var store = _api.Store;
+        var ns = _options.Namespace;
         string name;
         SandboxVm vm;
-        do
+        lock (_scaleGate)
         {
-            name = "blip-" + KubeStore.RandomSuffix(5);
-            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", name), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
-        }
-        while (!_vms.TryAdd(name, vm) || store.TryGet(KubeResource.VirtualMachines, _options.Namespace, name) is not null);
-
-        var ns = _options.Namespace;
-        store.Create(KubeResource.VirtualMachines, ns, new JsonObject
-        {
-            ["metadata"] = new JsonObject
+            // KubeVirt's VirtualMachinePool (pkg/virt-controller/watch/pool/pool.go, calculateNewVMNames): <pool>-<index>,
+            // the lowest index no VM holds (a terminating VM still holds its name). A name comes back seconds after its
+            // VM is gone.
+            var index = 0;
+            while (_vms.ContainsKey(VmName(index)) || store.TryGet(KubeResource.VirtualMachines, ns, VmName(index)) is not null) index++;
+            name = VmName(index);
+            // Each incarnation of a name gets its own directory: nothing of the old VM's (a runner-exited marker) leaks in.
+            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", $"{name}.{++_incarnations}"), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
+            _vms[name] = vm;
+            vm.Uid = store.Create(KubeResource.VirtualMachines, ns, new JsonObject
             {
-                ["name"] = name,
-                ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName, ["kubevirt.io/vmpool"] = _options.PoolName },
-            },
-            ["spec"] = new JsonObject
-            {
-                ["runStrategy"] = "Always",
-                ["template"] = new JsonObject
+                ["metadata"] = new JsonObject
                 {
-                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName } },
-                    ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } },
+                    ["name"] = name,
+                    ["labels"] = new JsonObject
+                    {
+                        [PoolLabel] = _options.PoolName,
+                        ["kubevirt.io/vmpool"] = _options.PoolName,
+                        [RevisionLabel] = $"{_options.PoolName}-{PoolRevision}",
+                    },
+                    ["ownerReferences"] = new JsonArray(new JsonObject
+                    {
+                        ["apiVersion"] = "pool.kubevirt.io/v1beta1",
+                        ["kind"] = "VirtualMachinePool",
+                        ["name"] = _options.PoolName,
+                        ["uid"] = _poolUid,
+                        ["controller"] = true,
+                        ["blockOwnerDeletion"] = true,
+                    }),
+                    ["finalizers"] = new JsonArray(VmFinalizer),
                 },
-            },
-            ["status"] = new JsonObject { ["printableStatus"] = "Starting", ["ready"] = false, ["created"] = true },
-        }, User);
+                ["spec"] = new JsonObject
+                {
+                    ["runStrategy"] = "Always",
+                    ["template"] = new JsonObject
+                    {
+                        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName } },
+                        ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } },
+                    },
+                },
+                ["status"] = new JsonObject { ["printableStatus"] = "Starting", ["ready"] = false, ["created"] = true },
+            }, User)["metadata"]!["uid"]!.GetValue<string>();
+        }
 
         try
         {
@@ -192,6 +217,7 @@ public sealed class VmPool : IAsyncDisposable
             store.Mutate(KubeResource.VirtualMachines, ns, name, o =>
             {
                 var meta = o["metadata"]!.AsObject();
+                if (meta["uid"]?.GetValue<string>() != vm.Uid) return; // the name is another VM's by now
                 if (meta["annotations"] is not JsonObject annotations) meta["annotations"] = annotations = new JsonObject();
                 annotations[HostKeyAnnotation] = vm.HostKey!.PublicKey;
                 annotations[ClientKeyAnnotation] = _clientKey.PublicKeyLine;
@@ -233,11 +259,18 @@ public sealed class VmPool : IAsyncDisposable
         {
             await foreach (var e in _watch.Events.ReadAllAsync(_stopping.Token))
             {
-                if (e.Type != WatchEvent.Deleted) continue;
-                var name = e.Object["metadata"]!["name"]!.GetValue<string>();
-                if (!_vms.TryRemove(name, out var vm)) continue;
+                // A delete of a VM with our finalizer sets deletionTimestamp (MODIFIED): stop the guest, remove the VMI,
+                // then the finalizer, which lets the API server delete the VM (DELETED). Only then is its name free.
+                var meta = e.Object["metadata"]!;
+                var name = meta["name"]!.GetValue<string>();
+                var terminating = e.Type == WatchEvent.Modified && meta["deletionTimestamp"] is not null;
+                if (e.Type != WatchEvent.Deleted && !terminating) continue;
+                var uid = meta["uid"]?.GetValue<string>();
+                if (!_vms.TryGetValue(name, out var vm) || (vm.Uid is not null && vm.Uid != uid)) continue;
                 vm.Shutdown();
                 DeleteVmi(name);
+                if (terminating) RemoveFinalizer(name, uid);
+                _vms.TryRemove(new KeyValuePair<string, SandboxVm>(name, vm));
                 Track(CreateVmAsync());
             }
         }
@@ -280,6 +313,26 @@ public sealed class VmPool : IAsyncDisposable
             // Deleted meanwhile.
         }
     }
+
+    private void RemoveFinalizer(string name, string? uid)
+    {
+        try
+        {
+            _api.Store.Mutate(KubeResource.VirtualMachines, _options.Namespace, name, o =>
+            {
+                if (o["metadata"]!["uid"]?.GetValue<string>() != uid) return;
+                if (o["metadata"]!["finalizers"] is JsonArray finalizers)
+                {
+                    foreach (var f in finalizers.Where(f => f?.GetValue<string>() == VmFinalizer).ToList()) finalizers.Remove(f);
+                }
+            }, User);
+        }
+        catch (KubeApiException e) when (e.Code == 404)
+        {
+        }
+    }
+
+    private string VmName(int index) => $"{_options.PoolName}-{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private void DeleteVmi(string name)
     {

@@ -114,6 +114,33 @@ public sealed class VmInventoryTests : TestKit
     }
 
     [Fact]
+    public async Task A_terminating_vm_is_never_offered()
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-0", terminating: true));
+
+        var reply = await _inventory.Ask<object>(new VmInventoryProtocol.RequestVm(JobId), TimeSpan.FromSeconds(10));
+
+        Assert.IsType<VmInventoryProtocol.NoVmAvailable>(reply);
+        Assert.True(Assert.Single((await SettledAsync()).Vms).Terminating);
+    }
+
+    [Fact]
+    public async Task A_reused_name_seen_without_the_old_vms_deletion_reports_the_old_vm_deleted()
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-0", claimedBy: JobId, uid: "old"));
+        // The old VM's DELETED was missed (a relist saw the new VM of the same name straight away).
+        _inventory.Tell(Vm("blip-0", uid: "new"));
+
+        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: true), stopped);
+        var vm = Assert.Single((await SettledAsync()).Vms);
+        Assert.Equal("new", vm.Uid);
+        Assert.Null(vm.ClaimedByJob);
+    }
+
+    [Fact]
     public async Task Questions_wait_until_both_kinds_have_listed()
     {
         _inventory.Tell(Vm("blip-0"));
@@ -153,7 +180,7 @@ public sealed class VmInventoryTests : TestKit
         return await _inventory.Ask<VmInventoryProtocol.AllVms>(VmInventoryProtocol.GetAll.Instance, TimeSpan.FromSeconds(10));
     }
 
-    private static VmPoolChange.VmUpserted Vm(string name, long? claimedBy = null)
+    private static VmPoolChange.VmUpserted Vm(string name, long? claimedBy = null, string? uid = null, bool terminating = false)
     {
         var annotations = new Dictionary<string, string>
         {
@@ -165,7 +192,8 @@ public sealed class VmInventoryTests : TestKit
             annotations[VmAnnotations.SessionId] = VmAnnotations.SessionFor(job);
         }
 
-        return new VmPoolChange.VmUpserted(name, "1", annotations, new Dictionary<string, string> { [VmAnnotations.PoolLabel] = Pool }, new object());
+        return new VmPoolChange.VmUpserted(name, "1", annotations, new Dictionary<string, string> { [VmAnnotations.PoolLabel] = Pool }, new object(),
+            uid ?? "uid-of-" + name, terminating);
     }
 
     private static VmPoolChange.VmiUpserted Vmi(string name) => new(name, Ready: true, Address: "10.0.0.1", Phase: "Running");
@@ -175,11 +203,11 @@ public sealed class VmInventoryTests : TestKit
     {
         public Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task ReleaseAsync(string vmName, CancellationToken ct) => throw new NotSupportedException();
+        public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct) => throw new NotSupportedException();
+        public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) => throw new NotSupportedException();
 
         public async IAsyncEnumerable<VmPoolChange> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
         {

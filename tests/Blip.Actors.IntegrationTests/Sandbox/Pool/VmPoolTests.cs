@@ -23,22 +23,21 @@ public sealed class VmPoolTests
             detach.CommandTimeout = KubeWorld.Deadline;
             await detach.ExecuteAsync();
         }
-        Assert.NotEmpty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
-        var before = world.Pool.ReadyVmNames();
+        Assert.NotEmpty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_DIR={info.HomeDir}"));
+        var uid = vm["metadata"]!["uid"]!.GetValue<string>();
         // Dropping the API's watches (a fault tests inject) must not blind the pool.
         world.Api.Store.DropWatches();
 
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
 
+        // The replacement takes the lowest free index, which is the deleted VM's own: a new VM (uid) under the old name.
         await Eventually.UntilAsync(() =>
-        {
-            var ready = world.Pool.ReadyVmNames();
-            return ready.Count == 2 && !ready.Contains(info.Name);
-        }, KubeWorld.Deadline, "a replacement VM");
-        var replacement = world.Pool.ReadyVmNames().Single(n => !before.Contains(n));
-        Assert.StartsWith("blip-", replacement);
-        Assert.Empty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
-        Assert.Null(world.Api.Store.TryGet(KubeResource.VirtualMachineInstances, world.Namespace, info.Name));
+            world.Pool.ReadyVmNames().Count == 2 && world.Pool.Vms.Single(v => v.Name == info.Name).VmDir != info.VmDir,
+            KubeWorld.Deadline, "a replacement VM");
+        var replacement = world.Api.Store.Get(KubeResource.VirtualMachines, world.Namespace, info.Name);
+        Assert.NotEqual(uid, replacement["metadata"]!["uid"]!.GetValue<string>());
+        Assert.Empty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_DIR={info.HomeDir}"));
+        Assert.NotEqual(info.Address.ToString(), world.Api.Store.Get(KubeResource.VirtualMachineInstances, world.Namespace, info.Name)["status"]!["interfaces"]![0]!["ipAddress"]!.GetValue<string>());
         Assert.Equal(2, world.Api.Store.List(KubeResource.VirtualMachines, world.Namespace).Items.Count);
         if (world.Pool.Vms.All(v => !v.Address.Equals(info.Address)))
         {
@@ -57,7 +56,8 @@ public sealed class VmPoolTests
             "kubevirt.io", "v1", world.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip")))!;
         var rv = list["metadata"]!["resourceVersion"]!.GetValue<string>();
 
-        var seen = new List<(WatchEventType Type, string Name, bool HasHostKey)>();
+        var uid = world.Api.Store.Get(KubeResource.VirtualMachines, world.Namespace, info.Name)["metadata"]!["uid"]!.GetValue<string>();
+        var seen = new List<(WatchEventType Type, string Name, bool Old, bool Terminating, bool HasHostKey)>();
         using var timeout = new CancellationTokenSource(KubeWorld.Deadline);
         var watching = Task.Run(async () =>
         {
@@ -69,8 +69,9 @@ public sealed class VmPoolTests
                 var vm = JsonNode.Parse(JsonSerializer.Serialize(obj))!;
                 var name = vm["metadata"]!["name"]!.GetValue<string>();
                 var hasKey = vm["metadata"]!["annotations"]?[VmPool.HostKeyAnnotation] is not null;
-                seen.Add((type, name, hasKey));
-                if (name != info.Name && hasKey) return;
+                var old = vm["metadata"]!["uid"]!.GetValue<string>() == uid;
+                seen.Add((type, name, old, vm["metadata"]!["deletionTimestamp"] is not null, hasKey));
+                if (!old && hasKey) return;
             }
         });
         await Eventually.UntilAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
@@ -78,10 +79,12 @@ public sealed class VmPoolTests
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
         await watching.WaitAsync(KubeWorld.Deadline);
 
-        Assert.Equal((WatchEventType.Deleted, info.Name, true), seen[0]);
-        var replacement = seen[1].Name;
-        Assert.Equal((WatchEventType.Added, replacement, false), seen[1]);
-        Assert.Equal((WatchEventType.Modified, replacement, true), seen[^1]);
+        // KubeVirt's finalizer: the delete marks the VM (MODIFIED, deletionTimestamp), DELETED comes once the pool
+        // has stopped it; then a new VM takes the same name (lowest free index) and gets its keys.
+        Assert.Equal((WatchEventType.Modified, info.Name, true, true, true), seen[0]);
+        Assert.Equal((WatchEventType.Deleted, info.Name, true, true, true), seen[1]);
+        Assert.Equal((WatchEventType.Added, info.Name, false, false, false), seen[2]);
+        Assert.Equal((WatchEventType.Modified, info.Name, false, false, true), seen[^1]);
     }
 
     [Fact]

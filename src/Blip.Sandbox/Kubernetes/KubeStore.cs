@@ -387,7 +387,8 @@ public sealed partial class KubeStore
                 annotations[k] = e.Resource == KubeResource.Secrets && k == LastAppliedAnnotation ? "<redacted>" : v?.ToString() ?? "";
             }
         }
-        _audit.Add(new AuditEntry(DateTimeOffset.UtcNow, verb, e.Resource.Plural, e.Resource.Group, e.Namespace, name, user, annotations));
+        _audit.Add(new AuditEntry(DateTimeOffset.UtcNow, verb, e.Resource.Plural, e.Resource.Group, e.Namespace, name, user, annotations,
+            e.Object["metadata"]?["uid"]?.GetValue<string>() ?? ""));
     }
 
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";

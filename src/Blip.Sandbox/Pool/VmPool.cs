@@ -267,11 +267,15 @@ public sealed class VmPool : IAsyncDisposable
                 if (e.Type != WatchEvent.Deleted && !terminating) continue;
                 var uid = meta["uid"]?.GetValue<string>();
                 if (!_vms.TryGetValue(name, out var vm) || (vm.Uid is not null && vm.Uid != uid)) continue;
-                vm.Shutdown();
-                DeleteVmi(name);
-                if (terminating) RemoveFinalizer(name, uid);
-                _vms.TryRemove(new KeyValuePair<string, SandboxVm>(name, vm));
-                Track(CreateVmAsync());
+                if (!vm.Terminating)
+                {
+                    // KubeVirt's pool counts only VMs not being deleted: the replacement comes at once, and takes the
+                    // lowest index free now (the terminating VM still holds its own name until it is gone).
+                    vm.Terminating = true;
+                    Track(CreateVmAsync());
+                }
+                if (terminating && _options.TerminationGracePeriod > TimeSpan.Zero) Track(TerminateAfterGraceAsync(vm, uid));
+                else Terminate(vm, uid, removeFinalizer: terminating);
             }
         }
         catch (OperationCanceledException)
@@ -312,6 +316,29 @@ public sealed class VmPool : IAsyncDisposable
         {
             // Deleted meanwhile.
         }
+    }
+
+    /// <summary>Stops a deleted VM's guest, removes its VMI and (when it is terminating) the finalizer: the VM goes.</summary>
+    private void Terminate(SandboxVm vm, string? uid, bool removeFinalizer)
+    {
+        if (!_vms.TryRemove(new KeyValuePair<string, SandboxVm>(vm.Name, vm))) return; // done already
+        vm.Shutdown();
+        DeleteVmi(vm.Name);
+        if (removeFinalizer) RemoveFinalizer(vm.Name, uid);
+    }
+
+    /// <summary>A guest shutting down within its grace period: the VM is terminating while its VMI still runs.</summary>
+    private async Task TerminateAfterGraceAsync(SandboxVm vm, string? uid)
+    {
+        try
+        {
+            await Task.Delay(_options.TerminationGracePeriod, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        Terminate(vm, uid, removeFinalizer: true);
     }
 
     private void RemoveFinalizer(string name, string? uid)

@@ -1,5 +1,6 @@
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.Kubernetes;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 
@@ -40,11 +41,33 @@ public sealed class ClusterFidelityTests
             // Its VM was released only once the job had run its course (the runner's deregistration and the job's
             // completion are one step on GitHub's side, so "after its duration" is the sharp line): the relist did not
             // take it for deleted.
-            var released = world.Sandbox.VmAudit().Where(a => a.Name == claim.Name && a.Time >= claim.Time && a.Verb == "delete").Select(a => a.Time).FirstOrDefault();
+            var released = world.Sandbox.VmAudit().Where(a => a.Uid == claim.Uid && a.Time >= claim.Time && a.Verb == "delete").Select(a => a.Time).FirstOrDefault();
             var ranItsCourse = job.StartedAt!.Value.AddSeconds(job.DurationSeconds);
             Assert.True(released == default || released >= ranItsCourse, $"job {id}: VM {claim.Name} deleted at {released:O}, before the job ran its course at {ranItsCourse:O}");
         }
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    [Fact]
+    public async Task A_terminating_vm_whose_guest_still_runs_is_never_claimed()
+    {
+        // blip-0 is deleted (by Blip's deallocation, say) and stays terminating while its guest shuts down: its VMI is
+        // still Ready, its keys still there. The pool has made blip-1 meanwhile.
+        await using var world = await PipelineWorld.StartAsync(vms: 1, terminationGrace: TimeSpan.FromMinutes(5));
+        var kube = world.Sandbox.KubeAdmin;
+        await kube.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", "blip-0");
+        await world.Sandbox.Pool.WaitForReadyAsync(2, PipelineWorld.Deadline);
+        var store = world.Sandbox.Kube.Store;
+        Assert.NotNull(store.Get(KubeResource.VirtualMachines, world.Sandbox.Namespace, "blip-0")["metadata"]!["deletionTimestamp"]);
+        Assert.Contains("blip-0", world.Sandbox.Pool.ReadyVmNames());
+
+        await world.StartControllerAsync();
+        var job = (await EndState.QueueAsync(world, 1, durationSeconds: 1))[0];
+
+        var done = await world.WaitForJobAsync(job, j => j.Status == "completed", "completed", EndState.Long);
+        Assert.Equal("success", done.Conclusion);
+        Assert.Equal(["blip-1"], world.ClaimsOf(job).Select(c => c.Name));
+        Assert.DoesNotContain(world.Sandbox.VmAudit(), a => a.Name == "blip-0" && a.User != "kubevirt-pool" && a.Annotations.ContainsKey("blip.io/session-id"));
     }
 }

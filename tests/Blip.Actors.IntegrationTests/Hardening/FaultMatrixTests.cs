@@ -89,7 +89,7 @@ public sealed class FaultMatrixTests
 
         await Deadline.UntilAsync(() => world.Log.Contains("runner dir /home/runner/no-such-dir is missing"), EndState.Long, "the missing runner dir named");
         var claims = await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job)), c => c.Count >= 2, EndState.Long, "the job moved to another VM");
-        Assert.Contains(world.Sandbox.VmAudit(), a => a.Name == claims[0].Name && a.Verb == "delete");
+        Assert.Contains(world.Sandbox.VmAudit(), a => a.Uid == claims[0].Uid && a.Verb == "delete");
         // The given-up VM's registration is deleted (only the attempt in flight may still be registered).
         await Deadline.UntilAsync(
             async () => await world.GitHub.ListRunnersAsync(all: true),
@@ -128,7 +128,7 @@ public sealed class FaultMatrixTests
 
         await Deadline.UntilAsync(() => world.Log.Contains($"job {job} (org/repo): failed to create JIT runner config: HTTP {status}"), EndState.Long, "the failure logged with its status");
         var claim = Assert.Single(world.ClaimsOf(job));
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Uid == claim.Uid && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
         await Task.Delay(TimeSpan.FromSeconds(2)); // observation window: a retry loop would call generate-jitconfig again here
         Assert.Equal(1, (await world.GitHub.GetStatsAsync()).ByEndpoint["POST /repos/{o}/{r}/actions/runners/generate-jitconfig"].Total);
         Assert.Single(world.ClaimsOf(job));

@@ -34,8 +34,11 @@ public sealed class JobLifecycleTests
 
         await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): no longer queued"), TimeSpan.FromSeconds(5), "claiming stopped at the next poll");
         await world.WaitForJobAsync(first.JobId, j => j.Status == "completed", "the first job done");
-        var used = world.ClaimsOf(first.JobId).Single().Name;
-        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().Any(n => n != used), PipelineWorld.Deadline, "a fresh VM ready");
+        var used = world.ClaimsOf(first.JobId).Single().Uid;
+        // A fresh VM: another uid (the pool may give it the used VM's name again).
+        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().Any(n =>
+            world.Sandbox.Kube.Store.TryGet(Blip.Sandbox.Kubernetes.KubeResource.VirtualMachines, world.Sandbox.Namespace, n)?["metadata"]?["uid"]?.GetValue<string>() is { } uid && uid != used),
+            PipelineWorld.Deadline, "a fresh VM ready");
         await Task.Delay(TimeSpan.FromSeconds(3)); // observation window: a claimer still running would take the fresh VM now
         Assert.Empty(world.ClaimsOf(waiting.JobId));
     }
@@ -52,7 +55,7 @@ public sealed class JobLifecycleTests
 
         await Deadline.UntilAsync(() => world.Log.Contains($"job {job.JobId} (org/repo): failed to create JIT runner config: HTTP 403"), PipelineWorld.Deadline, "JIT failure logged");
         var claim = Assert.Single(world.ClaimsOf(job.JobId));
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Uid == claim.Uid && a.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM claimed");
         var before = world.Sandbox.VmAudit().Count(a => a.User == "controller");
         await Task.Delay(TimeSpan.FromSeconds(2)); // observation window: a retry loop would claim again here
@@ -72,8 +75,8 @@ public sealed class JobLifecycleTests
         await world.WaitForJobAsync(job.JobId, j => j.Status == "in_progress", "running");
         var claim = Assert.Single(world.ClaimsOf(job.JobId));
         Assert.Equal("10", claim.Annotations["blip.io/max-duration"]);
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == claim.Name && a.Verb == "delete")), d => d is not null, TimeSpan.FromSeconds(20), "VM released at the cap");
-        var deleted = world.Sandbox.VmAudit().First(a => a.Name == claim.Name && a.Verb == "delete").Time;
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Uid == claim.Uid && a.Verb == "delete")), d => d is not null, TimeSpan.FromSeconds(20), "VM released at the cap");
+        var deleted = world.Sandbox.VmAudit().First(a => a.Uid == claim.Uid && a.Verb == "delete").Time;
         var cap = claim.Time.AddSeconds(10);
         Assert.True(deleted >= cap.AddSeconds(-1) && deleted <= cap.AddSeconds(5), $"released at {deleted:O}, cap {cap:O}");
         Assert.True(world.Log.Contains("reached the hard cap"));

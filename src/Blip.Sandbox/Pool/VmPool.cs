@@ -8,9 +8,11 @@ namespace Blip.Sandbox.Pool;
 
 /// <summary>
 /// A KubeVirt VirtualMachinePool whose VMs are real sshd processes on their own loopback addresses.
-/// Keeps <see cref="VmPoolOptions.Count"/> VMs: a VM deleted through the API is torn down (sshd and
-/// everything its sessions started are killed) and replaced by a new one with a new name. Writes its
-/// objects through the emulator's store, so they get resourceVersions, watch events and audit entries.
+/// Keeps <see cref="VmPoolOptions.Count"/> VMs named like KubeVirt's (<c>&lt;pool&gt;-&lt;index&gt;</c>, lowest free index:
+/// names are reused), each with KubeVirt's finalizer: a VM deleted through the API is replaced at once, then torn down
+/// (sshd and everything its sessions started are killed), its VMI removed, and its finalizer removed so it goes.
+/// Writes its objects through the emulator's store, so they get resourceVersions, watch events and audit entries.
+/// See Kubernetes/README.md.
 /// </summary>
 public sealed class VmPool : IAsyncDisposable
 {

@@ -104,7 +104,7 @@ public sealed record JobState
     /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
     public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)
     {
-        if (m.VmName != VmName)
+        if (m.VmName != VmName || (m.VmUid is not null && VmUid is not null && m.VmUid != VmUid))
         {
             return [];
         }

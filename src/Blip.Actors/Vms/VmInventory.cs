@@ -202,7 +202,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         var provisioned = vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true";
-        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned));
+        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned, vm.Uid.Length > 0 ? vm.Uid : null));
     }
 
     private IEnumerable<VmView> Views() => _vms.Keys.Select(View).OfType<VmView>();

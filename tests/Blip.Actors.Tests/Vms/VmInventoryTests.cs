@@ -108,7 +108,7 @@ public sealed class VmInventoryTests : TestKit
         _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, new HashSet<string> { "blip-0" }, Complete: true));
 
         var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
-        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-1", Deleted: true), stopped);
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-1", Deleted: true, VmUid: "uid-of-blip-1"), stopped);
         var all = await SettledAsync();
         Assert.DoesNotContain(all.Vms, v => v.Name == "blip-1");
     }
@@ -134,7 +134,7 @@ public sealed class VmInventoryTests : TestKit
         _inventory.Tell(Vm("blip-0", uid: "new"));
 
         var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
-        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: true), stopped);
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: true, VmUid: "old"), stopped);
         var vm = Assert.Single((await SettledAsync()).Vms);
         Assert.Equal("new", vm.Uid);
         Assert.Null(vm.ClaimedByJob);

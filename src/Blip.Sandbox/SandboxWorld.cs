@@ -16,6 +16,9 @@ public sealed record SandboxWorldOptions
     public IReadOnlyList<string> Repos { get; init; } = ["demo-org/demo-repo"];
     public int SshPort { get; init; } = 22;
     public TimeSpan BootDelay { get; init; } = TimeSpan.Zero;
+
+    /// <summary><see cref="Pool.VmPoolOptions.TerminationGracePeriod"/>.</summary>
+    public TimeSpan TerminationGracePeriod { get; init; } = TimeSpan.Zero;
     public string Namespace { get; init; } = "blip";
     public string PoolName { get; init; } = "blip";
     public Uri? WebhookUrl { get; init; }
@@ -80,6 +83,7 @@ public sealed class SandboxWorld : IAsyncDisposable
                 SshPort = options.SshPort,
                 StateDir = Path.Combine(options.StateDir, "pool"),
                 BootDelay = options.BootDelay,
+                TerminationGracePeriod = options.TerminationGracePeriod,
                 RunnerScript = FakeRunnerScript.Content,
             }, ct);
             var gitHub = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions

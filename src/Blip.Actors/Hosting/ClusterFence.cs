@@ -104,12 +104,12 @@ public sealed class FencedVmPool(IVmPool inner, ClusterFence fence) : IVmPool
             ? Task.FromException<ClaimOutcome>(new InvalidOperationException($"not claiming: {reason}"))
             : inner.TryClaimAsync(vm, annotations, ct);
 
-    public Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) =>
-        inner.AnnotateAsync(vmName, annotations, ct);
+    public Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) =>
+        inner.AnnotateAsync(vmName, vmUid, annotations, ct);
 
-    public Task ReleaseAsync(string vmName, CancellationToken ct) => inner.ReleaseAsync(vmName, ct);
+    public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct) => inner.ReleaseAsync(vmName, vmUid, sessionId, ct);
 
-    public Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct) => inner.RecordEventAsync(vmName, vmEvent, ct);
+    public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) => inner.RecordEventAsync(vmName, vmUid, vmEvent, ct);
 
     public IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct) => inner.WatchAsync(ct);
 }

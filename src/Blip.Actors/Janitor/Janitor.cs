@@ -48,7 +48,7 @@ public sealed class Janitor : ReceiveActor, IWithTimers
             {
                 if (vm.ClaimedByJob is { } jobId)
                 {
-                    jobs.Tell(new JobCommands.Reconcile(new JobId(jobId), vm.Name, vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt), vm.ReleaseRequested));
+                    jobs.Tell(new JobCommands.Reconcile(new JobId(jobId), vm.Name, vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt), vm.Uid, vm.ReleaseRequested));
                 }
             }
         });

@@ -73,11 +73,11 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             if (_state.Phase == JobPhase.Claiming && Sender.Equals(_child))
             {
                 _child = null;
-                PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt)]);
+                PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt, m.VmUid)]);
             }
             else
             {
-                ReleaseQuietly(m.VmName); // a claim that finished after the job moved on
+                ReleaseQuietly(m.VmName, m.VmUid); // a claim that finished after the job moved on
             }
         });
         Command<RunnerBootstrapper.Registered>(m => FromBootstrapper(() => PersistAll([new JobEvents.RunnerRegistered(m.RunnerId, m.RunnerName)]), keepChild: true));
@@ -135,20 +135,20 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Claiming when m.ReleaseRequested:
                 // Released before (a crash between the release mark and the delete): never adopted, only finished off.
                 _log.Info("job {0}: VM {1} carries this job's session but is marked {2}; deleting it, not adopting it", _jobId, m.VmName, VmAnnotations.Release);
-                ReleaseQuietly(m.VmName);
+                ReleaseQuietly(m.VmName, m.VmUid);
                 break;
-            case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmName):
+            case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmUid ?? m.VmName):
                 _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
                 StopChild();
                 var claimedAt = VmClaimer.AdoptedClaimTime(_log, _jobId, m.VmName, m.ClaimedAt, _state.SightedAt ?? DateTimeOffset.UtcNow);
-                PersistAll([new JobEvents.VmClaimed(m.VmName, claimedAt)]);
+                PersistAll([new JobEvents.VmClaimed(m.VmName, claimedAt, m.VmUid)]);
                 break;
-            case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName:
+            case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName && (m.VmUid is null || _state.VmUid is null || m.VmUid == _state.VmUid):
                 break; // Awake again: timers run from Drive().
             default:
                 // No record of this job, a second VM for it, or the job is finished: the VM is not in use.
                 _log.Info("job {0}: VM {1} is claimed for this job but not in use ({2}); releasing it", _jobId, m.VmName, _state.Phase);
-                ReleaseQuietly(m.VmName);
+                ReleaseQuietly(m.VmName, m.VmUid);
                 break;
         }
     }
@@ -191,7 +191,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             _log.Warning("job {0}: giving VM {1} up ({2}); releasing it and claiming another", _jobId, vm, reason);
         }
 
-        ReleaseQuietly(vm);
+        ReleaseQuietly(vm, _state.VmUid);
         PersistAll(events);
     }
 
@@ -210,7 +210,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             if (JobState.VmEventFor(previous, _state, e) is { } vmEvent)
             {
-                _ = _deps.Pool.RecordEventAsync(vmEvent.Vm, vmEvent.Event, CancellationToken.None);
+                _ = _deps.Pool.RecordEventAsync(vmEvent.Vm, vmEvent.VmUid, vmEvent.Event, CancellationToken.None);
             }
 
             Context.System.EventStream.Publish(new Inspection.JobEventPublished(_jobId, e, _state));
@@ -255,7 +255,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 if (_child is null)
                 {
                     _child = Context.ActorOf(
-                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
+                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
                         $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 }
 
@@ -385,7 +385,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
 
         _releasing = true;
         _log.Info("job {0}: {1} ({2}); releasing VM {3}", _jobId, _state.Outcome, _state.Reason, vm);
-        _deps.Pool.ReleaseAsync(vm, CancellationToken.None)
+        _deps.Pool.ReleaseAsync(vm, _state.VmUid, Vms.VmAnnotations.SessionFor(_jobId), CancellationToken.None)
             .PipeTo(Self, success: () => new ReleaseDone(vm, null), failure: e => new ReleaseDone(vm, e.Message));
     }
 
@@ -405,11 +405,11 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void ReleaseQuietly(string vmName)
+    private void ReleaseQuietly(string vmName, string? vmUid)
     {
         var log = _log;
         var jobId = _jobId;
-        _deps.Pool.ReleaseAsync(vmName, CancellationToken.None).ContinueWith(
+        _deps.Pool.ReleaseAsync(vmName, vmUid, Vms.VmAnnotations.SessionFor(_jobId), CancellationToken.None).ContinueWith(
             t => log.Warning("job {0}: releasing VM {1} failed ({2}); the janitor will retry", jobId, vmName, t.Exception?.GetBaseException().Message),
             TaskContinuationOptions.OnlyOnFaulted);
     }

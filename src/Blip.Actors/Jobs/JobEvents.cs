@@ -12,14 +12,15 @@ public static class JobEvents
 {
     public sealed record JobSighted(long JobId, string Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset SeenAt) : IJobEvent;
 
-    public sealed record VmClaimed(string VmName, DateTimeOffset ClaimedAt) : IJobEvent;
+    /// <param name="VmUid">The VM's uid (null in journals from before uids were kept): every later write to the VM is guarded by it.</param>
+    public sealed record VmClaimed(string VmName, DateTimeOffset ClaimedAt, string? VmUid = null) : IJobEvent;
 
     public sealed record RunnerRegistered(long RunnerId, string RunnerName) : IJobEvent;
 
     public sealed record RunnerStarted(DateTimeOffset StartedAt) : IJobEvent;
 
     /// <summary>The VM was given up (SSH failed, host key mismatch, VM gone) and released; another will be claimed.</summary>
-    public sealed record VmAbandoned(string VmName, string Reason) : IJobEvent;
+    public sealed record VmAbandoned(string VmName, string Reason, string? VmUid = null) : IJobEvent;
 
     public sealed record JobFinished(JobOutcome Outcome, string Reason, DateTimeOffset At) : IJobEvent;
 

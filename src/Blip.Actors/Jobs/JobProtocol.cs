@@ -24,7 +24,8 @@ public static class JobCommands
 
     /// <summary>The job's VM stopped (its runner exited) or was deleted. A free signal from the VM watch.</summary>
     /// <param name="RunnerProvisioned">The VM carried <c>blip.io/runner-provisioned=true</c>: a runner was started on it.</param>
-    public sealed record VmStopped(JobId JobId, string VmName, bool Deleted, bool RunnerProvisioned = false) : IWithJobId;
+    /// <param name="VmUid">The stopped VM's uid: a VM of the same name made later is not the one that stopped.</param>
+    public sealed record VmStopped(JobId JobId, string VmName, bool Deleted, bool RunnerProvisioned = false, string? VmUid = null) : IWithJobId;
 
     /// <summary>A webhook said the job a runner of ours ran is completed: that runner is done.</summary>
     /// <param name="JobId">The job the runner was made for (from its name), not necessarily the one it ran.</param>
@@ -36,7 +37,9 @@ public static class JobCommands
 
     /// <summary>From the janitor: this VM carries <c>actions-&lt;jobId&gt;</c>. Wakes the actor after a restart.</summary>
     /// <param name="ClaimedAt">The VM's <c>blip.io/claimed-at</c> as found (unparsed), for an adoption.</param>
-    public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null, bool ReleaseRequested = false) : IWithJobId;
+    /// <param name="VmUid">The VM's uid as found.</param>
+    /// <param name="ReleaseRequested">The VM carries <c>blip.io/release=true</c>: it is finished off, never adopted.</param>
+    public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null, string? VmUid = null, bool ReleaseRequested = false) : IWithJobId;
 }
 
 public static class JobQueries

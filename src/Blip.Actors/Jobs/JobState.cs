@@ -18,6 +18,9 @@ public sealed record JobState
     /// <summary>When the poll that started this cycle was sent: no VM was claimed for this cycle before then.</summary>
     public DateTimeOffset? SightedAt { get; init; }
     public string? VmName { get; init; }
+
+    /// <summary>The claimed VM's uid: its name may be another VM's later (pool names are reused).</summary>
+    public string? VmUid { get; init; }
     public DateTimeOffset? ClaimedAt { get; init; }
     public long? RunnerId { get; init; }
     public string? RunnerName { get; init; }
@@ -26,7 +29,8 @@ public sealed record JobState
     public string? Reason { get; init; }
     public int VmsAbandoned => AbandonedVms.Length;
 
-    /// <summary>VMs given up for this job: never adopted again, even while their release is still in flight.</summary>
+    /// <summary>VMs given up for this job, by uid (by name for those given up before uids were kept): never adopted
+    /// again, even while their release is still in flight.</summary>
     public ImmutableArray<string> AbandonedVms { get; init; } = [];
     public DateTimeOffset? FinishedAt { get; init; }
 
@@ -52,17 +56,18 @@ public sealed record JobState
             QueuedAt = s.QueuedAt,
             SightedAt = s.SeenAt,
         },
-        JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
+        JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, VmUid = c.VmUid, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
         JobEvents.RunnerRegistered r => this with { RunnerId = r.RunnerId, RunnerName = r.RunnerName },
         JobEvents.RunnerStarted s => this with { Phase = JobPhase.Running, RunnerStartedAt = s.StartedAt },
         JobEvents.VmAbandoned a => this with
         {
             Phase = JobPhase.Claiming,
             VmName = null,
+            VmUid = null,
             ClaimedAt = null,
             RunnerId = null,
             RunnerName = null,
-            AbandonedVms = AbandonedVms.Add(a.VmName),
+            AbandonedVms = AbandonedVms.Add(a.VmUid ?? a.VmName),
         },
         JobEvents.JobFinished f => this with
         {
@@ -99,7 +104,7 @@ public sealed record JobState
     /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
     public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)
     {
-        if (m.VmName != VmName)
+        if (m.VmName != VmName || (m.VmUid is not null && VmUid is not null && m.VmUid != VmUid))
         {
             return [];
         }
@@ -125,7 +130,7 @@ public sealed record JobState
             return [];
         }
 
-        var abandoned = new JobEvents.VmAbandoned(vmName, reason);
+        var abandoned = new JobEvents.VmAbandoned(vmName, reason, VmUid);
         return VmsAbandoned + 1 >= maxVmsGivenUp
             ? [abandoned, new JobEvents.JobFinished(JobOutcome.Failed, $"gave up {VmsAbandoned + 1} VMs (Blip:MaxVmsGivenUpPerJob); last: {reason}", now)]
             : [abandoned];
@@ -138,12 +143,12 @@ public sealed record JobState
             : [];
 
     /// <summary>The Kubernetes Event an event of this job writes on its VM, if any (DESIGN: kubectl describe vm tells the story).</summary>
-    public static (string Vm, Vms.VmEvent Event)? VmEventFor(JobState before, JobState after, IJobEvent e) => e switch
+    public static (string Vm, string? VmUid, Vms.VmEvent Event)? VmEventFor(JobState before, JobState after, IJobEvent e) => e switch
     {
-        JobEvents.VmClaimed c => (c.VmName, new Vms.VmEvent("Claimed", $"claimed for job {after.JobId} of {after.Repo}")),
-        JobEvents.RunnerStarted when after.VmName is { } vm => (vm, new Vms.VmEvent("RunnerStarted", $"JIT runner {after.RunnerName} started for job {after.JobId}")),
-        JobEvents.VmAbandoned a => (a.VmName, new Vms.VmEvent("ProvisioningFailed", $"given up for job {before.JobId}: {a.Reason}", Warning: true)),
-        JobEvents.JobFinished f when before.VmName is { } vm => (vm, new Vms.VmEvent("Releasing", $"job {after.JobId}: {f.Outcome} ({f.Reason})", Warning: f.Outcome is JobOutcome.Failed or JobOutcome.Expired)),
+        JobEvents.VmClaimed c => (c.VmName, c.VmUid, new Vms.VmEvent("Claimed", $"claimed for job {after.JobId} of {after.Repo}")),
+        JobEvents.RunnerStarted when after.VmName is { } vm => (vm, after.VmUid, new Vms.VmEvent("RunnerStarted", $"JIT runner {after.RunnerName} started for job {after.JobId}")),
+        JobEvents.VmAbandoned a => (a.VmName, a.VmUid, new Vms.VmEvent("ProvisioningFailed", $"given up for job {before.JobId}: {a.Reason}", Warning: true)),
+        JobEvents.JobFinished f when before.VmName is { } vm => (vm, before.VmUid, new Vms.VmEvent("Releasing", $"job {after.JobId}: {f.Outcome} ({f.Reason})", Warning: f.Outcome is JobOutcome.Failed or JobOutcome.Expired)),
         _ => null,
     };
 

@@ -24,12 +24,13 @@ public sealed class RunnerBootstrapper : ReceiveActor
     private readonly RepoName _repo;
     private readonly ImmutableArray<string> _labels;
     private readonly string _vmName;
+    private readonly string? _vmUid;
     private readonly long? _previousRunnerId;
     private readonly bool _sweepStale;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
 
-    public RunnerBootstrapper(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId, bool sweepStale)
+    public RunnerBootstrapper(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)
     {
         _sweepStale = sweepStale;
         _deps = deps;
@@ -37,6 +38,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
         _repo = repo;
         _labels = labels;
         _vmName = vmName;
+        _vmUid = vmUid;
         _previousRunnerId = previousRunnerId;
         Receive<Finished>(_ => Context.Stop(Self));
         ReceiveAny(Unhandled);
@@ -44,8 +46,10 @@ public sealed class RunnerBootstrapper : ReceiveActor
 
     /// <param name="sweepStale">After a restart or a lost VM: first delete this job's registrations that never came online
     /// (a crash between generate-jitconfig and the journal, or a half-registration answered with 5xx).</param>
-    public static Props Props(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, long? previousRunnerId, bool sweepStale) =>
-        Akka.Actor.Props.Create(() => new RunnerBootstrapper(deps, jobId, repo, labels, vmName, previousRunnerId, sweepStale));
+    /// <param name="vmUid">The claimed VM's uid (null for a claim journaled before uids were): a VM of the same name and
+    /// another uid is not ours.</param>
+    public static Props Props(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale) =>
+        Akka.Actor.Props.Create(() => new RunnerBootstrapper(deps, jobId, repo, labels, vmName, vmUid, previousRunnerId, sweepStale));
 
     protected override void PreStart()
     {
@@ -76,9 +80,9 @@ public sealed class RunnerBootstrapper : ReceiveActor
     private async Task<object> RunAsync(IActorRef parent, IActorRef self, CancellationToken ct)
     {
         var vm = (await _deps.Inventory.Ask<VmInventoryProtocol.VmOfJob>(new VmInventoryProtocol.GetVm(_vmName), TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).Vm;
-        if (vm is null)
+        if (vm is null || (_vmUid is not null && vm.Uid != _vmUid) || vm.Terminating)
         {
-            return new GaveUpOnVm("VM is gone");
+            return new GaveUpOnVm(vm is null || vm.Terminating ? "VM is gone" : "VM is gone (its name belongs to a new VM)");
         }
 
         if (vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true")
@@ -218,7 +222,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
     {
         var message = _deps.Faults.Active.GetValueOrDefault(cause) ?? cause.ToString();
         _log.Error("configuration fault: {0}; VMs are no longer given up for it, retrying with backoff until it is fixed", message);
-        _ = _deps.Pool.RecordEventAsync(_vmName, new VmEvent("ConfigurationFault", message, Warning: true), CancellationToken.None);
+        _ = _deps.Pool.RecordEventAsync(_vmName, _vmUid, new VmEvent("ConfigurationFault", message, Warning: true), CancellationToken.None);
     }
 
     /// <summary>Whether GitHub shows the registration online or busy: its runner runs. Unknown (call failed) is false.</summary>
@@ -311,7 +315,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
         {
             try
             {
-                await _deps.Pool.AnnotateAsync(_vmName, new Dictionary<string, string?> { [VmAnnotations.RunnerProvisioned] = "true" }, ct).ConfigureAwait(false);
+                await _deps.Pool.AnnotateAsync(_vmName, _vmUid, new Dictionary<string, string?> { [VmAnnotations.RunnerProvisioned] = "true" }, ct).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException && attempt < 5)

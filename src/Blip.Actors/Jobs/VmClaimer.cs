@@ -36,16 +36,16 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         _repo = repo;
         _deps = deps;
 
-        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !_exclude.Contains(m.Vm.Name), m =>
+        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !m.Vm.Terminating && !Excluded(m.Vm), m =>
         {
             _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, m.Vm!.Name);
-            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimTime(m.Vm.Name, m.Vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt))));
+            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimTime(m.Vm.Name, m.Vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)), m.Vm.Uid));
             Context.Stop(Self);
         });
         Receive<VmInventoryProtocol.VmOfJob>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
         Receive<VmInventoryProtocol.VmOffer>(m =>
         {
-            if (_exclude.Contains(m.Vm.Name))
+            if (Excluded(m.Vm))
             {
                 _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
                 return;
@@ -79,7 +79,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
             {
                 case ClaimOutcome.Claimed:
                     _log.Info("job {0} ({1}): claimed VM {2}", _jobId, _repo, m.VmName);
-                    Context.Parent.Tell(new Claimed(m.VmName, m.ClaimedAt));
+                    Context.Parent.Tell(new Claimed(m.VmName, m.ClaimedAt, m.VmUid));
                     Context.Stop(Self);
                     break;
                 default:
@@ -111,9 +111,13 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         var annotations = VmAnnotations.ForClaim(_jobId, _repo, _deps.Options.NodeName, claimedAt, _deps.Options.MaxDurationSeconds);
         var pool = _deps.Pool;
         var name = vm.Name;
+        var uid = vm.Uid;
         pool.TryClaimAsync(vm, annotations, CancellationToken.None)
-            .PipeTo(Self, success: outcome => new ClaimResult(name, outcome, claimedAt));
+            .PipeTo(Self, success: outcome => new ClaimResult(name, uid, outcome, claimedAt));
     }
+
+    /// <summary>Given up for this job before: by uid (a reused name is another VM), by name for those recorded without one.</summary>
+    private bool Excluded(VmView vm) => _exclude.Contains(string.IsNullOrEmpty(vm.Uid) ? vm.Name : vm.Uid);
 
     private DateTimeOffset ClaimTime(string vmName, string? claimedAt) => AdoptedClaimTime(_log, _jobId, vmName, claimedAt, _sightedAt);
 
@@ -131,9 +135,9 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     }
 
     /// <summary>To the parent: the VM is ours.</summary>
-    public sealed record Claimed(string VmName, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;
+    public sealed record Claimed(string VmName, DateTimeOffset ClaimedAt, string? VmUid = null) : INoSerializationVerificationNeeded;
 
-    private sealed record ClaimResult(string VmName, ClaimOutcome Outcome, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;
+    private sealed record ClaimResult(string VmName, string VmUid, ClaimOutcome Outcome, DateTimeOffset ClaimedAt) : INoSerializationVerificationNeeded;
 
     private sealed class Retry : INoSerializationVerificationNeeded
     {

@@ -43,48 +43,86 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
         }
     }
 
-    public async Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
-    {
-        var patch = new V1Patch(
-            JsonSerializer.Serialize(new { metadata = new { annotations } }),
-            V1Patch.PatchType.MergePatch);
-        try
-        {
-            await client.CustomObjects.PatchNamespacedCustomObjectAsync(
-                patch, VirtualMachine.Group, VirtualMachine.Version, Ns, VirtualMachine.Plural, vmName, cancellationToken: ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return false;
-        }
-    }
+    public async Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) =>
+        await GuardedPatchAsync(vmName, vmUid, sessionId: null, annotations, ct).ConfigureAwait(false) is not null;
 
-    public async Task ReleaseAsync(string vmName, CancellationToken ct)
+    public async Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct)
     {
-        if (!await AnnotateAsync(vmName, new Dictionary<string, string?> { [VmAnnotations.Release] = "true" }, ct).ConfigureAwait(false))
+        // Only while the name is still this VM (uid) and the VM still carries this job's session.
+        var patched = await GuardedPatchAsync(vmName, vmUid, sessionId, new Dictionary<string, string?> { [VmAnnotations.Release] = "true" }, ct).ConfigureAwait(false);
+        if (patched is null)
         {
-            return; // Already deleted (Blip's deallocation controller may have been first).
+            return; // Already deleted (Blip's deallocation controller may have been first), or no longer ours.
         }
 
         try
         {
             await client.CustomObjects.DeleteNamespacedCustomObjectAsync(
-                VirtualMachine.Group, VirtualMachine.Version, Ns, VirtualMachine.Plural, vmName, cancellationToken: ct).ConfigureAwait(false);
+                VirtualMachine.Group, VirtualMachine.Version, Ns, VirtualMachine.Plural, vmName,
+                body: new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = patched } }, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
-            // Deleted meanwhile: the same end state.
+            // Deleted meanwhile (404), or the name is a new VM's already (409, the uid precondition): the same end state.
         }
     }
 
-    public async Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct)
+    /// <summary>
+    /// A JSON patch that first tests the VM's uid (and, for a release, its session), then sets or removes annotations.
+    /// Returns the uid of the VM patched, or null when it is gone (404) or a test failed (422): the name is another VM's
+    /// now, or the VM is no longer this job's. Pool VM names are reused (KubeVirt's VirtualMachinePool), so a write by
+    /// name alone could land on a VM claimed by another job.
+    /// </summary>
+    private async Task<string?> GuardedPatchAsync(string vmName, string? vmUid, string? sessionId, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
+    {
+        var ops = new List<object>();
+        if (!string.IsNullOrEmpty(vmUid))
+        {
+            ops.Add(new { op = "test", path = "/metadata/uid", value = vmUid });
+        }
+
+        if (sessionId is not null)
+        {
+            ops.Add(new { op = "test", path = "/metadata/annotations/" + Escape(VmAnnotations.SessionId), value = sessionId });
+        }
+
+        foreach (var (key, value) in annotations)
+        {
+            ops.Add(value is null
+                ? new { op = "remove", path = "/metadata/annotations/" + Escape(key) }
+                : new { op = "add", path = "/metadata/annotations/" + Escape(key), value });
+        }
+
+        try
+        {
+            var raw = await client.CustomObjects.PatchNamespacedCustomObjectAsync(
+                new V1Patch(JsonSerializer.Serialize(ops), V1Patch.PatchType.JsonPatch),
+                VirtualMachine.Group, VirtualMachine.Version, Ns, VirtualMachine.Plural, vmName, cancellationToken: ct).ConfigureAwait(false);
+            var uid = raw is JsonElement e && e.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("uid", out var u) ? u.GetString() : null;
+            return uid ?? vmUid ?? "";
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity)
+        {
+            if (e.Response.StatusCode == HttpStatusCode.UnprocessableEntity)
+            {
+                logger.LogInformation("VM {Vm}: not written ({Annotations}): it is no longer the VM this job claimed (uid or session changed)", vmName, string.Join(",", annotations.Keys));
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>RFC 6901: '~' and '/' in a JSON pointer segment.</summary>
+    private static string Escape(string key) => key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    public async Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var evt = new Corev1Event
         {
             Metadata = new V1ObjectMeta { Name = $"{vmName}.{now.Ticks:x}", NamespaceProperty = Ns },
-            InvolvedObject = new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns },
+            // kubectl describe matches events on the object's uid as well as its name.
+            InvolvedObject = new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns, Uid = vmUid },
             Reason = vmEvent.Reason,
             Message = vmEvent.Message,
             Type = vmEvent.Warning ? "Warning" : "Normal",
@@ -108,11 +146,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
     public async IAsyncEnumerable<VmPoolChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {
         var merged = System.Threading.Channels.Channel.CreateUnbounded<VmPoolChange>(new() { SingleReader = true });
-        var names = new Dictionary<string, HashSet<string>>();
+        var listedKinds = new HashSet<VmPoolKind>();
         var gate = new object();
 
-        // One pump per kind (VMs, VMIs); a Resynced is Complete once both kinds have listed.
+        // One pump per kind (VMs, VMIs), each with its own resourceVersion and its own 410: a relist of one kind
+        // speaks only for that kind. A Resynced is Complete once both kinds have listed.
         async Task Pump<T>(
+            VmPoolKind kind,
             string plural,
             Func<CancellationToken, Task<(IReadOnlyList<T>, string)>> list,
             Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
@@ -127,16 +167,13 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
                     case ListWatchItem<T>.Listed listed:
                         lock (gate)
                         {
-                            names[plural] = listed.Items.Select(o => metadata(o).Name).ToHashSet();
+                            listedKinds.Add(kind);
                             foreach (var o in listed.Items)
                             {
                                 merged.Writer.TryWrite(upserted(o));
                             }
 
-                            merged.Writer.TryWrite(new VmPoolChange.Resynced(
-                                names.GetValueOrDefault(VirtualMachine.Plural, []).ToHashSet(),
-                                names.GetValueOrDefault(VirtualMachineInstance.Plural, []).ToHashSet(),
-                                names.Count == 2));
+                            merged.Writer.TryWrite(new VmPoolChange.Resynced(kind, listed.Items.Select(o => metadata(o).Name).ToHashSet(), listedKinds.Count == 2));
                         }
 
                         break;
@@ -150,8 +187,8 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             }
         }
 
-        Task PumpVms() => Pump<VirtualMachine>(VirtualMachine.Plural, ListVms, WatchVms, vm => vm.Metadata, ToChange, name => new VmPoolChange.VmDeleted(name));
-        Task PumpVmis() => Pump<VirtualMachineInstance>(VirtualMachineInstance.Plural, ListVmis, WatchVmis, vmi => vmi.Metadata, ToChange, name => new VmPoolChange.VmiDeleted(name));
+        Task PumpVms() => Pump<VirtualMachine>(VmPoolKind.Vms, VirtualMachine.Plural, ListVms, WatchVms, vm => vm.Metadata, ToChange, name => new VmPoolChange.VmDeleted(name));
+        Task PumpVmis() => Pump<VirtualMachineInstance>(VmPoolKind.Vmis, VirtualMachineInstance.Plural, ListVmis, WatchVmis, vmi => vmi.Metadata, ToChange, name => new VmPoolChange.VmiDeleted(name));
 
         var pumps = Task.WhenAll(Task.Run(PumpVms, ct), Task.Run(PumpVmis, ct));
         _ = pumps.ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
@@ -167,7 +204,9 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             vm.Metadata.ResourceVersion ?? "",
             vm.Metadata.Annotations is { } a ? new Dictionary<string, string>(a) : new Dictionary<string, string>(),
             vm.Metadata.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>(),
-            vm);
+            vm,
+            vm.Metadata.Uid ?? "",
+            vm.Metadata.DeletionTimestamp is not null);
 
     private static VmPoolChange ToChange(VirtualMachineInstance vmi) =>
         new VmPoolChange.VmiUpserted(vmi.Metadata.Name, vmi.Status?.Ready == true, vmi.Status?.Address, vmi.Status?.Phase);

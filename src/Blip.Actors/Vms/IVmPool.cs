@@ -6,14 +6,17 @@ public interface IVmPool
     /// <summary>One conditional update (the VM's resourceVersion) that writes the claim annotations.</summary>
     Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct);
 
-    /// <summary>Sets annotations on a VM (merge patch). False when the VM is gone.</summary>
-    Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct);
+    /// <summary>Sets annotations on the VM of that name and uid. False when it is gone, or the name is another VM's now
+    /// (pool VM names are reused). A null uid (a claim recorded before uids were) guards nothing.</summary>
+    Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct);
 
-    /// <summary><c>blip.io/release=true</c>, then delete. A VM already gone is success: Blip may delete it first.</summary>
-    Task ReleaseAsync(string vmName, CancellationToken ct);
+    /// <summary><c>blip.io/release=true</c>, then delete, only while the VM is that uid and still carries
+    /// <paramref name="sessionId"/>. A VM already gone, or no longer ours, is success: Blip may delete it first.</summary>
+    Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct);
 
-    /// <summary>Records a Kubernetes Event on the VM, so <c>kubectl describe vm</c> tells its story. Best effort.</summary>
-    Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct);
+    /// <summary>Records a Kubernetes Event on the VM (its uid in <c>involvedObject</c>, so <c>kubectl describe vm</c>
+    /// lists it). Best effort.</summary>
+    Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct);
 
     /// <summary>Lists then watches the pool's VMs and VMIs, resuming by resourceVersion and re-listing on 410; never ends until cancelled.</summary>
     IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct);
@@ -36,7 +39,9 @@ public enum ClaimOutcome
 /// <summary>A change seen by the pool watch: a VM or VMI upserted or deleted, or a full re-list (Synced).</summary>
 public abstract record VmPoolChange
 {
-    public sealed record VmUpserted(string Name, string ResourceVersion, IReadOnlyDictionary<string, string> Annotations, IReadOnlyDictionary<string, string> Labels, object Source) : VmPoolChange;
+    /// <param name="Uid">Tells this VM from an earlier or later one of the same name.</param>
+    /// <param name="Terminating">Deleted, waiting on finalizers (<c>metadata.deletionTimestamp</c>): never claimable.</param>
+    public sealed record VmUpserted(string Name, string ResourceVersion, IReadOnlyDictionary<string, string> Annotations, IReadOnlyDictionary<string, string> Labels, object Source, string Uid = "", bool Terminating = false) : VmPoolChange;
 
     public sealed record VmDeleted(string Name) : VmPoolChange;
 
@@ -44,7 +49,15 @@ public abstract record VmPoolChange
 
     public sealed record VmiDeleted(string Name) : VmPoolChange;
 
-    /// <summary>The watch (re)listed: every object not in <see cref="VmNames"/>/<see cref="VmiNames"/> is gone.
+    /// <summary>One kind's watch (re)listed: every object of <paramref name="Kind"/> not in <see cref="Names"/> is gone.
+    /// Says nothing about the other kind: a VMI relist never deletes a VM, and the reverse (issue 13).
     /// <paramref name="Complete"/>: both VMs and VMIs have been listed at least once, so the cache is whole.</summary>
-    public sealed record Resynced(IReadOnlySet<string> VmNames, IReadOnlySet<string> VmiNames, bool Complete) : VmPoolChange;
+    public sealed record Resynced(VmPoolKind Kind, IReadOnlySet<string> Names, bool Complete) : VmPoolChange;
+}
+
+/// <summary>The two resource kinds the pool watch follows, each with its own list, watch and expiry.</summary>
+public enum VmPoolKind
+{
+    Vms,
+    Vmis,
 }

@@ -47,6 +47,14 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
                 _reserved.Remove(m.Name);
             }
 
+            // The name is another VM's now (pool names are reused) and the old one's DELETED was missed: it is gone.
+            if (before is not null && before.Uid != m.Uid && before.Uid.Length > 0)
+            {
+                ReportStopped(m.Name, before, deleted: true);
+                _reportedStopped.Remove(m.Name);
+                _vmis.Remove(m.Name);
+            }
+
             _vms[m.Name] = m;
 
             Changed(m.Name);
@@ -73,14 +81,21 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         });
         Receive<VmPoolChange.Resynced>(m =>
         {
-            foreach (var gone in _vms.Keys.Where(n => !m.VmNames.Contains(n)).ToList())
+            // A kind's own relist is the only list that can say one of its objects is gone.
+            if (m.Kind == VmPoolKind.Vms)
             {
-                Self.Tell(new VmPoolChange.VmDeleted(gone));
+                foreach (var gone in _vms.Keys.Where(n => !m.Names.Contains(n)).ToList())
+                {
+                    Self.Tell(new VmPoolChange.VmDeleted(gone));
+                }
             }
-
-            foreach (var gone in _vmis.Keys.Where(n => !m.VmiNames.Contains(n)).ToList())
+            else
             {
-                _vmis.Remove(gone);
+                foreach (var gone in _vmis.Keys.Where(n => !m.Names.Contains(n)).ToList())
+                {
+                    _vmis.Remove(gone);
+                    Changed(gone);
+                }
             }
 
             if (m.Complete && !_synced)
@@ -187,7 +202,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         var provisioned = vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true";
-        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned));
+        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned, vm.Uid.Length > 0 ? vm.Uid : null));
     }
 
     private IEnumerable<VmView> Views() => _vms.Keys.Select(View).OfType<VmView>();
@@ -200,7 +215,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         _vmis.TryGetValue(name, out var vmi);
-        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source);
+        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating);
     }
 
     private sealed class WatchEnded : INoSerializationVerificationNeeded

@@ -12,7 +12,9 @@ public sealed record VmView(
     bool VmiReady,
     string? Address,
     string? VmiPhase,
-    object Source)
+    object Source,
+    string Uid = "",
+    bool Terminating = false)
 {
     public string? SessionId => Annotations.GetValueOrDefault(VmAnnotations.SessionId);
     public string? HostKey => Annotations.GetValueOrDefault(VmAnnotations.HostKey);
@@ -22,9 +24,10 @@ public sealed record VmView(
     /// <summary>The VM's runner has finished: the VMI stopped (the runner image powers off when the runner exits).</summary>
     public bool Stopped => VmiPhase is "Succeeded" or "Failed";
 
-    /// <summary>DESIGN.md §2: in the pool, unclaimed, keys registered, VMI Ready with an address.</summary>
+    /// <summary>DESIGN.md §2: in the pool, unclaimed, keys registered, VMI Ready with an address; not being deleted.</summary>
     public bool IsClaimable =>
         InPool
+        && !Terminating
         && string.IsNullOrEmpty(SessionId)
         && !ReleaseRequested
         && !string.IsNullOrEmpty(HostKey)

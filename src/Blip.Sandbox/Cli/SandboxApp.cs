@@ -196,7 +196,7 @@ public static class SandboxApp
             o.WriteLine("No controller (--no-controller): run one against the emulators with the settings in sandbox.json");
         }
 
-        o.WriteLine($"VM logs: {Path.Combine(stateDir, "pool", "vms")}/<vm>/");
+        o.WriteLine($"VM logs: {Path.Combine(stateDir, "pool", "vms")}/<vm>.<n>/ (n counts the VMs made; names are reused)");
         o.WriteLine(command.Duration is null ? "Stop: Ctrl-C (or SIGTERM)" : $"Stops by itself after {command.Duration.Value.TotalSeconds:F0} s, or on Ctrl-C");
         o.WriteLine();
         o.Flush();

@@ -128,6 +128,26 @@ public sealed class KubeApiEmulator : IAsyncDisposable
         return new k8s.Kubernetes(config);
     }
 
+    /// <summary>A plain HttpClient on this server (its CA trusted, the token sent; admin unless given): for the
+    /// sandbox admin API under <c>/_sandbox/</c>.</summary>
+    public HttpClient CreateHttpClient(string? token = null)
+    {
+        var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(_certificates.Ca.RawData);
+        var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, cert, chain, _) =>
+            {
+                chain!.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(cert!);
+            },
+        };
+        var http = new HttpClient(handler) { BaseAddress = Url };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token ?? AdminToken);
+        return http;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -327,17 +347,26 @@ public sealed class KubeApiEmulator : IAsyncDisposable
             case "list":
             {
                 var selector = Selector.ParseLabels(q["labelSelector"]).And(Selector.ParseFields(q["fieldSelector"]));
-                var (items, rv) = Store.List(r, ns, selector);
+                var (all, current) = Store.List(r, ns, selector);
+                var (items, rv, next, remaining) = ListPages.Page(all, current, q["limit"], q["continue"]);
                 if (Tables.Wanted(ctx.Request.Headers.Accept))
                 {
-                    await WriteJson(ctx, 200, Tables.Build(r, items, rv, q["includeObject"]));
+                    var table = Tables.Build(r, items, rv, q["includeObject"]);
+                    if (next is not null) table["metadata"]!["continue"] = next;
+                    await WriteJson(ctx, 200, table);
                     return;
+                }
+                var listMeta = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
+                if (next is not null)
+                {
+                    listMeta["continue"] = next;
+                    listMeta["remainingItemCount"] = remaining;
                 }
                 await WriteJson(ctx, 200, new JsonObject
                 {
                     ["kind"] = r.Kind + "List",
                     ["apiVersion"] = r.ApiVersion,
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) },
+                    ["metadata"] = listMeta,
                     ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
                 });
                 return;
@@ -466,6 +495,18 @@ public sealed class KubeApiEmulator : IAsyncDisposable
                 if (Faults.Apply(await ReadObjectAsync(ctx))) Store.DropWatches();
                 await WriteJson(ctx, 200, Faults.ToJson());
                 return;
+            case ("POST", [_, "expire-watches"]):
+            {
+                // {"resource":"virtualmachineinstances"} (plural, optionally "plural.group"): that kind's watches end and
+                // resume with 410 Gone; the other kinds' watches are untouched.
+                var body = await ReadObjectAsync(ctx);
+                var name = body["resource"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("expire-watches needs \"resource\": a plural such as virtualmachineinstances");
+                var resource = KubeResource.All.FirstOrDefault(r => r.Plural == name || r.QualifiedName == name)
+                               ?? throw KubeApiException.BadRequest($"expire-watches: unknown resource \"{name}\"; use a plural such as virtualmachineinstances");
+                var ended = Store.ExpireWatches(resource);
+                await WriteJson(ctx, 200, new JsonObject { ["resource"] = resource.QualifiedName, ["watchesEnded"] = ended, ["expiredThrough"] = Store.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                return;
+            }
             default:
                 await WriteJson(ctx, 404, KubeStatus.Failure(404, "NotFound", "the server could not find the requested resource"));
                 return;

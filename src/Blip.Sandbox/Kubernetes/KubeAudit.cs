@@ -12,7 +12,8 @@ public sealed record AuditEntry(
     string Namespace,
     string Name,
     string User,
-    IReadOnlyDictionary<string, string> Annotations)
+    IReadOnlyDictionary<string, string> Annotations,
+    string Uid = "")
 {
     public JsonObject ToJson()
     {

@@ -27,6 +27,9 @@ public sealed record KubeResource(
     /// <summary>Custom resources (KubeVirt) take no strategic merge patch and answer a delete with the object.</summary>
     public bool IsCustomResource => Group == "kubevirt.io";
 
+    /// <summary>KubeVirt's VMs and VMIs serve <c>status</c> as a subresource: a write to the main resource leaves it alone.</summary>
+    public bool HasStatusSubresource => IsCustomResource;
+
     /// <summary>"configmaps" or "virtualmachines.kubevirt.io": how error messages name the resource.</summary>
     public string QualifiedName => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 

@@ -21,6 +21,7 @@ public sealed partial class KubeStore
     private readonly int _historyLimit;
     private long _resourceVersion;
     private long _compactedThrough;
+    private readonly Dictionary<KubeResource, long> _kindExpiredThrough = [];
 
     public KubeStore(int watchHistory, IEnumerable<string> namespaces)
     {
@@ -95,7 +96,7 @@ public sealed partial class KubeStore
             meta["uid"] = Guid.NewGuid().ToString();
             meta["creationTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
             meta.Remove("deletionTimestamp");
-            if (r.IsCustomResource) meta["generation"] = 1;
+            if (r.IsCustomResource) meta["generation"] = 1L;
             Normalize(r, obj);
             if (dryRun) return obj;
             return Commit(r, ns, name, obj, previous: null, WatchEvent.Added, "create", user);
@@ -117,9 +118,12 @@ public sealed partial class KubeStore
             CheckNamespace(r, ns, meta);
             var current = _objects.GetValueOrDefault((r, ns, name)) ?? throw KubeApiException.NotFound(r, name);
             var expected = meta["resourceVersion"]?.GetValue<string>();
+            // Custom resources refuse an unconditional update (built-in types allow it).
+            if (string.IsNullOrEmpty(expected) && r.IsCustomResource)
+                throw KubeApiException.Invalid(r, name, "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
             if (!string.IsNullOrEmpty(expected) && expected != current["metadata"]!["resourceVersion"]!.GetValue<string>())
                 throw KubeApiException.Conflict(r, name);
-            return Replace(r, ns, name, current, obj, "update", user, dryRun);
+            return Replace(r, ns, name, current, obj, "update", user, dryRun, keepStatus: r.HasStatusSubresource);
         }
     }
 
@@ -162,6 +166,10 @@ public sealed partial class KubeStore
                     if (patch is not JsonArray ops) throw KubeApiException.BadRequest("json patch is not a JSON array");
                     updated = Patches.ApplyJsonPatch(current, ops) as JsonObject
                               ?? throw KubeApiException.BadRequest("json patch did not produce an object");
+                    // The patched object's resourceVersion is the update's precondition, as for any update.
+                    var expected = updated["metadata"]?["resourceVersion"]?.GetValue<string>();
+                    if (!string.IsNullOrEmpty(expected) && expected != current["metadata"]!["resourceVersion"]!.GetValue<string>())
+                        throw KubeApiException.Conflict(r, name);
                     break;
                 }
                 default:
@@ -169,7 +177,7 @@ public sealed partial class KubeStore
                         $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json" +
                         (r.IsCustomResource ? "" : ", application/strategic-merge-patch+json"));
             }
-            return Replace(r, ns, name, current, updated, "patch", user, dryRun);
+            return Replace(r, ns, name, current, updated, "patch", user, dryRun, keepStatus: r.HasStatusSubresource);
         }
     }
 
@@ -203,6 +211,14 @@ public sealed partial class KubeStore
                     $"Operation cannot be fulfilled on {r.QualifiedName} \"{name}\": Precondition failed: ResourceVersion in precondition: {preconditionResourceVersion}, ResourceVersion in object meta: {meta["resourceVersion"]}",
                     KubeStatus.DetailsOf(r, name));
             var gone = current.DeepClone().AsObject();
+            if (meta["finalizers"] is JsonArray { Count: > 0 })
+            {
+                // Finalizers: the delete only marks the object (MODIFIED); it goes when the last finalizer is removed.
+                if (meta["deletionTimestamp"] is not null || dryRun) return gone;
+                gone["metadata"]!["deletionTimestamp"] = Timestamp(DateTimeOffset.UtcNow);
+                gone["metadata"]!["deletionGracePeriodSeconds"] = 0;
+                return Commit(r, ns, name, gone, current, WatchEvent.Modified, "delete", user);
+            }
             if (dryRun) return gone;
             _objects.Remove((r, ns, name));
             var rv = ++_resourceVersion;
@@ -231,6 +247,8 @@ public sealed partial class KubeStore
                     throw KubeApiException.BadRequest($"invalid resource version: {resourceVersion}");
                 if (from < _compactedThrough)
                     throw KubeApiException.Expired($"too old resource version: {from} ({_compactedThrough + 1})");
+                if (_kindExpiredThrough.TryGetValue(r, out var expiredThrough) && from < expiredThrough)
+                    throw KubeApiException.Expired($"too old resource version: {from} ({expiredThrough})");
                 foreach (var e in _history.Where(e => e.ResourceVersion > from)) sub.Offer(e);
             }
             _watches.Add(sub);
@@ -250,6 +268,35 @@ public sealed partial class KubeStore
             _history.Clear();
             _compactedThrough = _resourceVersion;
         }
+    }
+
+    /// <summary>
+    /// Expires one resource kind's watch history alone, as the API server's per-resource watch cache does when
+    /// it restarts or falls behind: every open (droppable) watch of <paramref name="r"/> ends, and a watch of it
+    /// resumed from any version issued before now gets 410 Gone and must list again. Other kinds keep streaming
+    /// and resume as before. Returns how many watches were ended.
+    /// </summary>
+    public int ExpireWatches(KubeResource r)
+    {
+        lock (_gate)
+        {
+            // A fresh version (no object changes: etcd's revision moves for every kind) so a list made after this
+            // returns one that is not expired.
+            _kindExpiredThrough[r] = ++_resourceVersion;
+            var dropped = _watches.Where(w => w.Droppable && w.Resource == r).ToList();
+            foreach (var w in dropped)
+            {
+                _watches.Remove(w);
+                w.Close();
+            }
+            return dropped.Count;
+        }
+    }
+
+    /// <summary>How many watches of <paramref name="r"/> clients hold open (in-process ones not counted).</summary>
+    public int OpenWatches(KubeResource r)
+    {
+        lock (_gate) return _watches.Count(w => w.Droppable && w.Resource == r);
     }
 
     /// <summary>Ends every watch, in-process ones included (shutdown).</summary>
@@ -274,8 +321,16 @@ public sealed partial class KubeStore
         lock (_gate) _watches.Remove(sub);
     }
 
-    private JsonObject Replace(KubeResource r, string ns, string name, JsonObject current, JsonObject updated, string verb, string user, bool dryRun)
+    /// <param name="keepStatus">A write to the main resource of a kind with a status subresource: <c>status</c> stays as it
+    /// was (in-process writers, the pool standing in for KubeVirt's controllers, write it as the status subresource would).</param>
+    private JsonObject Replace(KubeResource r, string ns, string name, JsonObject current, JsonObject updated, string verb, string user, bool dryRun, bool keepStatus = false)
     {
+        if (keepStatus)
+        {
+            if (current["status"] is { } status) updated["status"] = status.DeepClone();
+            else updated.Remove("status");
+        }
+
         var meta = Metadata(updated);
         var was = current["metadata"]!.AsObject();
         // Identity and server-owned fields are never taken from the client.
@@ -290,8 +345,17 @@ public sealed partial class KubeStore
         Normalize(r, updated);
         if (JsonNode.DeepEquals(updated, current)) return current.DeepClone().AsObject();
         if (r.IsCustomResource && !JsonNode.DeepEquals(updated["spec"], current["spec"]))
-            meta["generation"] = (was["generation"]?.GetValue<long>() ?? 1) + 1;
+            meta["generation"] = LongOf(was["generation"]) + 1;
         if (dryRun) return updated;
+        if (was["deletionTimestamp"] is not null && (meta["finalizers"] as JsonArray ?? []).Count == 0)
+        {
+            // The last finalizer of a terminating object is gone: the object goes (DELETED).
+            _objects.Remove((r, ns, name));
+            var rv = ++_resourceVersion;
+            meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+            Record(new WatchEvent(WatchEvent.Deleted, r, ns, updated.DeepClone().AsObject(), current, rv), verb, name, user);
+            return updated.DeepClone().AsObject();
+        }
         return Commit(r, ns, name, updated, current, WatchEvent.Modified, verb, user);
     }
 
@@ -323,7 +387,8 @@ public sealed partial class KubeStore
                 annotations[k] = e.Resource == KubeResource.Secrets && k == LastAppliedAnnotation ? "<redacted>" : v?.ToString() ?? "";
             }
         }
-        _audit.Add(new AuditEntry(DateTimeOffset.UtcNow, verb, e.Resource.Plural, e.Resource.Group, e.Namespace, name, user, annotations));
+        _audit.Add(new AuditEntry(DateTimeOffset.UtcNow, verb, e.Resource.Plural, e.Resource.Group, e.Namespace, name, user, annotations,
+            e.Object["metadata"]?["uid"]?.GetValue<string>() ?? ""));
     }
 
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
@@ -382,6 +447,10 @@ public sealed partial class KubeStore
             throw KubeApiException.Invalid(r, name,
                 $"metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
     }
+
+    /// <summary>A number however it was stored (a JsonValue of int or long, or parsed JSON): 1 when absent.</summary>
+    private static long LongOf(JsonNode? node) =>
+        node is null ? 1 : long.Parse(node.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture);
 
     private static string NsOf(KubeResource r, string? ns) => r.Namespaced ? ns ?? "" : "";
 

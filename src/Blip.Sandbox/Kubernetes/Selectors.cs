@@ -74,6 +74,10 @@ public sealed partial class Selector
             {
                 "metadata.name" => o => Meta(o, "name"),
                 "metadata.namespace" => o => Meta(o, "namespace") ?? "",
+                // Events' field labels (kubectl describe matches events on involvedObject's name, namespace, kind and uid).
+                "involvedObject.kind" or "involvedObject.namespace" or "involvedObject.name" or "involvedObject.uid"
+                    or "involvedObject.apiVersion" or "involvedObject.resourceVersion" or "involvedObject.fieldPath"
+                    or "reason" or "reportingComponent" or "source" or "type" => o => Path(o, field),
                 _ => throw KubeApiException.BadRequest($"field label not supported: {field}"),
             };
             requirements.Add(op == "!=" ? o => read(o) != value : o => read(o) == value);
@@ -100,6 +104,20 @@ public sealed partial class Selector
         o["metadata"]?["labels"]?[key]?.GetValue<string>();
 
     private static string? Meta(JsonObject o, string key) => o["metadata"]?[key]?.GetValue<string>();
+
+    /// <summary>A dotted field's value, "" when absent (as the API server's field sets have it).</summary>
+    private static string Path(JsonObject o, string field)
+    {
+        JsonNode? node = o;
+        foreach (var part in field.Split('.')) node = node?[part];
+        return node switch
+        {
+            null => "",
+            JsonValue v when v.TryGetValue<string>(out var text) => text,
+            JsonObject source when field == "source" => source["component"]?.ToString() ?? "",
+            _ => node.ToString(),
+        };
+    }
 
     private static (string, string) SplitPair(string term, string op, string whole)
     {

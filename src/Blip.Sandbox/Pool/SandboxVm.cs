@@ -31,6 +31,12 @@ internal sealed class SandboxVm
     }
 
     public string Name { get; }
+
+    /// <summary>The VM object's uid: names are reused, so this tells one incarnation from the next.</summary>
+    public string? Uid { get; set; }
+
+    /// <summary>Deleted (deletionTimestamp set): replaced already, its guest shutting down.</summary>
+    public bool Terminating { get; set; }
     public string VmDir { get; }
     public string HomeDir => Path.Combine(VmDir, "home");
     public IPAddress? Address { get; private set; }

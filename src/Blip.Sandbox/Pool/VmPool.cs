@@ -8,9 +8,11 @@ namespace Blip.Sandbox.Pool;
 
 /// <summary>
 /// A KubeVirt VirtualMachinePool whose VMs are real sshd processes on their own loopback addresses.
-/// Keeps <see cref="VmPoolOptions.Count"/> VMs: a VM deleted through the API is torn down (sshd and
-/// everything its sessions started are killed) and replaced by a new one with a new name. Writes its
-/// objects through the emulator's store, so they get resourceVersions, watch events and audit entries.
+/// Keeps <see cref="VmPoolOptions.Count"/> VMs named like KubeVirt's (<c>&lt;pool&gt;-&lt;index&gt;</c>, lowest free index:
+/// names are reused), each with KubeVirt's finalizer: a VM deleted through the API is replaced at once, then torn down
+/// (sshd and everything its sessions started are killed), its VMI removed, and its finalizer removed so it goes.
+/// Writes its objects through the emulator's store, so they get resourceVersions, watch events and audit entries.
+/// See Kubernetes/README.md.
 /// </summary>
 public sealed class VmPool : IAsyncDisposable
 {
@@ -19,6 +21,9 @@ public sealed class VmPool : IAsyncDisposable
     public const string ClientKeyAnnotation = "blip.io/client-key";
     public const string ClientKeySecret = "ssh-gateway-client-key";
     public const string RunnerExitedMarker = "runner-exited";
+    public const string VmFinalizer = "kubevirt.io/virtualMachineControllerFinalize";
+    public const string RevisionLabel = "kubevirt.io/vm-pool-revision-name";
+    private const string PoolRevision = "6b7f9c5d4";
     private const string User = "kubevirt-pool";
 
     private static readonly SemaphoreSlim HostSetupGate = new(1, 1);
@@ -33,6 +38,10 @@ public sealed class VmPool : IAsyncDisposable
     private readonly WatchSubscription _watch;
     private Task _watchLoop = Task.CompletedTask;
     private Task _markerLoop = Task.CompletedTask;
+    private readonly Lock _scaleGate = new();
+    private readonly string _poolUid = Guid.NewGuid().ToString();
+    private int _count;
+    private int _incarnations;
 
     private VmPool(KubeApiEmulator api, VmPoolOptions options, SshKeys.KeyPair clientKey, string runnerScriptPath)
     {
@@ -40,6 +49,7 @@ public sealed class VmPool : IAsyncDisposable
         _options = options;
         _clientKey = clientKey;
         _runnerScriptPath = runnerScriptPath;
+        _count = options.Count;
         _watch = api.Store.Watch(KubeResource.VirtualMachines, options.Namespace,
             Selector.ParseLabels($"{PoolLabel}={options.PoolName}"), api.Store.CurrentResourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             droppable: false);
@@ -108,6 +118,20 @@ public sealed class VmPool : IAsyncDisposable
             .Where(_vms.ContainsKey)
             .ToList();
 
+    /// <summary>Raises the pool's VM count (a VirtualMachinePool's <c>spec.replicas</c> going up): the new VMs are created now,
+    /// and every VM deleted later is replaced as before.</summary>
+    public void ScaleUp(int count)
+    {
+        int add;
+        lock (_scaleGate)
+        {
+            if (count < _count) throw new ArgumentOutOfRangeException(nameof(count), count, $"pool {_options.PoolName} has {_count} VMs; it only scales up");
+            add = count - _count;
+            _count = count;
+        }
+        for (var i = 0; i < add; i++) Track(CreateVmAsync());
+    }
+
     public async Task SetMisbehaviourAsync(string vmName, VmMisbehaviour misbehaviour, CancellationToken ct = default)
     {
         var vm = _vms.GetValueOrDefault(vmName) ?? throw new ArgumentException($"pool {_options.PoolName} has no VM {vmName}", nameof(vmName));
@@ -136,34 +160,54 @@ public sealed class VmPool : IAsyncDisposable
     private async Task CreateVmAsync()
     {
         var store = _api.Store;
+        var ns = _options.Namespace;
         string name;
         SandboxVm vm;
-        do
+        lock (_scaleGate)
         {
-            name = "blip-" + KubeStore.RandomSuffix(5);
-            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", name), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
-        }
-        while (!_vms.TryAdd(name, vm) || store.TryGet(KubeResource.VirtualMachines, _options.Namespace, name) is not null);
-
-        var ns = _options.Namespace;
-        store.Create(KubeResource.VirtualMachines, ns, new JsonObject
-        {
-            ["metadata"] = new JsonObject
+            // KubeVirt's VirtualMachinePool (pkg/virt-controller/watch/pool/pool.go, calculateNewVMNames): <pool>-<index>,
+            // the lowest index no VM holds (a terminating VM still holds its name). A name comes back seconds after its
+            // VM is gone.
+            var index = 0;
+            while (_vms.ContainsKey(VmName(index)) || store.TryGet(KubeResource.VirtualMachines, ns, VmName(index)) is not null) index++;
+            name = VmName(index);
+            // Each incarnation of a name gets its own directory: nothing of the old VM's (a runner-exited marker) leaks in.
+            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", $"{name}.{++_incarnations}"), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
+            _vms[name] = vm;
+            vm.Uid = store.Create(KubeResource.VirtualMachines, ns, new JsonObject
             {
-                ["name"] = name,
-                ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName, ["kubevirt.io/vmpool"] = _options.PoolName },
-            },
-            ["spec"] = new JsonObject
-            {
-                ["runStrategy"] = "Always",
-                ["template"] = new JsonObject
+                ["metadata"] = new JsonObject
                 {
-                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName } },
-                    ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } },
+                    ["name"] = name,
+                    ["labels"] = new JsonObject
+                    {
+                        [PoolLabel] = _options.PoolName,
+                        ["kubevirt.io/vmpool"] = _options.PoolName,
+                        [RevisionLabel] = $"{_options.PoolName}-{PoolRevision}",
+                    },
+                    ["ownerReferences"] = new JsonArray(new JsonObject
+                    {
+                        ["apiVersion"] = "pool.kubevirt.io/v1beta1",
+                        ["kind"] = "VirtualMachinePool",
+                        ["name"] = _options.PoolName,
+                        ["uid"] = _poolUid,
+                        ["controller"] = true,
+                        ["blockOwnerDeletion"] = true,
+                    }),
+                    ["finalizers"] = new JsonArray(VmFinalizer),
                 },
-            },
-            ["status"] = new JsonObject { ["printableStatus"] = "Starting", ["ready"] = false, ["created"] = true },
-        }, User);
+                ["spec"] = new JsonObject
+                {
+                    ["runStrategy"] = "Always",
+                    ["template"] = new JsonObject
+                    {
+                        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName } },
+                        ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } },
+                    },
+                },
+                ["status"] = new JsonObject { ["printableStatus"] = "Starting", ["ready"] = false, ["created"] = true },
+            }, User)["metadata"]!["uid"]!.GetValue<string>();
+        }
 
         try
         {
@@ -175,6 +219,7 @@ public sealed class VmPool : IAsyncDisposable
             store.Mutate(KubeResource.VirtualMachines, ns, name, o =>
             {
                 var meta = o["metadata"]!.AsObject();
+                if (meta["uid"]?.GetValue<string>() != vm.Uid) return; // the name is another VM's by now
                 if (meta["annotations"] is not JsonObject annotations) meta["annotations"] = annotations = new JsonObject();
                 annotations[HostKeyAnnotation] = vm.HostKey!.PublicKey;
                 annotations[ClientKeyAnnotation] = _clientKey.PublicKeyLine;
@@ -216,12 +261,23 @@ public sealed class VmPool : IAsyncDisposable
         {
             await foreach (var e in _watch.Events.ReadAllAsync(_stopping.Token))
             {
-                if (e.Type != WatchEvent.Deleted) continue;
-                var name = e.Object["metadata"]!["name"]!.GetValue<string>();
-                if (!_vms.TryRemove(name, out var vm)) continue;
-                vm.Shutdown();
-                DeleteVmi(name);
-                Track(CreateVmAsync());
+                // A delete of a VM with our finalizer sets deletionTimestamp (MODIFIED): stop the guest, remove the VMI,
+                // then the finalizer, which lets the API server delete the VM (DELETED). Only then is its name free.
+                var meta = e.Object["metadata"]!;
+                var name = meta["name"]!.GetValue<string>();
+                var terminating = e.Type == WatchEvent.Modified && meta["deletionTimestamp"] is not null;
+                if (e.Type != WatchEvent.Deleted && !terminating) continue;
+                var uid = meta["uid"]?.GetValue<string>();
+                if (!_vms.TryGetValue(name, out var vm) || (vm.Uid is not null && vm.Uid != uid)) continue;
+                if (!vm.Terminating)
+                {
+                    // KubeVirt's pool counts only VMs not being deleted: the replacement comes at once, and takes the
+                    // lowest index free now (the terminating VM still holds its own name until it is gone).
+                    vm.Terminating = true;
+                    Track(CreateVmAsync());
+                }
+                if (terminating && _options.TerminationGracePeriod > TimeSpan.Zero) Track(TerminateAfterGraceAsync(vm, uid));
+                else Terminate(vm, uid, removeFinalizer: terminating);
             }
         }
         catch (OperationCanceledException)
@@ -263,6 +319,49 @@ public sealed class VmPool : IAsyncDisposable
             // Deleted meanwhile.
         }
     }
+
+    /// <summary>Stops a deleted VM's guest, removes its VMI and (when it is terminating) the finalizer: the VM goes.</summary>
+    private void Terminate(SandboxVm vm, string? uid, bool removeFinalizer)
+    {
+        if (!_vms.TryRemove(new KeyValuePair<string, SandboxVm>(vm.Name, vm))) return; // done already
+        vm.Shutdown();
+        DeleteVmi(vm.Name);
+        if (removeFinalizer) RemoveFinalizer(vm.Name, uid);
+    }
+
+    /// <summary>A guest shutting down within its grace period: the VM is terminating while its VMI still runs.</summary>
+    private async Task TerminateAfterGraceAsync(SandboxVm vm, string? uid)
+    {
+        try
+        {
+            await Task.Delay(_options.TerminationGracePeriod, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        Terminate(vm, uid, removeFinalizer: true);
+    }
+
+    private void RemoveFinalizer(string name, string? uid)
+    {
+        try
+        {
+            _api.Store.Mutate(KubeResource.VirtualMachines, _options.Namespace, name, o =>
+            {
+                if (o["metadata"]!["uid"]?.GetValue<string>() != uid) return;
+                if (o["metadata"]!["finalizers"] is JsonArray finalizers)
+                {
+                    foreach (var f in finalizers.Where(f => f?.GetValue<string>() == VmFinalizer).ToList()) finalizers.Remove(f);
+                }
+            }, User);
+        }
+        catch (KubeApiException e) when (e.Code == 404)
+        {
+        }
+    }
+
+    private string VmName(int index) => $"{_options.PoolName}-{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private void DeleteVmi(string name)
     {

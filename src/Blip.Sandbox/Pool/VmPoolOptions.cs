@@ -15,6 +15,10 @@ public sealed record VmPoolOptions
     /// <summary>Required. Everything the pool writes (keys, sshd configs, VM homes, logs) lives under it.</summary>
     public string StateDir { get; init; } = "";
 
+    /// <summary>How long a deleted VM's guest takes to shut down (KubeVirt: the VMI's termination grace period). Meanwhile
+    /// the VM is terminating (deletionTimestamp, finalizer) and its VMI still runs. Zero: at once.</summary>
+    public TimeSpan TerminationGracePeriod { get; init; } = TimeSpan.Zero;
+
     /// <summary>Time between a VM's creation and its sshd starting, like a real VM boot.</summary>
     public TimeSpan BootDelay { get; init; } = TimeSpan.Zero;
 

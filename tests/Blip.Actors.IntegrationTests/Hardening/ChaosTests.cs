@@ -30,7 +30,7 @@ public sealed class ChaosTests
             foreach (var id in jobs)
             {
                 var claims = world.ClaimsOf(id);
-                var deletes = claims.Select(c => world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == c.Name && a.Verb == "delete")?.Time).ToList();
+                var deletes = claims.Select(c => world.Sandbox.VmAudit().FirstOrDefault(a => a.Uid == c.Uid && a.Verb == "delete")?.Time).ToList();
                 for (var i = 1; i < claims.Count; i++)
                 {
                     Assert.True(deletes[i - 1] is { } released && released <= claims[i].Time.AddSeconds(1),

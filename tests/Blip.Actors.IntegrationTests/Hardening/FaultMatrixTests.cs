@@ -129,7 +129,7 @@ public sealed class FaultMatrixTests
 
         await Deadline.UntilAsync(() => world.Log.Contains($"job {job} (org/repo): failed to create JIT runner config: HTTP {status}"), EndState.Long, "the failure logged with its status");
         var claim = Assert.Single(world.ClaimsOf(job));
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Uid == claim.Uid && a.Verb == "delete")), ok => ok, EndState.Long, "VM released");
         // The job is still queued: every poll sights it again. Four more polls sent (each only after the previous reply was
         // handled) give a retry on sighting three chances to call generate-jitconfig again.
         var polls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;

@@ -36,7 +36,8 @@ public sealed class PipelineWorld : IAsyncDisposable
 
     /// <param name="webhooks">"emulator": the GitHub emulator delivers signed workflow_job events to the controller;
     /// "manual": the receiver runs but only the test sends deliveries; null: no webhooks.</param>
-    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true, string? webhooks = null)
+    /// <param name="terminationGrace">How long a deleted VM stays terminating with its VMI running (the pool's guest shutdown).</param>
+    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true, string? webhooks = null, TimeSpan? terminationGrace = null)
     {
         var stateDir = Directory.CreateTempSubdirectory("blip-pipeline-").FullName;
         repos ??= ["org/repo"];
@@ -49,6 +50,7 @@ public sealed class PipelineWorld : IAsyncDisposable
             Repos = repos,
             WebhookUrl = webhooks == "emulator" ? new Uri($"http://127.0.0.1:{webhookPort}/webhooks/github") : null,
             WebhookSecret = webhooks == "emulator" ? System.Text.Encoding.UTF8.GetString(webhookSecret!) : null,
+            TerminationGracePeriod = terminationGrace ?? TimeSpan.Zero,
         });
         await sandbox.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(30));
         var world = new PipelineWorld(sandbox, stateDir, webhookPort, webhookSecret);
@@ -130,11 +132,11 @@ public sealed class PipelineWorld : IAsyncDisposable
     public async Task<SandboxJob> WaitForJobAsync(long jobId, Func<SandboxJob, bool> done, string what, TimeSpan? timeout = null) =>
         (await Harness.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;
 
-    /// <summary>Claims (updates that set a session) per session id, from the API's audit.</summary>
+    /// <summary>Claims (updates that set a session) per session id, from the API's audit: one per VM (uid; pool names are reused).</summary>
     public IReadOnlyList<AuditEntry> ClaimsOf(long jobId) =>
         Sandbox.VmAudit()
             .Where(a => a.Verb == "update" && a.Annotations.GetValueOrDefault("blip.io/session-id") == $"actions-{jobId}")
-            .GroupBy(a => a.Name)
+            .GroupBy(a => a.Uid)
             .Select(g => g.First())
             .ToList();
 

@@ -24,7 +24,7 @@ public sealed class CompletionTests
         var claims = world.ClaimsOf(a.JobId);
         Assert.Equal(2, claims.Count);
         // The first VM was released only after the runner on it finished B.
-        var firstDelete = world.Sandbox.VmAudit().First(x => x.Name == claims[0].Name && x.Verb == "delete").Time;
+        var firstDelete = world.Sandbox.VmAudit().First(x => x.Uid == claims[0].Uid && x.Verb == "delete").Time;
         Assert.True(firstDelete >= bDone.CompletedAt, $"VM {claims[0].Name} deleted {firstDelete:O} before B completed {bDone.CompletedAt:O}");
         Assert.Empty(world.ClaimsOf(b.JobId));
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM left claimed");
@@ -40,7 +40,7 @@ public sealed class CompletionTests
         await world.GitHub.CancelJobAsync(job.JobId);
 
         var claim = world.ClaimsOf(job.JobId)[0];
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(x => x.Name == claim.Name && x.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(x => x.Uid == claim.Uid && x.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
 
         var runners = await world.GitHub.ListRunnersAsync(all: true);
         Assert.All(runners, r => Assert.NotNull(r.RemovedAt));

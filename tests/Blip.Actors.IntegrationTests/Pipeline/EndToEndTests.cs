@@ -28,11 +28,11 @@ public sealed class EndToEndTests
 
         // Provisioned, then released and deleted; the pool replaces it.
         await Deadline.UntilAsync(
-            () => Task.FromResult(world.Sandbox.VmAudit().Where(a => a.Name == claim.Name).Select(a => a.Verb + (a.Annotations.ContainsKey("blip.io/release") ? "+release" : "")).ToList()),
+            () => Task.FromResult(world.Sandbox.VmAudit().Where(a => a.Uid == claim.Uid).Select(a => a.Verb + (a.Annotations.ContainsKey("blip.io/release") ? "+release" : "")).ToList()),
             verbs => verbs.Contains("delete+release"),
             PipelineWorld.Deadline,
             $"VM {claim.Name} released and deleted");
-        var history = world.Sandbox.VmAudit().Where(a => a.Name == claim.Name).ToList();
+        var history = world.Sandbox.VmAudit().Where(a => a.Uid == claim.Uid).ToList();
         Assert.Contains(history, a => a.Annotations.GetValueOrDefault("blip.io/runner-provisioned") == "true");
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM left claimed");
         await world.Sandbox.Pool.WaitForReadyAsync(2, PipelineWorld.Deadline);
@@ -40,7 +40,7 @@ public sealed class EndToEndTests
         // The VM's story as Kubernetes Events (what kubectl describe vm shows).
         var reasons = await Deadline.UntilAsync(
             async () => (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync("blip")).Items
-                .Where(e => e.InvolvedObject.Name == claim.Name && e.InvolvedObject.Kind == "VirtualMachine")
+                .Where(e => e.InvolvedObject.Name == claim.Name && e.InvolvedObject.Uid == claim.Uid && e.InvolvedObject.Kind == "VirtualMachine")
                 .OrderBy(e => e.LastTimestamp).Select(e => e.Reason).ToList(),
             r => r.Contains("Releasing"),
             PipelineWorld.Deadline,

@@ -35,8 +35,11 @@ public sealed class JobLifecycleTests
         // The sighting fallback is five minutes away: within this hang guard only the next poll can have stopped the claim.
         await Deadline.UntilAsync(() => world.Log.Contains($"job {waiting.JobId} (org/repo): no longer queued"), PipelineWorld.Deadline, "claiming stopped at the next poll");
         await world.WaitForJobAsync(first.JobId, j => j.Status == "completed", "the first job done");
-        var used = world.ClaimsOf(first.JobId).Single().Name;
-        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().Any(n => n != used), PipelineWorld.Deadline, "a fresh VM ready");
+        var used = world.ClaimsOf(first.JobId).Single().Uid;
+        // A fresh VM: another uid (the pool may give it the used VM's name again).
+        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().Any(n =>
+            world.Sandbox.Kube.Store.TryGet(Blip.Sandbox.Kubernetes.KubeResource.VirtualMachines, world.Sandbox.Namespace, n)?["metadata"]?["uid"]?.GetValue<string>() is { } uid && uid != used),
+            PipelineWorld.Deadline, "a fresh VM ready");
         // A claimer still running was woken when the fresh VM became claimable, before this next job was even queued.
         // Once the next job holds the fresh VM, the inventory has offered it: a live claimer would have claimed it first.
         var next = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
@@ -56,7 +59,7 @@ public sealed class JobLifecycleTests
 
         await Deadline.UntilAsync(() => world.Log.Contains($"job {job.JobId} (org/repo): failed to create JIT runner config: HTTP 403"), PipelineWorld.Deadline, "JIT failure logged");
         var claim = Assert.Single(world.ClaimsOf(job.JobId));
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Name == claim.Name && a.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().Any(a => a.Uid == claim.Uid && a.Verb == "delete")), ok => ok, PipelineWorld.Deadline, "VM released");
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, PipelineWorld.Deadline, "no VM claimed");
         var before = world.Sandbox.VmAudit().Count(a => a.User == "controller");
         // The job is still queued: every poll sights it again. Three more polls answered (the fourth is sent only once the
@@ -79,8 +82,8 @@ public sealed class JobLifecycleTests
         await world.WaitForJobAsync(job.JobId, j => j.Status == "in_progress", "running");
         var claim = Assert.Single(world.ClaimsOf(job.JobId));
         Assert.Equal("10", claim.Annotations["blip.io/max-duration"]);
-        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Name == claim.Name && a.Verb == "delete")), d => d is not null, PipelineWorld.Deadline, "VM released at the cap");
-        var deleted = world.Sandbox.VmAudit().First(a => a.Name == claim.Name && a.Verb == "delete").Time;
+        await Deadline.UntilAsync(() => Task.FromResult(world.Sandbox.VmAudit().FirstOrDefault(a => a.Uid == claim.Uid && a.Verb == "delete")), d => d is not null, PipelineWorld.Deadline, "VM released at the cap");
+        var deleted = world.Sandbox.VmAudit().First(a => a.Uid == claim.Uid && a.Verb == "delete").Time;
         var cap = claim.Time.AddSeconds(10);
         // Not before the cap (1 s for the claim's whole-second claimed-at); the job would run 120 s, so a release before its
         // end with the hard-cap line is the cap's doing however slow the machine.

@@ -22,19 +22,19 @@ public sealed class FakeVmPool : IVmPool
         return OnClaim(vm);
     }
 
-    public Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
+    public Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
     {
         Annotated.Enqueue((vmName, annotations));
         return Task.FromResult(true);
     }
 
-    public Task ReleaseAsync(string vmName, CancellationToken ct)
+    public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct)
     {
         Releases.Enqueue(vmName);
         return OnRelease(vmName);
     }
 
-    public Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct)
+    public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct)
     {
         Events.Enqueue((vmName, vmEvent));
         return Task.CompletedTask;
@@ -45,6 +45,9 @@ public sealed class FakeVmPool : IVmPool
         await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
         yield break;
     }
+
+    /// <summary>The uid the VMs of this fake carry: one per name (a test of name reuse makes its own VmView).</summary>
+    public static string UidOf(string name) => $"uid-{name}";
 
     /// <summary>A claimable pool VM, or one already claimed for <paramref name="jobId"/>.</summary>
     public static VmView Vm(string name, long? jobId = null, bool releaseRequested = false)
@@ -65,6 +68,6 @@ public sealed class FakeVmPool : IVmPool
             annotations[VmAnnotations.Release] = "true";
         }
 
-        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new object());
+        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new object(), Uid: UidOf(name));
     }
 }

@@ -92,6 +92,18 @@ public sealed class JobActorTests : JobActorHarness
     }
 
     [Fact]
+    public async Task Claiming_a_vm_of_the_job_already_marked_for_release_is_finished_off_not_adopted()
+    {
+        await ClaimingAsync();
+
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-r", "2026-11-30T12:00:00Z", FakeVmPool.UidOf("vm-r"), ReleaseRequested: true));
+
+        // The status query is answered after the reconcile was handled: no claim event, still claiming, the VM released.
+        Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
+        await AwaitAssertAsync(() => Assert.Contains("vm-r", Pool.Releases));
+    }
+
+    [Fact]
     public async Task Claiming_a_stopped_vm_or_a_webhook_completion_change_nothing()
     {
         await ClaimingAsync();
@@ -126,7 +138,7 @@ public sealed class JobActorTests : JobActorHarness
         await ExpectTerminatedAsync(bootstrapper);
         Assert.Contains("vm-a", Pool.Releases);
         await Inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>(); // a new claimer
-        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a"));
+        Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a", VmUid: FakeVmPool.UidOf("vm-a")));
         Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
     }
 

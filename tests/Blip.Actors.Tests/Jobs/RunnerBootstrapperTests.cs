@@ -185,7 +185,7 @@ public sealed class RunnerBootstrapperTests : TestKit
             return AutoPilot.KeepRunning;
         }));
         var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new BlipOptions { SshAttempts = sshAttempts }, _faults);
-        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, previousRunnerId: null, sweepStale: false));
+        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
     }
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
@@ -265,13 +265,13 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public ConcurrentQueue<(string Vm, VmEvent Event)> Events { get; } = new();
 
-        public Task<bool> AnnotateAsync(string vmName, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
+        public Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct)
         {
             Annotated.Enqueue(annotations);
             return Task.FromResult(true);
         }
 
-        public Task RecordEventAsync(string vmName, VmEvent vmEvent, CancellationToken ct)
+        public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct)
         {
             Events.Enqueue((vmName, vmEvent));
             return Task.CompletedTask;
@@ -279,7 +279,7 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task ReleaseAsync(string vmName, CancellationToken ct) => throw new NotSupportedException();
+        public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct) => throw new NotSupportedException();
 
         public IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct) => throw new NotSupportedException();
     }

@@ -24,10 +24,10 @@ public sealed class VmClaimerTests : TestKit
         _parent = CreateTestProbe();
     }
 
-    private IActorRef StartClaimer(params string[] exclude)
+    private IActorRef StartClaimer(params string[] excludedUids)
     {
         var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new BlipOptions(), new ConfigurationFaults());
-        var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Repo, DateTimeOffset.UtcNow, deps, exclude.ToHashSet()));
+        var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Repo, DateTimeOffset.UtcNow, deps, excludedUids.ToHashSet()));
         Watch(claimer);
         return claimer;
     }
@@ -58,7 +58,7 @@ public sealed class VmClaimerTests : TestKit
     [Fact]
     public async Task A_vm_of_the_job_that_was_given_up_is_not_adopted_again()
     {
-        StartClaimer("vm-given-up");
+        StartClaimer(FakeVmPool.UidOf("vm-given-up"));
         await _inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>();
         _inventory.Reply(new VmInventoryProtocol.VmOfJob(FakeVmPool.Vm("vm-given-up", JobId)));
 
@@ -101,7 +101,7 @@ public sealed class VmClaimerTests : TestKit
     [Fact]
     public async Task An_excluded_vm_offered_is_passed_over_without_a_claim()
     {
-        StartClaimer("vm-bad");
+        StartClaimer(FakeVmPool.UidOf("vm-bad"));
         await NoVmOfJobYetAsync();
         _inventory.Reply(new VmInventoryProtocol.VmOffer(FakeVmPool.Vm("vm-bad")));
 

@@ -23,21 +23,19 @@ public sealed class VmPoolTests
             detach.CommandTimeout = KubeWorld.Deadline;
             await detach.ExecuteAsync();
         }
-        Assert.NotEmpty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
+        Assert.NotEmpty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_DIR={info.HomeDir}"));
         var before = world.Pool.ReadyVmNames();
         // Dropping the API's watches (a fault tests inject) must not blind the pool.
         world.Api.Store.DropWatches();
 
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
 
+        // The pool replaces it at once (lowest free index: the terminating VM still holds its name), then the old VM goes.
         await Eventually.UntilAsync(() =>
-        {
-            var ready = world.Pool.ReadyVmNames();
-            return ready.Count == 2 && !ready.Contains(info.Name);
-        }, KubeWorld.Deadline, "a replacement VM");
-        var replacement = world.Pool.ReadyVmNames().Single(n => !before.Contains(n));
-        Assert.StartsWith("blip-", replacement);
-        Assert.Empty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
+            world.Pool.ReadyVmNames().Count == 2 && world.Api.Store.TryGet(KubeResource.VirtualMachines, world.Namespace, info.Name) is null,
+            KubeWorld.Deadline, "a replacement VM");
+        Assert.StartsWith("blip-", Assert.Single(world.Pool.ReadyVmNames(), n => !before.Contains(n)));
+        Assert.Empty(KubeWorld.ProcessesWithEnvironment($"BLIP_VM_DIR={info.HomeDir}"));
         Assert.Null(world.Api.Store.TryGet(KubeResource.VirtualMachineInstances, world.Namespace, info.Name));
         Assert.Equal(2, world.Api.Store.List(KubeResource.VirtualMachines, world.Namespace).Items.Count);
         if (world.Pool.Vms.All(v => !v.Address.Equals(info.Address)))
@@ -57,7 +55,8 @@ public sealed class VmPoolTests
             "kubevirt.io", "v1", world.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip")))!;
         var rv = list["metadata"]!["resourceVersion"]!.GetValue<string>();
 
-        var seen = new List<(WatchEventType Type, string Name, bool HasHostKey)>();
+        var uid = world.Api.Store.Get(KubeResource.VirtualMachines, world.Namespace, info.Name)["metadata"]!["uid"]!.GetValue<string>();
+        var seen = new List<(WatchEventType Type, string Name, bool Old, bool Terminating, bool HasHostKey)>();
         using var timeout = new CancellationTokenSource(KubeWorld.Deadline);
         var watching = Task.Run(async () =>
         {
@@ -69,8 +68,9 @@ public sealed class VmPoolTests
                 var vm = JsonNode.Parse(JsonSerializer.Serialize(obj))!;
                 var name = vm["metadata"]!["name"]!.GetValue<string>();
                 var hasKey = vm["metadata"]!["annotations"]?[VmPool.HostKeyAnnotation] is not null;
-                seen.Add((type, name, hasKey));
-                if (name != info.Name && hasKey) return;
+                var old = vm["metadata"]!["uid"]!.GetValue<string>() == uid;
+                seen.Add((type, name, old, vm["metadata"]!["deletionTimestamp"] is not null, hasKey));
+                if (seen.Any(s => s.Type == WatchEventType.Deleted && s.Old) && seen.Any(s => !s.Old && s.HasHostKey)) return;
             }
         });
         await Eventually.UntilAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
@@ -78,10 +78,15 @@ public sealed class VmPoolTests
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
         await watching.WaitAsync(KubeWorld.Deadline);
 
-        Assert.Equal((WatchEventType.Deleted, info.Name, true), seen[0]);
-        var replacement = seen[1].Name;
-        Assert.Equal((WatchEventType.Added, replacement, false), seen[1]);
-        Assert.Equal((WatchEventType.Modified, replacement, true), seen[^1]);
+        // KubeVirt's finalizer: the delete marks the VM (MODIFIED, deletionTimestamp); the pool makes a replacement
+        // at once (the next free index: the old VM still holds its name), then stops the old one: DELETED. The
+        // replacement gets its keys once booted.
+        Assert.Equal((WatchEventType.Modified, info.Name, true, true, true), seen[0]);
+        Assert.Contains((WatchEventType.Deleted, info.Name, true, true, true), seen);
+        var replacement = seen.First(s => !s.Old).Name;
+        Assert.NotEqual(info.Name, replacement);
+        Assert.Contains((WatchEventType.Added, replacement, false, false, false), seen);
+        Assert.Contains((WatchEventType.Modified, replacement, false, false, true), seen);
     }
 
     [Fact]

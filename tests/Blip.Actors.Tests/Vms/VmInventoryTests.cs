@@ -1,0 +1,218 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Blip.Actors.Jobs;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Tests.Vms;
+
+/// <summary>
+/// The inventory's cache against the pool watch's changes, told straight to the actor (the fake pool's watch stays
+/// silent). Issue 13: VMs and VMIs are listed and watched apart, each with its own expiry; a relist of one kind
+/// must never read as the deletion of the other.
+/// </summary>
+public sealed class VmInventoryTests : TestKit
+{
+    private const string Pool = "blip";
+    private const long JobId = 42;
+
+    private readonly TestProbe _jobs;
+    private readonly IActorRef _inventory;
+
+    public VmInventoryTests()
+    {
+        _jobs = CreateTestProbe();
+        _inventory = Sys.ActorOf(VmInventory.Props(new SilentPool(), _jobs.Ref, Pool));
+    }
+
+    public enum Relists
+    {
+        VmisOnly,
+        VmsThenVmis,
+        VmisThenVms,
+        VmsOnly,
+    }
+
+    [Theory]
+    [InlineData(Relists.VmisOnly)]
+    [InlineData(Relists.VmsThenVmis)]
+    [InlineData(Relists.VmisThenVms)]
+    [InlineData(Relists.VmsOnly)]
+    public async Task A_vm_created_since_the_first_lists_survives_every_ordering_of_the_two_relists(Relists order)
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        // blip-1 came later, through the watches only, and a job claimed it.
+        _inventory.Tell(Vm("blip-1", claimedBy: JobId));
+        _inventory.Tell(Vmi("blip-1"));
+
+        foreach (var kind in order switch
+                 {
+                     Relists.VmisOnly => new[] { VmPoolKind.Vmis },
+                     Relists.VmsThenVmis => [VmPoolKind.Vms, VmPoolKind.Vmis],
+                     Relists.VmisThenVms => [VmPoolKind.Vmis, VmPoolKind.Vms],
+                     _ => [VmPoolKind.Vms],
+                 })
+        {
+            // Each kind's relist lists what that kind holds now: both VMs, or both VMIs.
+            if (kind == VmPoolKind.Vms)
+            {
+                _inventory.Tell(Vm("blip-0"));
+                _inventory.Tell(Vm("blip-1", claimedBy: JobId));
+            }
+            else
+            {
+                _inventory.Tell(Vmi("blip-0"));
+                _inventory.Tell(Vmi("blip-1"));
+            }
+
+            _inventory.Tell(new VmPoolChange.Resynced(kind, new HashSet<string> { "blip-0", "blip-1" }, Complete: true));
+        }
+
+        var all = await SettledAsync();
+        var mine = Assert.Single(all.Vms, v => v.Name == "blip-1");
+        Assert.Equal(JobId, mine.ClaimedByJob);
+        Assert.True(mine.VmiReady);
+        Assert.False(_jobs.HasMessages, "a relist told a job its VM stopped or was deleted");
+        Assert.Equal("blip-1", (await _inventory.Ask<VmInventoryProtocol.VmOfJob>(new VmInventoryProtocol.FindVmOfJob(JobId))).Vm?.Name);
+    }
+
+    [Fact]
+    public async Task A_vmi_relist_without_a_vms_instance_drops_only_the_instance()
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-1", claimedBy: JobId));
+        _inventory.Tell(Vmi("blip-1"));
+
+        _inventory.Tell(Vmi("blip-0"));
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vmis, new HashSet<string> { "blip-0" }, Complete: true));
+
+        var all = await SettledAsync();
+        var mine = Assert.Single(all.Vms, v => v.Name == "blip-1");
+        Assert.False(mine.VmiReady);
+        Assert.False(_jobs.HasMessages, "a VMI relist told a job its VM was deleted");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_vm_relist_without_the_vm_is_its_deletion_whether_or_not_vmis_relisted_first(bool vmisFirst)
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-1", claimedBy: JobId));
+        _inventory.Tell(Vmi("blip-1"));
+        if (vmisFirst)
+        {
+            _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vmis, new HashSet<string> { "blip-0", "blip-1" }, Complete: true));
+        }
+
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, new HashSet<string> { "blip-0" }, Complete: true));
+
+        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-1", Deleted: true, VmUid: "uid-of-blip-1"), stopped);
+        var all = await SettledAsync();
+        Assert.DoesNotContain(all.Vms, v => v.Name == "blip-1");
+    }
+
+    [Fact]
+    public async Task A_terminating_vm_is_never_offered()
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-0", terminating: true));
+
+        var reply = await _inventory.Ask<object>(new VmInventoryProtocol.RequestVm(JobId), TimeSpan.FromSeconds(10));
+
+        Assert.IsType<VmInventoryProtocol.NoVmAvailable>(reply);
+        Assert.True(Assert.Single((await SettledAsync()).Vms).Terminating);
+    }
+
+    [Fact]
+    public async Task A_reused_name_seen_without_the_old_vms_deletion_reports_the_old_vm_deleted()
+    {
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-0", claimedBy: JobId, uid: "old"));
+        // The old VM's DELETED was missed (a relist saw the new VM of the same name straight away).
+        _inventory.Tell(Vm("blip-0", uid: "new"));
+
+        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: true, VmUid: "old"), stopped);
+        var vm = Assert.Single((await SettledAsync()).Vms);
+        Assert.Equal("new", vm.Uid);
+        Assert.Null(vm.ClaimedByJob);
+    }
+
+    [Fact]
+    public async Task Questions_wait_until_both_kinds_have_listed()
+    {
+        _inventory.Tell(Vm("blip-0"));
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, new HashSet<string> { "blip-0" }, Complete: false));
+        // Asked before the VMIs were listed: answered only after, with the cache whole.
+        var answer = _inventory.Ask<VmInventoryProtocol.AllVms>(VmInventoryProtocol.GetAll.Instance);
+        _inventory.Tell(Vmi("blip-0"));
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vmis, new HashSet<string> { "blip-0" }, Complete: true));
+
+        var all = await answer.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(all.Synced);
+        Assert.True(Assert.Single(all.Vms).VmiReady);
+    }
+
+    private async Task InitialListsAsync(string[] vms, string[] vmis)
+    {
+        foreach (var name in vms)
+        {
+            _inventory.Tell(Vm(name));
+        }
+
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, vms.ToHashSet(), Complete: false));
+        foreach (var name in vmis)
+        {
+            _inventory.Tell(Vmi(name));
+        }
+
+        _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vmis, vmis.ToHashSet(), Complete: true));
+        await SettledAsync();
+    }
+
+    /// <summary>The cache once every change told so far is applied: a deletion a relist found is told to self, so it
+    /// lands after the first answer and before the second.</summary>
+    private async Task<VmInventoryProtocol.AllVms> SettledAsync()
+    {
+        await _inventory.Ask<VmInventoryProtocol.AllVms>(VmInventoryProtocol.GetAll.Instance, TimeSpan.FromSeconds(10));
+        return await _inventory.Ask<VmInventoryProtocol.AllVms>(VmInventoryProtocol.GetAll.Instance, TimeSpan.FromSeconds(10));
+    }
+
+    private static VmPoolChange.VmUpserted Vm(string name, long? claimedBy = null, string? uid = null, bool terminating = false)
+    {
+        var annotations = new Dictionary<string, string>
+        {
+            [VmAnnotations.HostKey] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOf" + name,
+            [VmAnnotations.ClientKey] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIClientKey",
+        };
+        if (claimedBy is { } job)
+        {
+            annotations[VmAnnotations.SessionId] = VmAnnotations.SessionFor(job);
+        }
+
+        return new VmPoolChange.VmUpserted(name, "1", annotations, new Dictionary<string, string> { [VmAnnotations.PoolLabel] = Pool }, new object(),
+            uid ?? "uid-of-" + name, terminating);
+    }
+
+    private static VmPoolChange.VmiUpserted Vmi(string name) => new(name, Ready: true, Address: "10.0.0.1", Phase: "Running");
+
+    /// <summary>A pool whose watch never says anything: the tests tell the inventory its changes directly.</summary>
+    private sealed class SilentPool : IVmPool
+    {
+        public Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<bool> AnnotateAsync(string vmName, string? vmUid, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) => throw new NotSupportedException();
+
+        public async IAsyncEnumerable<VmPoolChange> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        {
+            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            yield break;
+        }
+    }
+}

@@ -15,20 +15,34 @@ public sealed record ClaimAudit(
 {
     public static ClaimAudit Of(IReadOnlyList<AuditEntry> vmAudit)
     {
+        // By uid: the pool reuses names. A delete ends the VM for this count, although it lingers (finalizer) and the
+        // pool's later writes to it (guest stopped, finalizer removed) still carry the session.
         var sessionOf = new Dictionary<string, long>(StringComparer.Ordinal);
+        var deleted = new HashSet<string>(StringComparer.Ordinal);
         var claims = new Dictionary<long, int>();
         var maxConcurrent = new Dictionary<long, int>();
         foreach (var entry in vmAudit)
         {
-            var before = sessionOf.TryGetValue(entry.Name, out var b) ? b : (long?)null;
+            var vm = string.IsNullOrEmpty(entry.Uid) ? entry.Name : entry.Uid;
+            if (deleted.Contains(vm))
+            {
+                continue;
+            }
+
+            var before = sessionOf.TryGetValue(vm, out var b) ? b : (long?)null;
             long? after = entry.Verb == "delete" ? null : VmAnnotations.JobIdOfSession(entry.Annotations.GetValueOrDefault(VmAnnotations.SessionId));
+            if (entry.Verb == "delete")
+            {
+                deleted.Add(vm);
+            }
+
             if (after is null)
             {
-                sessionOf.Remove(entry.Name);
+                sessionOf.Remove(vm);
             }
             else
             {
-                sessionOf[entry.Name] = after.Value;
+                sessionOf[vm] = after.Value;
             }
 
             if (after is { } job && before != job)

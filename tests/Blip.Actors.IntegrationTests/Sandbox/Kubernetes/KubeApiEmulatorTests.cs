@@ -196,7 +196,14 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         using var controller = _api.CreateClient(_api.ControllerToken);
 
         Assert.Equal("v", (await controller.CoreV1.ReadNamespacedConfigMapAsync("github-actions", Ns)).Data["key"]);
-        Assert.Single((await controller.CoreV1.ListNamespacedConfigMapAsync(Ns)).Items);
+        // The Role grants the ConfigMap by resourceNames: a list pinned to its name is allowed (as the apiserver's
+        // request-info resolver does it), a list of the whole namespace is not, nor any other Secret.
+        await _admin.CoreV1.CreateNamespacedSecretAsync(new V1Secret { Metadata = new V1ObjectMeta { Name = "someone-elses" } }, Ns);
+        Assert.Single((await controller.CoreV1.ListNamespacedConfigMapAsync(Ns, fieldSelector: "metadata.name=github-actions")).Items);
+        var all = await Assert.ThrowsAsync<HttpOperationException>(() => controller.CoreV1.ListNamespacedConfigMapAsync(Ns));
+        Assert.Equal(HttpStatusCode.Forbidden, all.Response.StatusCode);
+        var other = await Assert.ThrowsAsync<HttpOperationException>(() => controller.CoreV1.ListNamespacedSecretAsync(Ns, fieldSelector: "metadata.name=someone-elses"));
+        Assert.Equal(HttpStatusCode.Forbidden, other.Response.StatusCode);
         await controller.CoreV1.CreateNamespacedEventAsync(new Corev1Event
         {
             Metadata = new V1ObjectMeta { Name = "claim.1" },

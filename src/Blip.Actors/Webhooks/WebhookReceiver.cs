@@ -133,6 +133,9 @@ public sealed class WebhookReceiver(
 
         switch (evt.Action)
         {
+            case "queued" or "waiting" when !evt.WantsRunner:
+                logger.LogInformation("job {JobId} ({Repo}): status {Status} (awaiting approval or a concurrency slot); taken up once GitHub queues it", evt.JobId, evt.Repo, evt.Status);
+                break;
             case "queued" when settings.CanPoll && LabelMatcher.Matches(actions.RunnerLabels, evt.Labels):
                 // A delivery says the job WAS queued when it was created; it may be replayed or late. Only a poll sent after our
                 // runner finished may take a finished job up again, so a delivery counts as observed at the job's creation.

@@ -37,6 +37,8 @@ public sealed partial class GitHubEmulator
             _world.Job(jobId) is { } job ? Results.Json(job.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
         admin.MapPost("/jobs/{jobId:long}/cancel", (long jobId) =>
             _world.CancelJob(jobId) ? Results.Json(_world.Job(jobId)!.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
+        admin.MapPost("/jobs/{jobId:long}/approve", (long jobId) =>
+            _world.ApproveJob(jobId) ? Results.Json(_world.Job(jobId)!.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
         admin.MapGet("/runners", (bool? all) =>
             Results.Json(_world.Runners(null, includeRemoved: all == true).Select(r => r.ToSandbox()), AdminJson));
         admin.MapPost("/tokens", async (HttpContext http) =>

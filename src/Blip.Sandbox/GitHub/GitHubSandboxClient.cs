@@ -40,6 +40,10 @@ public sealed class GitHubSandboxClient : IDisposable
     public Task<SandboxJob> CancelJobAsync(long jobId, CancellationToken ct = default) =>
         SendAsync<SandboxJob>(HttpMethod.Post, $"_sandbox/jobs/{jobId}/cancel", null, ct)!;
 
+    /// <summary>Approves a job that waits behind an environment protection rule (it becomes queued).</summary>
+    public Task<SandboxJob> ApproveJobAsync(long jobId, CancellationToken ct = default) =>
+        SendAsync<SandboxJob>(HttpMethod.Post, $"_sandbox/jobs/{jobId}/approve", null, ct)!;
+
     /// <summary>Runners registered now, or with <paramref name="all"/> every runner ever registered.</summary>
     public async Task<IReadOnlyList<SandboxRunner>> ListRunnersAsync(bool all = false, CancellationToken ct = default) =>
         await SendAsync<List<SandboxRunner>>(HttpMethod.Get, all ? "_sandbox/runners?all=true" : "_sandbox/runners", null, ct).ConfigureAwait(false)

@@ -158,7 +158,7 @@ internal sealed class GitHubWorld
     {
         if (request.Labels is null || request.Labels.Count == 0) throw new ArgumentException("labels must not be empty");
         if (request.DurationSeconds < 0) throw new ArgumentException("durationSeconds must not be negative");
-        WorkflowJobEvent queued;
+        var events = new List<WorkflowJobEvent>();
         QueuedJob result;
         lock (_gate)
         {
@@ -186,12 +186,22 @@ internal sealed class GitHubWorld
                 }
             }
             var job = NewJob(run, request.Name ?? $"job-{run.JobIds.Count + 1}", [.. request.Labels], request.DurationSeconds, now);
+            if (request.Waiting)
+            {
+                // Behind an environment protection rule: GitHub sends action queued with status waiting, then action waiting.
+                job.Status = "waiting";
+                events.Add(JobEvent("queued", job));
+                events.Add(JobEvent("waiting", job));
+            }
+            else
+            {
+                events.Add(JobEvent("queued", job));
+            }
             UpdateRun(run);
-            queued = JobEvent("queued", job);
             result = new QueuedJob(run.Id, job.Id);
             Pulse();
         }
-        JobChanged?.Invoke(queued);
+        foreach (var e in events) JobChanged?.Invoke(e);
         return result;
     }
 
@@ -206,7 +216,11 @@ internal sealed class GitHubWorld
     private void UpdateRun(EmulatedRun run)
     {
         var jobs = run.JobIds.Select(id => _jobs[id]).ToList();
+        // A job awaiting approval makes the run waiting, even while other jobs of it are queued (GitHub: "The workflow run
+        // is waiting for a deployment protection rule to be satisfied"); only a running job makes it in_progress again.
         var status = jobs.All(j => j.Status == "completed") ? "completed"
+            : jobs.Any(j => j.Status == "in_progress") ? "in_progress"
+            : jobs.Any(j => j.Status == "waiting") ? "waiting"
             : jobs.All(j => j.Status == "queued") ? "queued"
             : "in_progress";
         if (status != run.Status) run.UpdatedAt = Now;
@@ -257,6 +271,26 @@ internal sealed class GitHubWorld
                 .Select(j => j.Copy())
                 .ToList();
         }
+    }
+
+    /// <summary>Approves a job waiting behind an environment protection rule: it becomes queued (a <c>queued</c> delivery).
+    /// False when unknown; a job not waiting is left as it is.</summary>
+    public bool ApproveJob(long jobId)
+    {
+        WorkflowJobEvent? queued = null;
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job)) return false;
+            if (job.Status == "waiting")
+            {
+                job.Status = "queued";
+                UpdateRun(job.Run);
+                queued = JobEvent("queued", job);
+                Pulse();
+            }
+        }
+        if (queued is not null) JobChanged?.Invoke(queued);
+        return true;
     }
 
     /// <summary>Cancels a queued or running job; a runner busy with it is deregistered. False when unknown.</summary>

@@ -13,13 +13,16 @@ namespace Blip.Sandbox.GitHub;
 /// first job precedes it, as with <c>needs:</c>).</param>
 /// <param name="RunId">Add the job to this existing run instead of a new one.</param>
 /// <param name="Name">The job's name; defaults to <c>job-N</c>.</param>
+/// <param name="Waiting">The job sits behind an environment protection rule: status <c>waiting</c> (its run too) until
+/// <c>POST /_sandbox/jobs/{id}/approve</c>; delivered as action <c>queued</c> with status <c>waiting</c>, then <c>waiting</c>.</param>
 public sealed record QueueJobRequest(
     string Repo,
     IReadOnlyList<string> Labels,
     int DurationSeconds = 5,
     bool RunInProgress = false,
     long? RunId = null,
-    string? Name = null);
+    string? Name = null,
+    bool Waiting = false);
 
 public sealed record QueuedJob(long RunId, long JobId);
 
@@ -132,7 +135,9 @@ public enum ReplyCorruption
     MissingFields,
 
     /// <summary>Enum strings the client has never seen, as GitHub adds new ones: a run's or job's <c>status</c>
-    /// becomes <c>waiting_for_moon</c> and its <c>conclusion</c> <c>eclipsed</c>; a runner's <c>status</c>
+    /// becomes <c>waiting_for_moon</c> and its <c>conclusion</c> <c>eclipsed</c>; a run's <c>actor.type</c>,
+    /// <c>triggering_actor.type</c> and <c>repository.owner.type</c> become <c>Wizard</c> and its
+    /// <c>repository.visibility</c> <c>secret</c> (values Octokit parses into enums); a runner's <c>status</c>
     /// becomes <c>hibernating</c>.</summary>
     UnknownEnums,
 

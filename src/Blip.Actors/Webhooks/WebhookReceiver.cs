@@ -61,6 +61,21 @@ public sealed class WebhookReceiver(
         }
     }
 
+    private void Remember(string delivery)
+    {
+        if (delivery.Length == 0)
+        {
+            return;
+        }
+
+        if (_seenDeliveries.Count >= DeliveryMemory)
+        {
+            _seenDeliveries.Clear();
+        }
+
+        _seenDeliveries.TryAdd(delivery, 0);
+    }
+
     private async Task<IResult> HandleAsync(HttpContext http)
     {
         var delivery = http.Request.Headers["X-GitHub-Delivery"].ToString();
@@ -106,15 +121,12 @@ public sealed class WebhookReceiver(
             return Results.Accepted(); // other events are not for us; GitHub only needs a 2xx
         }
 
-        if (delivery.Length > 0 && !_seenDeliveries.TryAdd(delivery, 0))
+        // Only deliveries accepted and acted on are remembered: GitHub's "Redeliver" reuses the GUID, and a redelivery of
+        // one we refused (repo not configured yet, a body we could not act on, a failure of ours) must be looked at again.
+        if (delivery.Length > 0 && _seenDeliveries.ContainsKey(delivery))
         {
             logger.LogInformation("webhook delivery {Delivery}: replayed; ignored", delivery);
             return Results.Ok();
-        }
-
-        if (_seenDeliveries.Count > DeliveryMemory)
-        {
-            _seenDeliveries.Clear();
         }
 
         var (evt, error) = WebhookDelivery.Parse(body);
@@ -149,6 +161,7 @@ public sealed class WebhookReceiver(
                 break;
         }
 
+        Remember(delivery);
         return Results.Ok();
     }
 }

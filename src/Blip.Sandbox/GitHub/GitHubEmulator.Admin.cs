@@ -60,6 +60,18 @@ public sealed partial class GitHubEmulator
             if (request is null) return BadRequest("body must be {remaining, resetSeconds}");
             return _world.SetBudget(token, request.Remaining, request.ResetSeconds) ? Results.NoContent() : NotFound("token");
         });
+        admin.MapGet("/deliveries", () => Results.Json(_webhooks?.Deliveries() ?? [], AdminJson));
+        admin.MapPost("/deliveries/{guid}/redeliver", (string guid) =>
+            _webhooks?.Redeliver(guid) == true ? Results.Accepted() : NotFound($"delivery {guid}"));
+        admin.MapPost("/deliveries", async (HttpContext http) =>
+        {
+            var request = await ReadAsync<SendEventRequest>(http).ConfigureAwait(false);
+            if (request is null || string.IsNullOrWhiteSpace(request.Event)) return BadRequest("body must be {event, repo?}");
+            if (_webhooks is null) return BadRequest("no webhook URL is configured");
+            var repo = request.Repo is { } name ? _world.FindRepo(name.Split('/')[0], name.Split('/').ElementAtOrDefault(1) ?? "") : null;
+            var guid = _webhooks.Enqueue(GitHubJson.OtherEvent(request.Event, repo, ApiBase).ToJsonString(), request.Event);
+            return Results.Json(new SandboxDelivery(guid, request.Event, false, null, 0), AdminJson, statusCode: 202);
+        });
         admin.MapGet("/stats", () => Results.Json(_stats.Snapshot(), AdminJson));
         admin.MapGet("/secrets", () => Results.Json(_world.Secrets(), AdminJson));
         admin.MapPut("/faults", async (HttpContext http) =>

@@ -209,4 +209,15 @@ internal static class GitHubJson
             ["sender"] = User("octocat", "User", api),
         };
     }
+
+    /// <summary>A minimal delivery of another event: <c>ping</c> (hook id and zen), anything else with the repository and sender.</summary>
+    public static JsonObject OtherEvent(string eventName, EmulatedRepo? repo, string api)
+    {
+        var body = eventName == "ping"
+            ? new JsonObject { ["zen"] = "Design for failure.", ["hook_id"] = 1, ["hook"] = new JsonObject { ["id"] = 1, ["type"] = "Repository", ["events"] = new JsonArray("workflow_job") } }
+            : new JsonObject();
+        if (repo is not null) body["repository"] = Repository(repo, api);
+        body["sender"] = User("octocat", "User", api);
+        return body;
+    }
 }

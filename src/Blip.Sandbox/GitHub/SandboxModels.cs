@@ -161,3 +161,13 @@ public sealed record ExhaustedToken(string Token, int ResetSeconds = 3600);
 /// token when null) is refused with <paramref name="Status"/> (403 or 429) and <c>retry-after</c>
 /// until <paramref name="RetryAfterSeconds"/> have passed since the fault was set.</summary>
 public sealed record SecondaryLimitFault(int Status = 403, int RetryAfterSeconds = 60, string? Token = null);
+
+/// <summary>One webhook delivery the emulator made: <c>GET /_sandbox/deliveries</c>.</summary>
+/// <param name="Guid">Its <c>X-GitHub-Delivery</c>; a redelivery keeps it.</param>
+/// <param name="Status">The receiver's answer to the last attempt; null before one, 0 when the connection failed.</param>
+/// <param name="Sequence">Order of the last attempt (or of the queuing, before one).</param>
+public sealed record SandboxDelivery(string Guid, string Event, bool Redelivery, int? Status, long Sequence);
+
+/// <summary>Sends an event of another kind: <c>POST /_sandbox/deliveries</c> (<c>ping</c>, <c>push</c>, …), for
+/// <paramref name="Repo"/> when given.</summary>
+public sealed record SendEventRequest(string Event, string? Repo = null);

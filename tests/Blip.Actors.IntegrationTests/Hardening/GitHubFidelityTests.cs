@@ -62,4 +62,26 @@ public sealed class GitHubFidelityTests
 
         Assert.DoesNotContain(world.Log.Lines, l => l.Contains("polling failed"));
     }
+
+    [Fact]
+    public async Task A_redelivery_of_a_delivery_refused_before_the_repo_was_configured_is_acted_on()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, webhooks: "emulator");
+        // Polling cannot find the job: every runs listing fails. Only the webhook path can serve it.
+        await world.GitHub.SetFaultsAsync(new SandboxFaults([new EndpointFault(Runs, Status: 503)]));
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMinutes(5));
+        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening") && world.Log.Contains("webhook secret loaded"), PipelineWorld.Deadline, "receiver up with its secret");
+
+        var job = await world.GitHub.QueueJobAsync("org/later", Labels, durationSeconds: 1);
+        var refused = await Deadline.UntilAsync(() => world.GitHub.ListDeliveriesAsync(), ds => ds.Any(d => d.Status is not null), PipelineWorld.Deadline, "the delivery answered");
+        Assert.Equal(404, refused.Single().Status);
+
+        await world.Sandbox.WriteActionsConfigAsync("self-hosted,blip", "org/repo,org/later");
+        await Deadline.UntilAsync(() => world.Log.Contains("repo org/later: polling failed"), PipelineWorld.Deadline, "org/later configured");
+        await world.GitHub.RedeliverAsync(refused.Single().Guid);
+
+        await world.WaitForJobAsync(job.JobId, j => j.Status == "completed", "served from the redelivery");
+        Assert.Single(world.ClaimsOf(job.JobId));
+        Assert.Contains(await world.GitHub.ListDeliveriesAsync(), d => d.Guid == refused.Single().Guid && d.Redelivery && d.Status == 200);
+    }
 }

@@ -137,11 +137,16 @@ public sealed class WebhookReceiver(
         }
 
         var settings = await config.ActorRef.Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        if (settings.Config is not { } actions || !actions.Repos.Contains(evt.Repo))
+        // Repo names are case-insensitive on GitHub: the delivery names the repo in GitHub's canonical case, the ConfigMap
+        // perhaps otherwise. The job goes on under the configured spelling, as the poller's sightings do.
+        var configured = settings.Config?.Repos.FirstOrDefault(r => r.Equals(evt.Repo));
+        if (settings.Config is not { } actions || configured is null)
         {
             logger.LogWarning("webhook delivery {Delivery}: rejected, repo {Repo} is not configured", delivery, evt.Repo);
             return Results.NotFound();
         }
+
+        evt = evt with { Repo = configured };
 
         switch (evt.Action)
         {

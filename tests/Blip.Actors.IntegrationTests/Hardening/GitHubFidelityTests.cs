@@ -84,4 +84,22 @@ public sealed class GitHubFidelityTests
         Assert.Single(world.ClaimsOf(job.JobId));
         Assert.Contains(await world.GitHub.ListDeliveriesAsync(), d => d.Guid == refused.Single().Guid && d.Redelivery && d.Status == 200);
     }
+
+    [Fact]
+    public async Task A_repo_configured_as_Acme_API_takes_deliveries_and_listings_that_github_names_acme_api()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 2, repos: ["acme/api"], configure: false, webhooks: "emulator");
+        await world.Sandbox.WritePatAsync(world.Sandbox.Pat);
+        await world.Sandbox.WriteActionsConfigAsync("self-hosted,blip", "Acme/API");
+        var polled = await world.GitHub.QueueJobAsync("acme/api", Labels, durationSeconds: 1);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMinutes(5));
+
+        // Found by the first poll (GitHub answers for Acme/API in its own spelling, acme/api)...
+        await world.WaitForJobAsync(polled.JobId, j => j.Status == "completed", "the job found by polling served");
+        // ...and one queued after it, by its delivery naming acme/api.
+        var delivered = await world.GitHub.QueueJobAsync("acme/api", Labels, durationSeconds: 1);
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, [polled.JobId, delivered.JobId]);
+        Assert.DoesNotContain(world.Log.Lines, l => l.Contains("is not configured"));
+    }
 }

@@ -12,7 +12,8 @@ public sealed class BlipOptions
     /// <summary>The VM pool: VMs labelled <c>blip.io/pool=&lt;Pool&gt;</c>.</summary>
     public string Pool { get; set; } = "blip";
 
-    /// <summary>GitHub REST API root; GitHub Enterprise Server: <c>https://HOST/api/v3/</c>. TLS is always verified.</summary>
+    /// <summary>GitHub REST API root; GitHub Enterprise Server: <c>https://HOST/api/v3/</c>. TLS is always verified; plain
+    /// http only to a loopback host (the sandbox).</summary>
     public string GitHubApiUrl { get; set; } = "https://api.github.com/";
 
     public string SshUser { get; set; } = "runner";
@@ -115,8 +116,11 @@ public sealed class BlipOptions
 
         Require(IsDnsLabel(Namespace), $"Blip:Namespace '{Namespace}' is not a valid Kubernetes namespace name");
         Require(!string.IsNullOrWhiteSpace(Pool), "Blip:Pool is empty");
-        Require(Uri.TryCreate(GitHubApiUrl, UriKind.Absolute, out var gh) && gh.Scheme is "https" or "http",
-            $"Blip:GitHubApiUrl '{GitHubApiUrl}' is not an absolute http(s) URL");
+        var gitHubUrlValid = Uri.TryCreate(GitHubApiUrl, UriKind.Absolute, out var gh) && gh.Scheme is "https" or "http";
+        Require(gitHubUrlValid, $"Blip:GitHubApiUrl '{GitHubApiUrl}' is not an absolute http(s) URL");
+        // The PAT rides on every call: never in clear text beyond this machine (the sandbox serves plain http on loopback).
+        Require(!gitHubUrlValid || gh!.Scheme == "https" || IsLoopback(gh),
+            $"Blip:GitHubApiUrl '{GitHubApiUrl}' is plain http to a host that is not loopback: the PAT would travel in clear text; use https://{gh?.Authority}{gh?.AbsolutePath}");
         Require(SshPort is > 0 and < 65536, $"Blip:SshPort '{SshPort}' is not a TCP port");
         Require(ClusterPort is >= 0 and < 65536, $"Blip:ClusterPort '{ClusterPort}' is not a TCP port");
         Require(!string.IsNullOrWhiteSpace(SshUser), "Blip:SshUser is empty");
@@ -140,6 +144,9 @@ public sealed class BlipOptions
         Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
         return errors;
     }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
     private static bool IsDnsLabel(string value) =>
         value.Length is > 0 and <= 63 && value.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')

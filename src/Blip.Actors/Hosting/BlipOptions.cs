@@ -96,6 +96,14 @@ public sealed class BlipOptions
     /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the runner registrations of every configured repo are listed for orphans (a conditional GET per
+    /// repo: free when nothing changed).</summary>
+    public TimeSpan RunnerSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A registration of ours is deleted once it has looked orphaned (offline, not busy, its job done, unknown or on
+    /// another runner) for this long.</summary>
+    public TimeSpan OrphanRunnerGrace { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long one GitHub API call may take before it is abandoned as failed (idempotent calls are then
     /// repeated, see OctokitGitHubActions). GitHub itself gives up on a request after 10 s.</summary>
     public TimeSpan GitHubRequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
@@ -140,6 +148,8 @@ public sealed class BlipOptions
             $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
         Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
+        Require(RunnerSweepInterval >= TimeSpan.FromSeconds(1), $"Blip:RunnerSweepInterval '{RunnerSweepInterval}' is below 1 s");
+        Require(OrphanRunnerGrace >= TimeSpan.Zero, $"Blip:OrphanRunnerGrace '{OrphanRunnerGrace}' is negative");
         Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
         return errors;

@@ -1,5 +1,7 @@
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
+using Octokit;
+using Octokit.Internal;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 
@@ -101,5 +103,41 @@ public sealed class GitHubFidelityTests
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, [polled.JobId, delivered.JobId]);
         Assert.DoesNotContain(world.Log.Lines, l => l.Contains("is not configured"));
+    }
+
+    [Fact]
+    public async Task An_orphaned_registration_of_ours_is_deleted_after_the_grace_and_others_are_left_alone_at_no_cost_when_idle()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        var octokit = new Connection(new ProductHeaderValue("blip-tests"), world.Sandbox.GitHub.Url, new InMemoryCredentialStore(new Credentials(world.Sandbox.Pat)));
+        async Task<long> RegisterAsync(string name)
+        {
+            var body = new Dictionary<string, object> { ["name"] = name, ["runner_group_id"] = 1, ["labels"] = Labels };
+            var reply = await octokit.Post<Dictionary<string, object>>(new Uri("repos/org/repo/actions/runners/generate-jitconfig", UriKind.Relative), body, "application/vnd.github+json", "application/json");
+            return Convert.ToInt64(((IDictionary<string, object>)reply.Body["runner"])["id"], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await RegisterAsync("blip-999-orphan");
+        await RegisterAsync("someone-elses-runner");
+        await world.StartControllerAsync(o =>
+        {
+            o.RunnerSweepInterval = TimeSpan.FromSeconds(1);
+            o.OrphanRunnerGrace = TimeSpan.FromSeconds(3);
+        });
+        // A job runs meanwhile: its runner, busy or on its way, is never taken for an orphan.
+        var job = (await EndState.QueueAsync(world, 1, durationSeconds: 4))[0];
+
+        await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.All(r => r.Name != "blip-999-orphan"), EndState.Long, "the orphan deleted");
+        var done = await world.WaitForJobAsync(job, j => j.Status == "completed", "the job served", EndState.Long);
+        Assert.Equal("success", done.Conclusion);
+        Assert.Single(await world.GitHub.ListRunnersAsync(), r => r.Name == "someone-elses-runner");
+        Assert.Equal(1, world.Log.Count("runner blip-999-orphan (org/repo): deleted an orphaned registration"));
+
+        // Idle: more sweeps, each a conditional GET answered 304, none charged.
+        const string ListRunners = "GET /repos/{o}/{r}/actions/runners";
+        await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.Count == 1, EndState.Long, "only the foreign runner left");
+        var idle = (await world.StatsAsync()).ByEndpoint[ListRunners];
+        var later = await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint[ListRunners].Total >= idle.Total + 3, EndState.Long, "three more sweeps");
+        Assert.True(later.ByEndpoint[ListRunners].Counted - idle.Counted <= 1, "an idle sweep was charged");
     }
 }

@@ -72,6 +72,13 @@ public sealed partial class GitHubEmulator
             var guid = _webhooks.Enqueue(GitHubJson.OtherEvent(request.Event, repo, ApiBase).ToJsonString(), request.Event);
             return Results.Json(new SandboxDelivery(guid, request.Event, false, null, 0), AdminJson, statusCode: 202);
         });
+        admin.MapPut("/settings", async (HttpContext http) =>
+        {
+            var settings = await ReadAsync<SandboxSettings>(http).ConfigureAwait(false);
+            if (settings is null || settings.LostRunnerSeconds is < 1) return BadRequest("body must be {lostRunnerSeconds >= 1}");
+            if (settings.LostRunnerSeconds is { } lost) _world.LostRunnerTimeout = TimeSpan.FromSeconds(lost);
+            return Results.NoContent();
+        });
         admin.MapGet("/stats", () => Results.Json(_stats.Snapshot(), AdminJson));
         admin.MapGet("/secrets", () => Results.Json(_world.Secrets(), AdminJson));
         admin.MapPut("/faults", async (HttpContext http) =>

@@ -56,6 +56,9 @@ public sealed class GitHubSandboxClient : IDisposable
     public Task<SandboxDelivery> SendEventAsync(SendEventRequest request, CancellationToken ct = default) =>
         SendAsync<SandboxDelivery>(HttpMethod.Post, "_sandbox/deliveries", request, ct)!;
 
+    public Task SetSettingsAsync(SandboxSettings settings, CancellationToken ct = default) =>
+        SendAsync<object>(HttpMethod.Put, "_sandbox/settings", settings, ct);
+
     /// <summary>Runners registered now, or with <paramref name="all"/> every runner ever registered.</summary>
     public async Task<IReadOnlyList<SandboxRunner>> ListRunnersAsync(bool all = false, CancellationToken ct = default) =>
         await SendAsync<List<SandboxRunner>>(HttpMethod.Get, all ? "_sandbox/runners?all=true" : "_sandbox/runners", null, ct).ConfigureAwait(false)

@@ -491,8 +491,42 @@ internal sealed class GitHubWorld
         return CompleteOutcome.Completed;
     }
 
-    private EmulatedRunner? BySession(string session) =>
-        session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
+    private EmulatedRunner? BySession(string session)
+    {
+        var runner = session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
+        if (runner is not null) runner.LastContactAt = Now;
+        return runner;
+    }
+
+    /// <summary>How long a busy runner may stay silent before its job fails as GitHub's do ("lost communication with the
+    /// server"); the fake runner reports every second while it works.</summary>
+    public TimeSpan LostRunnerTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Fails the job of every busy runner silent past <see cref="LostRunnerTimeout"/>; the runner goes offline,
+    /// still registered (GitHub removes offline ephemeral runners only after a day).</summary>
+    public void FailLostRunners()
+    {
+        var events = new List<WorkflowJobEvent>();
+        lock (_gate)
+        {
+            var now = Now;
+            foreach (var runner in _runners.Values.Where(r => r.Busy && r.JobId is not null && now - (r.LastContactAt ?? r.RedeemedAt ?? now) > LostRunnerTimeout))
+            {
+                var job = _jobs[runner.JobId!.Value];
+                runner.Busy = false;
+                runner.Online = false;
+                runner.SessionToken = null;
+                if (job.Status != "in_progress") continue;
+                job.Status = "completed";
+                job.Conclusion = "failure";
+                job.CompletedAt = now;
+                UpdateRun(job.Run);
+                events.Add(JobEvent("completed", job));
+            }
+            if (events.Count > 0) Pulse();
+        }
+        foreach (var e in events) JobChanged?.Invoke(e);
+    }
 
     private void Pulse()
     {
@@ -587,6 +621,7 @@ internal sealed class EmulatedRunner(long id, EmulatedRepo repo, string name, st
     public DateTimeOffset RegisteredAt { get; } = registeredAt;
     public DateTimeOffset? RedeemedAt { get; set; }
     public DateTimeOffset? RemovedAt { get; set; }
+    public DateTimeOffset? LastContactAt { get; set; }
     public bool Online { get; set; }
     public bool Busy { get; set; }
     public long? JobId { get; set; }
@@ -594,7 +629,7 @@ internal sealed class EmulatedRunner(long id, EmulatedRepo repo, string name, st
 
     public EmulatedRunner Copy() => new(Id, Repo, Name, Labels, RedeemSecret, RegisteredAt)
     {
-        RedeemedAt = RedeemedAt, RemovedAt = RemovedAt, Online = Online, Busy = Busy, JobId = JobId, SessionToken = SessionToken,
+        RedeemedAt = RedeemedAt, RemovedAt = RemovedAt, LastContactAt = LastContactAt, Online = Online, Busy = Busy, JobId = JobId, SessionToken = SessionToken,
     };
 
     public SandboxRunner ToSandbox() => new(

@@ -171,3 +171,7 @@ public sealed record SandboxDelivery(string Guid, string Event, bool Redelivery,
 /// <summary>Sends an event of another kind: <c>POST /_sandbox/deliveries</c> (<c>ping</c>, <c>push</c>, …), for
 /// <paramref name="Repo"/> when given.</summary>
 public sealed record SendEventRequest(string Event, string? Repo = null);
+
+/// <summary>Emulator settings: <c>PUT /_sandbox/settings</c>. <paramref name="LostRunnerSeconds"/>: a busy runner silent
+/// this long has its job failed (GitHub: "lost communication with the server").</summary>
+public sealed record SandboxSettings(int? LostRunnerSeconds = null);

@@ -1,4 +1,5 @@
 using Blip.Actors.IntegrationTests.Harness;
+using k8s;
 using Blip.Sandbox.GitHub;
 using Octokit;
 using Octokit.Internal;
@@ -139,5 +140,27 @@ public sealed class GitHubFidelityTests
         var idle = (await world.StatsAsync()).ByEndpoint[ListRunners];
         var later = await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint[ListRunners].Total >= idle.Total + 3, EndState.Long, "three more sweeps");
         Assert.True(later.ByEndpoint[ListRunners].Counted - idle.Counted <= 1, "an idle sweep was charged");
+    }
+
+    [Fact]
+    public async Task A_job_whose_vm_is_deleted_mid_run_fails_as_on_github_and_nothing_is_left_behind()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.GitHub.SetSettingsAsync(new SandboxSettings(LostRunnerSeconds: 3));
+        await world.StartControllerAsync(o =>
+        {
+            o.RunnerSweepInterval = TimeSpan.FromSeconds(1);
+            o.OrphanRunnerGrace = TimeSpan.FromSeconds(3);
+        });
+        var job = (await EndState.QueueAsync(world, 1, durationSeconds: 120))[0];
+        await world.WaitForJobAsync(job, j => j.Status == "in_progress", "running", EndState.Long);
+        var vm = Assert.Single(await world.ClaimedVmsAsync());
+
+        await world.Sandbox.KubeAdmin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", vm);
+
+        var failed = await world.WaitForJobAsync(job, j => j.Status == "completed", "failed after its runner went silent", EndState.Long);
+        Assert.Equal("failure", failed.Conclusion);
+        await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, EndState.Long, "no VM left claimed");
+        await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.Count == 0, EndState.Long, "no runner registration left");
     }
 }

@@ -110,7 +110,6 @@ public sealed class WebhookReceiver(
             return Results.Unauthorized();
         }
 
-        health.DeliveryVerified();
         if (eventName == "ping")
         {
             return Results.Ok();
@@ -147,6 +146,10 @@ public sealed class WebhookReceiver(
         }
 
         evt = evt with { Repo = configured };
+
+        // Only what the pollers would otherwise have to find proves webhooks work: a workflow_job delivery for a configured
+        // repo. A ping, a push or another repo's delivery says nothing about the deliveries polling stands back for.
+        health.DeliveryVerified();
 
         switch (evt.Action)
         {

@@ -163,4 +163,22 @@ public sealed class GitHubFidelityTests
         await Deadline.UntilAsync(async () => await world.ClaimedVmsAsync(), vms => vms.Count == 0, EndState.Long, "no VM left claimed");
         await Deadline.UntilAsync(async () => await world.GitHub.ListRunnersAsync(), rs => rs.Count == 0, EndState.Long, "no runner registration left");
     }
+
+    [Fact]
+    public async Task A_ping_or_a_delivery_for_another_repo_does_not_slow_polling_to_the_backstop()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, webhooks: "emulator");
+        await world.StartControllerAsync(o => o.PollIntervalWithWebhooks = TimeSpan.FromMinutes(10));
+        await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening") && world.Log.Contains("webhook secret loaded"), PipelineWorld.Deadline, "receiver up with its secret");
+
+        await world.GitHub.SendEventAsync(new SendEventRequest("ping", "org/repo"));
+        await world.GitHub.SendEventAsync(new SendEventRequest("push", "org/repo"));
+        await world.GitHub.QueueJobAsync("org/elsewhere", Labels, durationSeconds: 1); // a workflow_job delivery, repo not configured
+        var answered = await Deadline.UntilAsync(() => world.GitHub.ListDeliveriesAsync(), ds => ds.Count == 3 && ds.All(d => d.Status is not null), PipelineWorld.Deadline, "three deliveries answered");
+        Assert.Equal([200, 202, 404], answered.Select(d => d.Status!.Value).Order());
+
+        // Polling keeps its own pace (every 500 ms), not the 10-minute backstop: three more polls come.
+        var before = (await world.StatsAsync()).ByEndpoint[Runs].Total;
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint[Runs].Total >= before + (3 * Blip.Actors.GitHub.OctokitGitHubActions.PolledRunStatuses.Count), PipelineWorld.Deadline, "three more polls");
+    }
 }

@@ -264,11 +264,17 @@ public sealed class OctokitGitHubActions(
             {
                 return DeleteRunnerOutcome.NotFound;
             }
-            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity)
+            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity && SaysBusy(e))
             {
                 return DeleteRunnerOutcome.Busy;
             }
         });
+
+    /// <summary>A 422 on a runner DELETE means busy only when GitHub says so ("Runner … is still running a job"); any other
+    /// 422 is a failure like any other, never taken for a runner at work.</summary>
+    private static bool SaysBusy(ApiException e) =>
+        e.ApiError?.Message is { } message
+        && (message.Contains("running a job", StringComparison.OrdinalIgnoreCase) || message.Contains("busy", StringComparison.OrdinalIgnoreCase));
 
     public async Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct)
     {

@@ -181,4 +181,29 @@ public sealed class GitHubFidelityTests
         var before = (await world.StatsAsync()).ByEndpoint[Runs].Total;
         await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint[Runs].Total >= before + (3 * Blip.Actors.GitHub.OctokitGitHubActions.PolledRunStatuses.Count), PipelineWorld.Deadline, "three more polls");
     }
+
+    [Fact]
+    public async Task A_runner_delete_answered_422_for_another_reason_than_a_running_job_is_a_failure_not_busy()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, configure: false);
+        var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(world.Sandbox.Pat) };
+        var gitHub = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.Hosting.BlipOptions { GitHubApiUrl = world.Sandbox.GitHub.Url.ToString() });
+        var repo = new Blip.Actors.Config.RepoName("org", "repo");
+        var runner = await gitHub.GenerateJitConfigAsync(repo, "blip-1-x", Labels, CancellationToken.None);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults([new EndpointFault("DELETE /repos/{o}/{r}/actions/runners/{runner_id}", FailCount: 1, Status: 422)]));
+
+        var error = await Assert.ThrowsAsync<Blip.Actors.Runners.GitHubCallException>(() => gitHub.DeleteRunnerAsync(repo, runner.RunnerId, CancellationToken.None));
+
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, error.Status);
+        Assert.Equal(Blip.Actors.Runners.DeleteRunnerOutcome.Deleted, await gitHub.DeleteRunnerAsync(repo, runner.RunnerId, CancellationToken.None));
+
+        // A runner really at work: GitHub's 422 says so, and that is busy.
+        var working = await gitHub.GenerateJitConfigAsync(repo, "blip-2-x", Labels, CancellationToken.None);
+        var jit = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(working.Config.Value)).Split(' ');
+        using var http = new HttpClient { BaseAddress = world.Sandbox.GitHub.Url };
+        var session = (await (await http.PostAsync("_runner/redeem", new StringContent($"{jit[2]} {jit[3]}"))).Content.ReadAsStringAsync()).Split(' ')[0];
+        await world.GitHub.QueueJobAsync("org/repo", Labels, durationSeconds: 60);
+        Assert.StartsWith("job ", await (await http.PostAsync("_runner/acquire", new StringContent(session))).Content.ReadAsStringAsync());
+        Assert.Equal(Blip.Actors.Runners.DeleteRunnerOutcome.Busy, await gitHub.DeleteRunnerAsync(repo, working.RunnerId, CancellationToken.None));
+    }
 }

@@ -88,6 +88,9 @@ public sealed class OctokitGitHubActions(
     /// protection rule while others of the run are queued); <c>pending</c> (a concurrency limit holds the run, and
     /// job-level concurrency can hold one job of a running one). Not <c>requested</c>: such a run "was created but has
     /// not been queued" (GitHub docs, workflow run statuses), so none of its jobs is queued yet.</summary>
+    /// <summary>GitHub returns at most this many runs for a status-filtered listing, newest first.</summary>
+    public const int MaxFilteredRuns = 1000;
+
     public static readonly IReadOnlyList<string> PolledRunStatuses = ["queued", "in_progress", "waiting", "pending"];
 
     public async Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
@@ -104,6 +107,16 @@ public sealed class OctokitGitHubActions(
             var runs = await ListAsync("list workflow runs", repo, GitHubPriority.Discovery,
                 (c, page) => Get<RunsPage>(c, runsUri, page, ("status", status)),
                 r => r.WorkflowRuns, r => r.TotalCount).ConfigureAwait(false);
+            if (runs.Count >= MaxFilteredRuns)
+            {
+                metrics?.RunListingsCapped.Inc(status);
+                if (_reported.First($"{repo} runs {status} capped"))
+                {
+                    _log.LogWarning("repo {Repo}: GitHub lists at most {Max} runs with status {Status} and this repo has that many: the oldest are invisible to polling; configure webhooks (Blip:WebhookUrl) so every queued job is still seen (reported once)",
+                        repo, MaxFilteredRuns, status);
+                }
+            }
+
             foreach (var run in runs)
             {
                 ct.ThrowIfCancellationRequested();

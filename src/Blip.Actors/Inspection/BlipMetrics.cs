@@ -23,7 +23,7 @@ public sealed class BlipMetrics
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
             ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ClusterMembers,
-            ShardEntities, Shards, RunnerRegistrationsDeleted, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
+            ShardEntities, Shards, RunnerRegistrationsDeleted, RunListingsCapped, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
     }
 
@@ -45,6 +45,8 @@ public sealed class BlipMetrics
     public Counter SshFailures { get; } = new("blip_ssh_failures_total", "Failed attempts to start a runner over SSH, by reason.", "reason");
     public Counter RunnerRegistrationsDeleted { get; } = new("blip_runner_registrations_deleted_total",
         "Orphaned runner registrations of ours deleted by the sweeper (offline, not busy, job done, unknown or on another runner).");
+    public Counter RunListingsCapped { get; } = new("blip_github_run_listings_capped_total",
+        "Status-filtered run listings that reached GitHub's 1,000-run cap (older runs invisible to polling; webhooks see them), by status.", "status");
     public Gauge ClusterMembers { get; } = new("blip_cluster_members", "Cluster members this node sees Up.");
     public Gauge ShardEntities { get; } = new("blip_shard_entities", "Job entities alive in this node's shard region.");
     public Gauge Shards { get; } = new("blip_shards", "Job shards hosted by this node's shard region.");

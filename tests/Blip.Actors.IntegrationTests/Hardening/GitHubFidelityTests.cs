@@ -206,4 +206,21 @@ public sealed class GitHubFidelityTests
         Assert.StartsWith("job ", await (await http.PostAsync("_runner/acquire", new StringContent(session))).Content.ReadAsStringAsync());
         Assert.Equal(Blip.Actors.Runners.DeleteRunnerOutcome.Busy, await gitHub.DeleteRunnerAsync(repo, working.RunnerId, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_repo_with_more_queued_runs_than_githubs_listing_cap_is_named_once()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        for (var i = 0; i < 1001; i++)
+        {
+            await world.GitHub.QueueJobAsync("org/repo", ["elsewhere"], durationSeconds: 1);
+        }
+
+        await world.StartControllerAsync();
+
+        await Deadline.UntilAsync(() => world.Log.Contains("repo org/repo: GitHub lists at most 1000 runs with status queued"), EndState.Long, "the cap named");
+        var runs = (await world.StatsAsync()).ByEndpoint[Runs].Total;
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint[Runs].Total >= runs + 1, EndState.Long, "another listing");
+        Assert.Equal(1, world.Log.Count("GitHub lists at most 1000 runs with status queued"));
+    }
 }

@@ -2,10 +2,20 @@ using System.Text.RegularExpressions;
 
 namespace Blip.Actors.Config;
 
-/// <summary>A GitHub repository as <c>owner/name</c>, validated by GitHub's own naming rules.</summary>
+/// <summary>A GitHub repository as <c>owner/name</c>, validated by GitHub's own naming rules. Equal regardless of case,
+/// as on GitHub (<c>Acme/API</c> in the ConfigMap is the <c>acme/api</c> GitHub names in its replies); it keeps the
+/// spelling it was made with.</summary>
 public sealed partial record RepoName(string Owner, string Name)
 {
     public string FullName => $"{Owner}/{Name}";
+
+    public bool Equals(RepoName? other) =>
+        other is not null
+        && string.Equals(Owner, other.Owner, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(Name, other.Name, StringComparison.OrdinalIgnoreCase);
+
+    public override int GetHashCode() => HashCode.Combine(
+        StringComparer.OrdinalIgnoreCase.GetHashCode(Owner), StringComparer.OrdinalIgnoreCase.GetHashCode(Name));
 
     public override string ToString() => FullName;
 

@@ -83,19 +83,40 @@ public sealed class OctokitGitHubActions(
     private void CountReply(int status) =>
         metrics?.GitHubHttpResponses.Inc(status.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>Run statuses whose runs may hold queued jobs, each listed on every poll (a 304 is free). <c>queued</c>;
+    /// <c>in_progress</c> (jobs with <c>needs:</c>, later matrix legs, re-runs); <c>waiting</c> (one job awaits a deployment
+    /// protection rule while others of the run are queued); <c>pending</c> (a concurrency limit holds the run, and
+    /// job-level concurrency can hold one job of a running one). Not <c>requested</c>: such a run "was created but has
+    /// not been queued" (GitHub docs, workflow run statuses), so none of its jobs is queued yet.</summary>
+    /// <summary>GitHub returns at most this many runs for a status-filtered listing, newest first.</summary>
+    public const int MaxFilteredRuns = 1000;
+
+    public static readonly IReadOnlyList<string> PolledRunStatuses = ["queued", "in_progress", "waiting", "pending"];
+
     public async Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
     {
         var result = new List<QueuedJob>();
         var seenRuns = new HashSet<long>();
         var seenJobs = new HashSet<long>();
-        var statuses = options.PollInProgressRuns
-            ? new[] { CheckRunStatusFilter.Queued, CheckRunStatusFilter.InProgress }
-            : [CheckRunStatusFilter.Queued];
+        var statuses = options.PollInProgressRuns ? PolledRunStatuses : ["queued"];
+        var runsUri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runs", UriKind.Relative);
         foreach (var status in statuses)
         {
+            // Read into our own shapes, not Octokit's WorkflowRun: Octokit parses actor.type, repository.visibility and
+            // more into enums and throws on a value it does not know, which GitHub adds now and then.
             var runs = await ListAsync("list workflow runs", repo, GitHubPriority.Discovery,
-                (c, page) => c.Actions.Workflows.Runs.List(repo.Owner, repo.Name, new WorkflowRunsRequest { Status = status }, page),
+                (c, page) => Get<RunsPage>(c, runsUri, page, ("status", status)),
                 r => r.WorkflowRuns, r => r.TotalCount).ConfigureAwait(false);
+            if (runs.Count >= MaxFilteredRuns)
+            {
+                metrics?.RunListingsCapped.Inc(status);
+                if (_reported.First($"{repo} runs {status} capped"))
+                {
+                    _log.LogWarning("repo {Repo}: GitHub lists at most {Max} runs with status {Status} and this repo has that many: the oldest are invisible to polling; configure webhooks (Blip:WebhookUrl) so every queued job is still seen (reported once)",
+                        repo, MaxFilteredRuns, status);
+                }
+            }
+
             foreach (var run in runs)
             {
                 ct.ThrowIfCancellationRequested();
@@ -115,14 +136,15 @@ public sealed class OctokitGitHubActions(
                     continue;
                 }
 
+                var jobsUri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runs/{run.Id}/jobs", UriKind.Relative);
                 var jobs = await ListAsync("list jobs", repo, GitHubPriority.Discovery,
-                    (c, page) => c.Actions.Workflows.Jobs.List(repo.Owner, repo.Name, run.Id, new WorkflowRunJobsRequest { Filter = WorkflowRunJobsFilter.Latest }, page),
+                    (c, page) => Get<JobsPage>(c, jobsUri, page, ("filter", "latest")),
                     r => r.Jobs, r => r.TotalCount).ConfigureAwait(false);
                 foreach (var job in jobs)
                 {
                     if (Read(repo, run.Id, job) && seenJobs.Add(job.Id))
                     {
-                        result.Add(new QueuedJob(job.Id, run.Id, repo, job.Labels.ToArray(), job.CreatedAt, job.Name ?? ""));
+                        result.Add(new QueuedJob(job.Id, run.Id, repo, job.Labels!.ToArray(), job.CreatedAt, job.Name ?? ""));
                     }
                 }
             }
@@ -131,10 +153,25 @@ public sealed class OctokitGitHubActions(
         return result;
     }
 
-    /// <summary>True for a queued job that can be served; anything else GitHub sent that is not usable is reported once.</summary>
-    private bool Read(RepoName repo, long runId, WorkflowJob job)
+    private static async Task<T> Get<T>(GitHubClient client, Uri uri, ApiOptions page, params (string Key, string Value)[] query)
     {
-        var status = job.Status.StringValue; // never .Value: it throws for a status Octokit does not know
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["per_page"] = (page.PageSize ?? PageSize).ToString(CultureInfo.InvariantCulture),
+            ["page"] = (page.StartPage ?? 1).ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in query)
+        {
+            parameters[key] = value;
+        }
+
+        return (await client.Connection.Get<T>(uri, parameters).ConfigureAwait(false)).Body;
+    }
+
+    /// <summary>True for a queued job that can be served; anything else GitHub sent that is not usable is reported once.</summary>
+    private bool Read(RepoName repo, long runId, JobItem job)
+    {
+        var status = job.Status;
         switch (GitHubReplies.ReadJob(job.Id, status, job.Labels))
         {
             case JobReading.Queued:
@@ -218,7 +255,7 @@ public sealed class OctokitGitHubActions(
         {
             try
             {
-                return (await c.Connection.Get<Runner>(uri, null).ConfigureAwait(false)).Body;
+                return (await c.Connection.Get<RunnerItem>(uri, null).ConfigureAwait(false)).Body;
             }
             catch (NotFoundException)
             {
@@ -240,16 +277,23 @@ public sealed class OctokitGitHubActions(
             {
                 return DeleteRunnerOutcome.NotFound;
             }
-            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity)
+            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity && SaysBusy(e))
             {
                 return DeleteRunnerOutcome.Busy;
             }
         });
 
+    /// <summary>A 422 on a runner DELETE means busy only when GitHub says so ("Runner … is still running a job"); any other
+    /// 422 is a failure like any other, never taken for a runner at work.</summary>
+    private static bool SaysBusy(ApiException e) =>
+        e.ApiError?.Message is { } message
+        && (message.Contains("running a job", StringComparison.OrdinalIgnoreCase) || message.Contains("busy", StringComparison.OrdinalIgnoreCase));
+
     public async Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct)
     {
+        var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners", UriKind.Relative);
         var runners = await ListAsync("list runners", repo, GitHubPriority.Critical,
-            (c, page) => c.Actions.SelfHostedRunners.ListAllRunnersForRepository(repo.Owner, repo.Name, page),
+            (c, page) => Get<RunnersPage>(c, uri, page),
             r => r.Runners, r => r.TotalCount).ConfigureAwait(false);
         var result = new List<RunnerInfo>(runners.Count);
         foreach (var runner in runners)
@@ -267,8 +311,8 @@ public sealed class OctokitGitHubActions(
         return result;
     }
 
-    private static RunnerInfo ToInfo(Runner r) =>
-        new(r.Id, r.Name ?? "", r.Status ?? "", r.Busy, r.Labels?.Select(l => l.Name).ToArray() ?? []);
+    private static RunnerInfo ToInfo(RunnerItem r) =>
+        new(r.Id, r.Name ?? "", r.Status ?? "", r.Busy, r.Labels?.Select(l => l.Name ?? "").ToArray() ?? []);
 
     /// <summary>
     /// <see cref="CallOnce{T}"/>, repeated for an idempotent call (GET, DELETE) that met a 5xx or a broken
@@ -327,7 +371,7 @@ public sealed class OctokitGitHubActions(
 
             throw translated;
         }
-        catch (Exception e) when (e is SerializationException or FormatException or InvalidCastException or ReplyTooLargeException)
+        catch (Exception e) when (e is SerializationException or FormatException or InvalidCastException or ArgumentException or ReplyTooLargeException)
         {
             // The call went through (and was charged), but its reply is unusable. Never quote the body: it may hold a JIT config.
             var reason = e switch
@@ -371,6 +415,59 @@ public sealed class OctokitGitHubActions(
     public sealed class JitConfigResponse
     {
         public string? EncodedJitConfig { get; set; }
-        public Runner? Runner { get; set; }
+        public RunnerItem? Runner { get; set; }
+    }
+
+    // The parts of GitHub's replies the controller reads, as plain strings and numbers: a value GitHub adds to one of its
+    // enums reaches the controller as data (Octokit's models throw ArgumentException on one). Octokit's serializer maps
+    // snake_case names onto these properties.
+    public sealed class RunsPage
+    {
+        public int TotalCount { get; set; }
+        public IReadOnlyList<RunItem>? WorkflowRuns { get; set; }
+    }
+
+    public sealed class RunItem
+    {
+        public long Id { get; set; }
+        public long RunNumber { get; set; }
+        public string? Name { get; set; }
+        public string? Status { get; set; }
+    }
+
+    public sealed class JobsPage
+    {
+        public int TotalCount { get; set; }
+        public IReadOnlyList<JobItem>? Jobs { get; set; }
+    }
+
+    public sealed class JobItem
+    {
+        public long Id { get; set; }
+        public long RunId { get; set; }
+        public string? Name { get; set; }
+        public string? Status { get; set; }
+        public IReadOnlyList<string>? Labels { get; set; }
+        public DateTimeOffset? CreatedAt { get; set; }
+    }
+
+    public sealed class RunnersPage
+    {
+        public int TotalCount { get; set; }
+        public IReadOnlyList<RunnerItem>? Runners { get; set; }
+    }
+
+    public sealed class RunnerItem
+    {
+        public long Id { get; set; }
+        public string? Name { get; set; }
+        public string? Status { get; set; }
+        public bool Busy { get; set; }
+        public IReadOnlyList<RunnerLabelItem>? Labels { get; set; }
+    }
+
+    public sealed class RunnerLabelItem
+    {
+        public string? Name { get; set; }
     }
 }

@@ -29,6 +29,8 @@ public sealed class PollerCoordinatorKey;
 
 public sealed class JanitorKey;
 
+public sealed class OrphanRunnerSweeperKey;
+
 /// <summary>The composition root of the controller, shared by the host executable and the integration tests.</summary>
 public static class BlipControllerExtensions
 {
@@ -114,6 +116,14 @@ public static class BlipControllerExtensions
                 .WithSingleton<JanitorKey>(
                     "janitor",
                     (_, registry, _) => Janitor.Janitor.Props(registry.Get<VmInventoryKey>(), registry.Get<JobRegion>(), options.ReconcileInterval),
+                    new ClusterSingletonOptions { Role = "controller" },
+                    createProxyToo: false)
+                // One sweeper of orphaned runner registrations for the cluster (conditional listings: ~free when idle).
+                .WithSingleton<OrphanRunnerSweeperKey>(
+                    "runner-sweeper",
+                    (_, registry, _) => Runners.OrphanRunnerSweeper.Props(
+                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.RunnerSweepInterval,
+                        options.OrphanRunnerGrace, () => sp.GetRequiredService<BlipMetrics>().RunnerRegistrationsDeleted.Inc()),
                     new ClusterSingletonOptions { Role = "controller" },
                     createProxyToo: false)
                 .WithSingleton<PollerCoordinatorKey>(

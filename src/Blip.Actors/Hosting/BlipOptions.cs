@@ -19,7 +19,8 @@ public sealed class BlipOptions
     /// <summary>The VM pool: VMs labelled <c>blip.io/pool=&lt;Pool&gt;</c>.</summary>
     public string Pool { get; set; } = "blip";
 
-    /// <summary>GitHub REST API root; GitHub Enterprise Server: <c>https://HOST/api/v3/</c>. TLS is always verified.</summary>
+    /// <summary>GitHub REST API root; GitHub Enterprise Server: <c>https://HOST/api/v3/</c>. TLS is always verified; plain
+    /// http only to a loopback host (the sandbox).</summary>
     public string GitHubApiUrl { get; set; } = "https://api.github.com/";
 
     public string SshUser { get; set; } = "runner";
@@ -58,8 +59,9 @@ public sealed class BlipOptions
     public bool PollInProgressRuns { get; set; } = true;
 
     /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
-    /// under GitHub's secondary limit (900 points per minute) however many repos there are.</summary>
-    public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are: each poll lists runs in four
+    /// statuses (4 points), so 300 ms per repo keeps discovery at about 800 points a minute.</summary>
+    public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>
     public string? WebhookUrl { get; set; }
@@ -105,6 +107,14 @@ public sealed class BlipOptions
     /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the runner registrations of every configured repo are listed for orphans (a conditional GET per
+    /// repo: free when nothing changed).</summary>
+    public TimeSpan RunnerSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A registration of ours is deleted once it has looked orphaned (offline, not busy, its job done, unknown or on
+    /// another runner) for this long.</summary>
+    public TimeSpan OrphanRunnerGrace { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long one GitHub API call may take before it is abandoned as failed (idempotent calls are then
     /// repeated, see OctokitGitHubActions). GitHub itself gives up on a request after 10 s.</summary>
     public TimeSpan GitHubRequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
@@ -125,8 +135,11 @@ public sealed class BlipOptions
 
         Require(IsDnsLabel(Namespace), $"Blip:Namespace '{Namespace}' is not a valid Kubernetes namespace name");
         Require(!string.IsNullOrWhiteSpace(Pool), "Blip:Pool is empty");
-        Require(Uri.TryCreate(GitHubApiUrl, UriKind.Absolute, out var gh) && gh.Scheme is "https" or "http",
-            $"Blip:GitHubApiUrl '{GitHubApiUrl}' is not an absolute http(s) URL");
+        var gitHubUrlValid = Uri.TryCreate(GitHubApiUrl, UriKind.Absolute, out var gh) && gh.Scheme is "https" or "http";
+        Require(gitHubUrlValid, $"Blip:GitHubApiUrl '{GitHubApiUrl}' is not an absolute http(s) URL");
+        // The PAT rides on every call: never in clear text beyond this machine (the sandbox serves plain http on loopback).
+        Require(!gitHubUrlValid || gh!.Scheme == "https" || IsLoopback(gh),
+            $"Blip:GitHubApiUrl '{GitHubApiUrl}' is plain http to a host that is not loopback: the PAT would travel in clear text; use https://{gh?.Authority}{gh?.AbsolutePath}");
         Require(SshPort is > 0 and < 65536, $"Blip:SshPort '{SshPort}' is not a TCP port");
         Require(ClusterPort is >= 0 and < 65536, $"Blip:ClusterPort '{ClusterPort}' is not a TCP port");
         Require(!string.IsNullOrWhiteSpace(SshUser), "Blip:SshUser is empty");
@@ -148,6 +161,8 @@ public sealed class BlipOptions
             $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
         Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
+        Require(RunnerSweepInterval >= TimeSpan.FromSeconds(1), $"Blip:RunnerSweepInterval '{RunnerSweepInterval}' is below 1 s");
+        Require(OrphanRunnerGrace >= TimeSpan.Zero, $"Blip:OrphanRunnerGrace '{OrphanRunnerGrace}' is negative");
         Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
         return errors;
@@ -170,6 +185,9 @@ public sealed class BlipOptions
             return "blip";
         }
     }
+
+    private static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 
     private static bool IsDnsLabel(string value) =>
         value.Length is > 0 and <= 63 && value.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-')

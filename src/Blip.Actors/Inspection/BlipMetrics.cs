@@ -23,7 +23,7 @@ public sealed class BlipMetrics
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
             ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
-            ShardEntities, Shards, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
+            ShardEntities, Shards, RunnerRegistrationsDeleted, RunListingsCapped, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
     }
 
@@ -47,6 +47,10 @@ public sealed class BlipMetrics
         "Configuration faults detected (the same bootstrap failure on two different VMs), by cause.", "cause");
     public Gauge ConfigurationFaultsActive { get; } = new("blip_configuration_faults_active",
         "Configuration faults active on this node now (VMs are held, not given up, until they clear).");
+    public Counter RunnerRegistrationsDeleted { get; } = new("blip_runner_registrations_deleted_total",
+        "Orphaned runner registrations of ours deleted by the sweeper (offline, not busy, job done, unknown or on another runner).");
+    public Counter RunListingsCapped { get; } = new("blip_github_run_listings_capped_total",
+        "Status-filtered run listings that reached GitHub's 1,000-run cap (older runs invisible to polling; webhooks see them), by status.", "status");
     public Gauge ClusterMembers { get; } = new("blip_cluster_members", "Cluster members this node sees Up.");
     public Gauge ShardEntities { get; } = new("blip_shard_entities", "Job entities alive in this node's shard region.");
     public Gauge Shards { get; } = new("blip_shards", "Job shards hosted by this node's shard region.");

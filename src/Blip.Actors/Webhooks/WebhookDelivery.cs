@@ -59,7 +59,7 @@ public static class WebhookDelivery
             return (null, error);
         }
 
-        return (new WorkflowJobEvent(payload.Action, job.Id, job.RunId, repo!, job.Labels ?? [], job.RunnerName, job.CreatedAt), null);
+        return (new WorkflowJobEvent(payload.Action, job.Id, job.RunId, repo!, job.Labels ?? [], job.RunnerName, job.CreatedAt, job.Status), null);
     }
 
     private sealed class Payload
@@ -75,6 +75,7 @@ public static class WebhookDelivery
         [JsonPropertyName("run_id")] public long RunId { get; set; }
         [JsonPropertyName("labels")] public string[]? Labels { get; set; }
         [JsonPropertyName("runner_name")] public string? RunnerName { get; set; }
+        [JsonPropertyName("status")] public string? Status { get; set; }
         [JsonPropertyName("created_at")] public DateTimeOffset? CreatedAt { get; set; }
     }
 
@@ -84,9 +85,15 @@ public static class WebhookDelivery
     }
 }
 
-/// <param name="Action">queued, in_progress, completed (waiting is ignored).</param>
-public sealed record WorkflowJobEvent(string Action, long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, string? RunnerName, DateTimeOffset? CreatedAt)
+/// <param name="Action">queued, waiting, in_progress, completed.</param>
+/// <param name="Status">The job's status when GitHub sent the delivery: action <c>queued</c> comes with status <c>waiting</c>
+/// for a job behind an environment protection rule.</param>
+public sealed record WorkflowJobEvent(
+    string Action, long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, string? RunnerName, DateTimeOffset? CreatedAt, string? Status = null)
 {
+    /// <summary>The job wants a runner now: action <c>queued</c> and status <c>queued</c> (or no status, as older deliveries).</summary>
+    public bool WantsRunner => Action == "queued" && (Status is null || Status == "queued");
+
     /// <summary>The job our runner was made for, from its name <c>blip-&lt;jobId&gt;-…</c>; null for other runners.</summary>
     public long? TriggerJobOfRunner =>
         RunnerName is { } name && name.StartsWith("blip-", StringComparison.Ordinal)

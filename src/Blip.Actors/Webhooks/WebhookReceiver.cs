@@ -61,6 +61,21 @@ public sealed class WebhookReceiver(
         }
     }
 
+    private void Remember(string delivery)
+    {
+        if (delivery.Length == 0)
+        {
+            return;
+        }
+
+        if (_seenDeliveries.Count >= DeliveryMemory)
+        {
+            _seenDeliveries.Clear();
+        }
+
+        _seenDeliveries.TryAdd(delivery, 0);
+    }
+
     private async Task<IResult> HandleAsync(HttpContext http)
     {
         var delivery = http.Request.Headers["X-GitHub-Delivery"].ToString();
@@ -95,7 +110,6 @@ public sealed class WebhookReceiver(
             return Results.Unauthorized();
         }
 
-        health.DeliveryVerified();
         if (eventName == "ping")
         {
             return Results.Ok();
@@ -106,15 +120,12 @@ public sealed class WebhookReceiver(
             return Results.Accepted(); // other events are not for us; GitHub only needs a 2xx
         }
 
-        if (delivery.Length > 0 && !_seenDeliveries.TryAdd(delivery, 0))
+        // Only deliveries accepted and acted on are remembered: GitHub's "Redeliver" reuses the GUID, and a redelivery of
+        // one we refused (repo not configured yet, a body we could not act on, a failure of ours) must be looked at again.
+        if (delivery.Length > 0 && _seenDeliveries.ContainsKey(delivery))
         {
             logger.LogInformation("webhook delivery {Delivery}: replayed; ignored", delivery);
             return Results.Ok();
-        }
-
-        if (_seenDeliveries.Count > DeliveryMemory)
-        {
-            _seenDeliveries.Clear();
         }
 
         var (evt, error) = WebhookDelivery.Parse(body);
@@ -125,14 +136,26 @@ public sealed class WebhookReceiver(
         }
 
         var settings = await config.ActorRef.Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        if (settings.Config is not { } actions || !actions.Repos.Contains(evt.Repo))
+        // Repo names are case-insensitive on GitHub: the delivery names the repo in GitHub's canonical case, the ConfigMap
+        // perhaps otherwise. The job goes on under the configured spelling, as the poller's sightings do.
+        var configured = settings.Config?.Repos.FirstOrDefault(r => r.Equals(evt.Repo));
+        if (settings.Config is not { } actions || configured is null)
         {
             logger.LogWarning("webhook delivery {Delivery}: rejected, repo {Repo} is not configured", delivery, evt.Repo);
             return Results.NotFound();
         }
 
+        evt = evt with { Repo = configured };
+
+        // Only what the pollers would otherwise have to find proves webhooks work: a workflow_job delivery for a configured
+        // repo. A ping, a push or another repo's delivery says nothing about the deliveries polling stands back for.
+        health.DeliveryVerified();
+
         switch (evt.Action)
         {
+            case "queued" or "waiting" when !evt.WantsRunner:
+                logger.LogInformation("job {JobId} ({Repo}): status {Status} (awaiting approval or a concurrency slot); taken up once GitHub queues it", evt.JobId, evt.Repo, evt.Status);
+                break;
             case "queued" when settings.CanPoll && LabelMatcher.Matches(actions.RunnerLabels, evt.Labels):
                 // A delivery says the job WAS queued when it was created; it may be replayed or late. Only a poll sent after our
                 // runner finished may take a finished job up again, so a delivery counts as observed at the job's creation.
@@ -146,6 +169,7 @@ public sealed class WebhookReceiver(
                 break;
         }
 
+        Remember(delivery);
         return Results.Ok();
     }
 }

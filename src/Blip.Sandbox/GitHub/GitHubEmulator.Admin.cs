@@ -37,6 +37,8 @@ public sealed partial class GitHubEmulator
             _world.Job(jobId) is { } job ? Results.Json(job.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
         admin.MapPost("/jobs/{jobId:long}/cancel", (long jobId) =>
             _world.CancelJob(jobId) ? Results.Json(_world.Job(jobId)!.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
+        admin.MapPost("/jobs/{jobId:long}/approve", (long jobId) =>
+            _world.ApproveJob(jobId) ? Results.Json(_world.Job(jobId)!.ToSandbox(), AdminJson) : NotFound($"job {jobId}"));
         admin.MapGet("/runners", (bool? all) =>
             Results.Json(_world.Runners(null, includeRemoved: all == true).Select(r => r.ToSandbox()), AdminJson));
         admin.MapPost("/tokens", async (HttpContext http) =>
@@ -57,6 +59,25 @@ public sealed partial class GitHubEmulator
             var request = await ReadAsync<SetBudgetRequest>(http).ConfigureAwait(false);
             if (request is null) return BadRequest("body must be {remaining, resetSeconds}");
             return _world.SetBudget(token, request.Remaining, request.ResetSeconds) ? Results.NoContent() : NotFound("token");
+        });
+        admin.MapGet("/deliveries", () => Results.Json(_webhooks?.Deliveries() ?? [], AdminJson));
+        admin.MapPost("/deliveries/{guid}/redeliver", (string guid) =>
+            _webhooks?.Redeliver(guid) == true ? Results.Accepted() : NotFound($"delivery {guid}"));
+        admin.MapPost("/deliveries", async (HttpContext http) =>
+        {
+            var request = await ReadAsync<SendEventRequest>(http).ConfigureAwait(false);
+            if (request is null || string.IsNullOrWhiteSpace(request.Event)) return BadRequest("body must be {event, repo?}");
+            if (_webhooks is null) return BadRequest("no webhook URL is configured");
+            var repo = request.Repo is { } name ? _world.FindRepo(name.Split('/')[0], name.Split('/').ElementAtOrDefault(1) ?? "") : null;
+            var guid = _webhooks.Enqueue(GitHubJson.OtherEvent(request.Event, repo, ApiBase).ToJsonString(), request.Event);
+            return Results.Json(new SandboxDelivery(guid, request.Event, false, null, 0), AdminJson, statusCode: 202);
+        });
+        admin.MapPut("/settings", async (HttpContext http) =>
+        {
+            var settings = await ReadAsync<SandboxSettings>(http).ConfigureAwait(false);
+            if (settings is null || settings.LostRunnerSeconds is < 1) return BadRequest("body must be {lostRunnerSeconds >= 1}");
+            if (settings.LostRunnerSeconds is { } lost) _world.LostRunnerTimeout = TimeSpan.FromSeconds(lost);
+            return Results.NoContent();
         });
         admin.MapGet("/stats", () => Results.Json(_stats.Snapshot(), AdminJson));
         admin.MapGet("/secrets", () => Results.Json(_world.Secrets(), AdminJson));

@@ -26,10 +26,15 @@ public sealed partial class GitHubEmulator
         app.MapFallback((HttpContext http) => WriteAsync(http, 404, Json(GitHubJson.Error("Not Found", 404)), []));
     }
 
+    private const int MaxFilteredRuns = 1000;
+
     private ApiResult ListRuns(ApiCall call)
     {
         var status = call.Query["status"].ToString();
         var runs = _world.Runs(call.Repo!, string.IsNullOrEmpty(status) ? null : status);
+        // GitHub: "This endpoint will return up to 1,000 results for each search when using the following parameters:
+        // actor, branch, check_suite_id, created, event, head_sha, status." Newest first, so the oldest are out of reach.
+        if (!string.IsNullOrEmpty(status) && runs.Count > MaxFilteredRuns) runs = runs.Take(MaxFilteredRuns).ToList();
         var (page, link) = Paginate(call, runs);
         var array = new JsonArray();
         foreach (var run in page) array.Add(GitHubJson.Run(run, call.ApiBase));

@@ -27,6 +27,8 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     private readonly ApiStats _stats = new();
     private readonly WebhookDispatcher? _webhooks;
     private readonly GitHubEmulatorOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _lostRunnerLoop;
 
     private GitHubEmulator(GitHubEmulatorOptions options, WebApplication app)
     {
@@ -35,6 +37,18 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         var time = options.TimeProvider ?? TimeProvider.System;
         _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos);
         _faults = new FaultInjector(time);
+        _world.LostRunnerTimeout = options.LostRunnerTimeout;
+        _lostRunnerLoop = Task.Run(async () =>
+        {
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                while (await tick.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false)) _world.FailLostRunners();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
         AdminToken = options.AdminToken ?? "sandbox_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
         if (options.WebhookUrl is { } hook)
         {
@@ -97,6 +111,9 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _lostRunnerLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stopping.Dispose();
         using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await _app.StopAsync(stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

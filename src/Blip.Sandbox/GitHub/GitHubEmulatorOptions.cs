@@ -23,6 +23,10 @@ public sealed record GitHubEmulatorOptions
     /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
     public int Port { get; init; }
 
+    /// <summary>A busy runner silent this long (process killed, VM deleted) has its job failed, as GitHub does after it
+    /// loses communication with a runner. Also <c>PUT /_sandbox/settings</c> <c>{"lostRunnerSeconds": N}</c>.</summary>
+    public TimeSpan LostRunnerTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long <c>/_runner/acquire</c> holds a request waiting for a job.</summary>
     public TimeSpan RunnerLongPoll { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -38,15 +38,27 @@ internal static class GitHubJson
         ["name"] = repo.Name,
         ["full_name"] = repo.FullName,
         ["private"] = true,
-        ["owner"] = new JsonObject
-        {
-            ["login"] = repo.Owner,
-            ["id"] = OwnerId(repo.Owner),
-            ["type"] = "Organization",
-            ["url"] = $"{api}/users/{repo.Owner}",
-        },
+        ["owner"] = User(repo.Owner, "Organization", api),
         ["html_url"] = $"https://github.com/{repo.FullName}",
+        ["description"] = null,
+        ["fork"] = false,
         ["url"] = $"{api}/repos/{repo.FullName}",
+        ["visibility"] = "private",
+        ["default_branch"] = "main",
+    };
+
+    /// <summary>A simple-user as GitHub sends it for owners, actors and senders.</summary>
+    public static JsonObject User(string login, string type, string api) => new()
+    {
+        ["login"] = login,
+        ["id"] = OwnerId(login),
+        ["node_id"] = $"U_{OwnerId(login)}",
+        ["avatar_url"] = $"https://avatars.githubusercontent.com/u/{OwnerId(login)}?v=4",
+        ["gravatar_id"] = "",
+        ["url"] = $"{api}/users/{login}",
+        ["html_url"] = $"https://github.com/{login}",
+        ["type"] = type,
+        ["site_admin"] = false,
     };
 
     /// <summary>A stable id per owner login (string.GetHashCode is randomized per process).</summary>
@@ -91,12 +103,16 @@ internal static class GitHubJson
             ["cancel_url"] = $"{repoUrl}/actions/runs/{run.Id}/cancel",
             ["rerun_url"] = $"{repoUrl}/actions/runs/{run.Id}/rerun",
             ["workflow_url"] = $"{repoUrl}/actions/workflows/1000001",
+            ["actor"] = User("octocat", "User", api),
+            ["triggering_actor"] = User("octocat", "User", api),
             ["head_commit"] = new JsonObject
             {
                 ["id"] = sha,
                 ["tree_id"] = sha,
                 ["message"] = "demo",
                 ["timestamp"] = Time(run.CreatedAt),
+                ["author"] = new JsonObject { ["name"] = "Octo Cat", ["email"] = "octocat@example.com" },
+                ["committer"] = new JsonObject { ["name"] = "Octo Cat", ["email"] = "octocat@example.com" },
             },
             ["repository"] = Repository(run.Repo, api),
             ["head_repository"] = Repository(run.Repo, api),
@@ -190,7 +206,18 @@ internal static class GitHubJson
             ["action"] = e.Action,
             ["workflow_job"] = job,
             ["repository"] = Repository(e.Job.Run.Repo, api),
-            ["sender"] = new JsonObject { ["login"] = e.Job.Run.Repo.Owner, ["type"] = "Organization" },
+            ["sender"] = User("octocat", "User", api),
         };
+    }
+
+    /// <summary>A minimal delivery of another event: <c>ping</c> (hook id and zen), anything else with the repository and sender.</summary>
+    public static JsonObject OtherEvent(string eventName, EmulatedRepo? repo, string api)
+    {
+        var body = eventName == "ping"
+            ? new JsonObject { ["zen"] = "Design for failure.", ["hook_id"] = 1, ["hook"] = new JsonObject { ["id"] = 1, ["type"] = "Repository", ["events"] = new JsonArray("workflow_job") } }
+            : new JsonObject();
+        if (repo is not null) body["repository"] = Repository(repo, api);
+        body["sender"] = User("octocat", "User", api);
+        return body;
     }
 }

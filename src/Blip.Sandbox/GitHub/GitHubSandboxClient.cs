@@ -40,6 +40,25 @@ public sealed class GitHubSandboxClient : IDisposable
     public Task<SandboxJob> CancelJobAsync(long jobId, CancellationToken ct = default) =>
         SendAsync<SandboxJob>(HttpMethod.Post, $"_sandbox/jobs/{jobId}/cancel", null, ct)!;
 
+    /// <summary>Approves a job that waits behind an environment protection rule (it becomes queued).</summary>
+    public Task<SandboxJob> ApproveJobAsync(long jobId, CancellationToken ct = default) =>
+        SendAsync<SandboxJob>(HttpMethod.Post, $"_sandbox/jobs/{jobId}/approve", null, ct)!;
+
+    /// <summary>Every webhook delivery the emulator made, in order.</summary>
+    public async Task<IReadOnlyList<SandboxDelivery>> ListDeliveriesAsync(CancellationToken ct = default) =>
+        await SendAsync<List<SandboxDelivery>>(HttpMethod.Get, "_sandbox/deliveries", null, ct).ConfigureAwait(false) ?? [];
+
+    /// <summary>Sends a past delivery again under its own GUID, as GitHub's "Redeliver".</summary>
+    public Task RedeliverAsync(string guid, CancellationToken ct = default) =>
+        SendAsync<object>(HttpMethod.Post, $"_sandbox/deliveries/{Uri.EscapeDataString(guid)}/redeliver", null, ct);
+
+    /// <summary>Sends an event of another kind (ping, push, …).</summary>
+    public Task<SandboxDelivery> SendEventAsync(SendEventRequest request, CancellationToken ct = default) =>
+        SendAsync<SandboxDelivery>(HttpMethod.Post, "_sandbox/deliveries", request, ct)!;
+
+    public Task SetSettingsAsync(SandboxSettings settings, CancellationToken ct = default) =>
+        SendAsync<object>(HttpMethod.Put, "_sandbox/settings", settings, ct);
+
     /// <summary>Runners registered now, or with <paramref name="all"/> every runner ever registered.</summary>
     public async Task<IReadOnlyList<SandboxRunner>> ListRunnersAsync(bool all = false, CancellationToken ct = default) =>
         await SendAsync<List<SandboxRunner>>(HttpMethod.Get, all ? "_sandbox/runners?all=true" : "_sandbox/runners", null, ct).ConfigureAwait(false)

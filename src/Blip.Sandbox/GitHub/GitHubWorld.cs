@@ -158,7 +158,7 @@ internal sealed class GitHubWorld
     {
         if (request.Labels is null || request.Labels.Count == 0) throw new ArgumentException("labels must not be empty");
         if (request.DurationSeconds < 0) throw new ArgumentException("durationSeconds must not be negative");
-        WorkflowJobEvent queued;
+        var events = new List<WorkflowJobEvent>();
         QueuedJob result;
         lock (_gate)
         {
@@ -186,12 +186,22 @@ internal sealed class GitHubWorld
                 }
             }
             var job = NewJob(run, request.Name ?? $"job-{run.JobIds.Count + 1}", [.. request.Labels], request.DurationSeconds, now);
+            if (request.Waiting)
+            {
+                // Behind an environment protection rule: GitHub sends action queued with status waiting, then action waiting.
+                job.Status = "waiting";
+                events.Add(JobEvent("queued", job));
+                events.Add(JobEvent("waiting", job));
+            }
+            else
+            {
+                events.Add(JobEvent("queued", job));
+            }
             UpdateRun(run);
-            queued = JobEvent("queued", job);
             result = new QueuedJob(run.Id, job.Id);
             Pulse();
         }
-        JobChanged?.Invoke(queued);
+        foreach (var e in events) JobChanged?.Invoke(e);
         return result;
     }
 
@@ -206,7 +216,11 @@ internal sealed class GitHubWorld
     private void UpdateRun(EmulatedRun run)
     {
         var jobs = run.JobIds.Select(id => _jobs[id]).ToList();
+        // A job awaiting approval makes the run waiting, even while other jobs of it are queued (GitHub: "The workflow run
+        // is waiting for a deployment protection rule to be satisfied"); only a running job makes it in_progress again.
         var status = jobs.All(j => j.Status == "completed") ? "completed"
+            : jobs.Any(j => j.Status == "in_progress") ? "in_progress"
+            : jobs.Any(j => j.Status == "waiting") ? "waiting"
             : jobs.All(j => j.Status == "queued") ? "queued"
             : "in_progress";
         if (status != run.Status) run.UpdatedAt = Now;
@@ -257,6 +271,26 @@ internal sealed class GitHubWorld
                 .Select(j => j.Copy())
                 .ToList();
         }
+    }
+
+    /// <summary>Approves a job waiting behind an environment protection rule: it becomes queued (a <c>queued</c> delivery).
+    /// False when unknown; a job not waiting is left as it is.</summary>
+    public bool ApproveJob(long jobId)
+    {
+        WorkflowJobEvent? queued = null;
+        lock (_gate)
+        {
+            if (!_jobs.TryGetValue(jobId, out var job)) return false;
+            if (job.Status == "waiting")
+            {
+                job.Status = "queued";
+                UpdateRun(job.Run);
+                queued = JobEvent("queued", job);
+                Pulse();
+            }
+        }
+        if (queued is not null) JobChanged?.Invoke(queued);
+        return true;
     }
 
     /// <summary>Cancels a queued or running job; a runner busy with it is deregistered. False when unknown.</summary>
@@ -457,8 +491,42 @@ internal sealed class GitHubWorld
         return CompleteOutcome.Completed;
     }
 
-    private EmulatedRunner? BySession(string session) =>
-        session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
+    private EmulatedRunner? BySession(string session)
+    {
+        var runner = session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
+        if (runner is not null) runner.LastContactAt = Now;
+        return runner;
+    }
+
+    /// <summary>How long a busy runner may stay silent before its job fails as GitHub's do ("lost communication with the
+    /// server"); the fake runner reports every second while it works.</summary>
+    public TimeSpan LostRunnerTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Fails the job of every busy runner silent past <see cref="LostRunnerTimeout"/>; the runner goes offline,
+    /// still registered (GitHub removes offline ephemeral runners only after a day).</summary>
+    public void FailLostRunners()
+    {
+        var events = new List<WorkflowJobEvent>();
+        lock (_gate)
+        {
+            var now = Now;
+            foreach (var runner in _runners.Values.Where(r => r.Busy && r.JobId is not null && now - (r.LastContactAt ?? r.RedeemedAt ?? now) > LostRunnerTimeout))
+            {
+                var job = _jobs[runner.JobId!.Value];
+                runner.Busy = false;
+                runner.Online = false;
+                runner.SessionToken = null;
+                if (job.Status != "in_progress") continue;
+                job.Status = "completed";
+                job.Conclusion = "failure";
+                job.CompletedAt = now;
+                UpdateRun(job.Run);
+                events.Add(JobEvent("completed", job));
+            }
+            if (events.Count > 0) Pulse();
+        }
+        foreach (var e in events) JobChanged?.Invoke(e);
+    }
 
     private void Pulse()
     {
@@ -553,6 +621,7 @@ internal sealed class EmulatedRunner(long id, EmulatedRepo repo, string name, st
     public DateTimeOffset RegisteredAt { get; } = registeredAt;
     public DateTimeOffset? RedeemedAt { get; set; }
     public DateTimeOffset? RemovedAt { get; set; }
+    public DateTimeOffset? LastContactAt { get; set; }
     public bool Online { get; set; }
     public bool Busy { get; set; }
     public long? JobId { get; set; }
@@ -560,7 +629,7 @@ internal sealed class EmulatedRunner(long id, EmulatedRepo repo, string name, st
 
     public EmulatedRunner Copy() => new(Id, Repo, Name, Labels, RedeemSecret, RegisteredAt)
     {
-        RedeemedAt = RedeemedAt, RemovedAt = RemovedAt, Online = Online, Busy = Busy, JobId = JobId, SessionToken = SessionToken,
+        RedeemedAt = RedeemedAt, RemovedAt = RemovedAt, LastContactAt = LastContactAt, Online = Online, Busy = Busy, JobId = JobId, SessionToken = SessionToken,
     };
 
     public SandboxRunner ToSandbox() => new(

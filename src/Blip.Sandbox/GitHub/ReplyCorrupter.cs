@@ -9,6 +9,8 @@ internal static class ReplyCorrupter
     public const string UnknownStatus = "waiting_for_moon";
     public const string UnknownConclusion = "eclipsed";
     public const string UnknownRunnerStatus = "hibernating";
+    public const string UnknownAccountType = "Wizard";
+    public const string UnknownVisibility = "secret";
 
     private static readonly string[] JobFieldsInTurn = ["id", "labels", "status"];
 
@@ -64,7 +66,13 @@ internal static class ReplyCorrupter
             case (ReplyCorruption.MissingFields, Item.Runner):
                 o.Remove("name");
                 break;
-            case (ReplyCorruption.UnknownEnums, Item.Run or Item.Job):
+            case (ReplyCorruption.UnknownEnums, Item.Run):
+                o["status"] = UnknownStatus;
+                o["conclusion"] = UnknownConclusion;
+                foreach (var user in new[] { o["actor"], o["triggering_actor"], o["repository"]?["owner"] }.OfType<JsonObject>()) user["type"] = UnknownAccountType;
+                if (o["repository"] is JsonObject repository) repository["visibility"] = UnknownVisibility;
+                break;
+            case (ReplyCorruption.UnknownEnums, Item.Job):
                 o["status"] = UnknownStatus;
                 o["conclusion"] = UnknownConclusion;
                 break;

@@ -13,13 +13,16 @@ namespace Blip.Sandbox.GitHub;
 /// first job precedes it, as with <c>needs:</c>).</param>
 /// <param name="RunId">Add the job to this existing run instead of a new one.</param>
 /// <param name="Name">The job's name; defaults to <c>job-N</c>.</param>
+/// <param name="Waiting">The job sits behind an environment protection rule: status <c>waiting</c> (its run too) until
+/// <c>POST /_sandbox/jobs/{id}/approve</c>; delivered as action <c>queued</c> with status <c>waiting</c>, then <c>waiting</c>.</param>
 public sealed record QueueJobRequest(
     string Repo,
     IReadOnlyList<string> Labels,
     int DurationSeconds = 5,
     bool RunInProgress = false,
     long? RunId = null,
-    string? Name = null);
+    string? Name = null,
+    bool Waiting = false);
 
 public sealed record QueuedJob(long RunId, long JobId);
 
@@ -132,7 +135,9 @@ public enum ReplyCorruption
     MissingFields,
 
     /// <summary>Enum strings the client has never seen, as GitHub adds new ones: a run's or job's <c>status</c>
-    /// becomes <c>waiting_for_moon</c> and its <c>conclusion</c> <c>eclipsed</c>; a runner's <c>status</c>
+    /// becomes <c>waiting_for_moon</c> and its <c>conclusion</c> <c>eclipsed</c>; a run's <c>actor.type</c>,
+    /// <c>triggering_actor.type</c> and <c>repository.owner.type</c> become <c>Wizard</c> and its
+    /// <c>repository.visibility</c> <c>secret</c> (values Octokit parses into enums); a runner's <c>status</c>
     /// becomes <c>hibernating</c>.</summary>
     UnknownEnums,
 
@@ -156,3 +161,17 @@ public sealed record ExhaustedToken(string Token, int ResetSeconds = 3600);
 /// token when null) is refused with <paramref name="Status"/> (403 or 429) and <c>retry-after</c>
 /// until <paramref name="RetryAfterSeconds"/> have passed since the fault was set.</summary>
 public sealed record SecondaryLimitFault(int Status = 403, int RetryAfterSeconds = 60, string? Token = null);
+
+/// <summary>One webhook delivery the emulator made: <c>GET /_sandbox/deliveries</c>.</summary>
+/// <param name="Guid">Its <c>X-GitHub-Delivery</c>; a redelivery keeps it.</param>
+/// <param name="Status">The receiver's answer to the last attempt; null before one, 0 when the connection failed.</param>
+/// <param name="Sequence">Order of the last attempt (or of the queuing, before one).</param>
+public sealed record SandboxDelivery(string Guid, string Event, bool Redelivery, int? Status, long Sequence);
+
+/// <summary>Sends an event of another kind: <c>POST /_sandbox/deliveries</c> (<c>ping</c>, <c>push</c>, …), for
+/// <paramref name="Repo"/> when given.</summary>
+public sealed record SendEventRequest(string Event, string? Repo = null);
+
+/// <summary>Emulator settings: <c>PUT /_sandbox/settings</c>. <paramref name="LostRunnerSeconds"/>: a busy runner silent
+/// this long has its job failed (GitHub: "lost communication with the server").</summary>
+public sealed record SandboxSettings(int? LostRunnerSeconds = null);

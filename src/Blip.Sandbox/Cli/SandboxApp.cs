@@ -64,7 +64,10 @@ public static class SandboxApp
         try
         {
             Say($"starting Kubernetes API emulator, GitHub emulator and {command.Vms} VMs (real sshd on 127.0.1.x) in {stateDir}…");
-            world = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = stateDir, Vms = command.Vms, Repos = command.Repos }, stop.Token);
+            var webhooks = command.Webhooks ? SandboxWebhooks.Create() : null;
+            world = await SandboxWorld.StartAsync(
+                new SandboxWorldOptions { StateDir = stateDir, Vms = command.Vms, Repos = command.Repos, WebhookUrl = webhooks?.DeliveryUrl, WebhookSecret = webhooks?.Secret },
+                stop.Token);
             Say($"Kubernetes API emulator at {world.Kube.Url}, GitHub emulator at {world.GitHub.Url}");
             Say($"waiting for {command.Vms} VMs to be ready…");
             await world.Pool.WaitForReadyAsync(command.Vms, ReadyTimeout).WaitAsync(stop.Token);
@@ -75,6 +78,12 @@ public static class SandboxApp
                 Say("writing Secret github-pat and ConfigMap github-actions (runner-labels self-hosted,blip)…");
                 await world.WritePatAsync(world.Pat, stop.Token);
                 await world.WriteActionsConfigAsync(string.Join(',', DemoRun.RunnerLabels), string.Join(',', command.Repos), stop.Token);
+            }
+
+            if (webhooks is not null)
+            {
+                Say($"writing Secret github-webhook; the GitHub emulator delivers workflow_job events to {webhooks.DeliveryUrl}…");
+                await world.UpsertSecretAsync(SandboxWebhooks.SecretName, webhooks.SecretData, stop.Token);
             }
 
             if (controllerDll is not null)
@@ -101,7 +110,7 @@ public static class SandboxApp
                     Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
                 // All nodes start at once, each listing every node as a seed: node 0 forms the cluster, the others join it.
                 foreach (var node in ControllerNode.Plan(command.Nodes, connectionString))
-                    controllers.Add(ControllerProcess.Start(node, controllerDll, stateDir, world));
+                    controllers.Add(ControllerProcess.Start(webhooks?.Receiving(node) ?? node, controllerDll, stateDir, world));
                 foreach (var controller in controllers)
                 {
                     await controller.WaitUntilJoinedAsync(JoinTimeout, stop.Token);
@@ -109,7 +118,7 @@ public static class SandboxApp
                 }
             }
 
-            var manifest = await SandboxManifest.Of(world, controllers).WriteAsync(stateDir, stop.Token);
+            var manifest = await SandboxManifest.Of(world, controllers, webhooks).WriteAsync(stateDir, stop.Token);
             PrintWelcome(command, world, stateDir, manifest, controllers);
 
             if (command.Demo && command.Jobs > 0)

@@ -15,6 +15,9 @@ public sealed record SandboxCommand
     public string? PostgresConnectionString { get; init; }
     public bool Demo { get; init; } = true;
     public bool Controller { get; init; } = true;
+
+    /// <summary>The GitHub emulator delivers signed workflow_job events to controller 0's webhook receiver.</summary>
+    public bool Webhooks { get; init; }
     public string StateDir { get; init; } = ".sandbox";
 
     /// <summary>Exit after this long; null runs until Ctrl-C or SIGTERM.</summary>
@@ -45,6 +48,10 @@ public static class SandboxCommandLine
           --no-demo            no github-actions ConfigMap, no github-pat Secret, no jobs: configure it
                                yourself with the kubectl commands printed at start
           --no-controller      run the emulators only
+          --webhooks           the GitHub emulator also delivers signed workflow_job events to controller
+                               0's webhook receiver (on a free loopback port; Secret github-webhook holds
+                               the secret); sandbox.json names webhookUrl and webhookSecret, so you can
+                               post deliveries of your own
           --state-dir DIR      where kubeconfig, sandbox.json, VMs and logs go; wiped at start
                                (default .sandbox/)
           --duration SECONDS   exit after this many seconds (default: until Ctrl-C)
@@ -108,6 +115,9 @@ public static class SandboxCommandLine
                     case "--no-controller":
                         command = command with { Controller = false };
                         break;
+                    case "--webhooks":
+                        command = command with { Webhooks = true };
+                        break;
                     case "--state-dir":
                         var dir = Value();
                         if (string.IsNullOrWhiteSpace(dir)) throw new CommandLineException($"{arg} '{dir}' is empty");
@@ -125,6 +135,12 @@ public static class SandboxCommandLine
                 error = e.Message;
                 return null;
             }
+        }
+
+        if (command.Webhooks && !command.Controller)
+        {
+            error = "--webhooks needs a controller to deliver to (drop --no-controller)";
+            return null;
         }
 
         if (command.PostgresConnectionString is not null && command.Store != "postgres")

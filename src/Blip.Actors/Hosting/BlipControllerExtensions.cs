@@ -110,6 +110,7 @@ public static class BlipControllerExtensions
                     var jobs = registry.Get<JobRegion>();
                     var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), jobs, options.Pool), "vms");
                     registry.Register<VmInventoryKey>(inventory);
+                    system.ActorOf(Webhooks.WebhookHealthRelay.Props(sp.GetRequiredService<Webhooks.WebhookHealth>()), "webhook-health");
                 })
                 // One reconciler for the cluster; it also sweeps when a node is removed, so the jobs that node hosted
                 // come back on another node at once instead of at the next sighting.

@@ -34,7 +34,13 @@ public sealed class SoakTests(ITestOutputHelper output)
     {
         var repos = Enumerable.Range(0, 5).Select(i => $"soak/r{i}").ToArray();
         await using var world = await PipelineWorld.StartAsync(vms: 4, repos: repos);
-        var controller = await world.StartControllerProcessAsync();
+        // A registration whose runner never started and whose delete met an injected fault is an orphan; the sweeper is
+        // what removes those (Blip:RunnerSweepInterval, Blip:OrphanRunnerGrace), here at test pace.
+        var controller = await world.StartControllerProcessAsync(new Dictionary<string, string>
+        {
+            ["Blip__RunnerSweepInterval"] = "00:00:01",
+            ["Blip__OrphanRunnerGrace"] = "00:00:03",
+        });
         try
         {
             await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault("*", ErrorRate: 0.1, Status: 502)]));

@@ -107,10 +107,11 @@ public sealed class PipelineWorld : IAsyncDisposable
 
     /// <summary>The controller as its own process (as the sandbox runs it), on this world's state dir: killable with SIGKILL
     /// and restartable on the same journal by starting it again.</summary>
-    public async Task<Blip.Sandbox.Cli.ControllerProcess> StartControllerProcessAsync()
+    /// <param name="settings">More <c>Blip__*</c> settings for the process (kept for its restarts).</param>
+    public async Task<Blip.Sandbox.Cli.ControllerProcess> StartControllerProcessAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Blip.Sandbox.Cli.ControllerProcess.FindExecutable() ?? throw new InvalidOperationException("blip-controller.dll is not next to the tests");
-        _controllerNode ??= Blip.Sandbox.Cli.ControllerNode.Plan(1, connectionString: null)[0];
+        _controllerNode ??= Blip.Sandbox.Cli.ControllerNode.Plan(1, connectionString: null, settings)[0];
         var process = Blip.Sandbox.Cli.ControllerProcess.Start(_controllerNode, dll, StateDir, Sandbox);
         await process.WaitUntilJoinedAsync(Deadline, CancellationToken.None);
         return process;

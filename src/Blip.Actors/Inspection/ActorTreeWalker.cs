@@ -12,7 +12,9 @@ public sealed class ActorTreeWalker : ReceiveActor, IWithTimers
     private const string QuietTimer = "quiet";
     private const string LevelCapTimer = "level-cap";
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(150);
-    private static readonly TimeSpan LevelCap = TimeSpan.FromSeconds(1);
+    // How long a level may stay silent before it counts as childless: long enough for a loaded node to answer the
+    // first Identify (1 s left `/user` empty on a shared CI machine), short enough for an interactive command.
+    public static readonly TimeSpan LevelCap = TimeSpan.FromSeconds(3);
 
     private readonly string _root;
     private readonly int _depth;

@@ -222,7 +222,7 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
         root = string.IsNullOrWhiteSpace(root) ? "/" : "/" + root.Trim().Trim('/');
         depth = Math.Clamp(depth, 1, 12);
         var walker = system.ActorOf(ActorTreeWalker.Props(root, depth));
-        return await walker.Ask<ActorTreeView>(ActorTreeWalker.Walk.Instance, TimeSpan.FromSeconds(1.5 * depth + 2)).ConfigureAwait(false);
+        return await walker.Ask<ActorTreeView>(ActorTreeWalker.Walk.Instance, TimeSpan.FromSeconds((ActorTreeWalker.LevelCap.TotalSeconds + 0.5) * depth + 2)).ConfigureAwait(false);
     }
 
     // ---- sharding ----

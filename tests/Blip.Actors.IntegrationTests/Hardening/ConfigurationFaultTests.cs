@@ -94,12 +94,16 @@ public sealed class ConfigurationFaultTests
         Assert.Contains("configuration fault: " + message, await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(1, metrics.ConfigurationFaults.Value(cause));
 
-        // The controller keeps trying (held retries with backoff): wait for three more attempts, then count.
+        // The controller keeps trying (held retries with backoff): wait for three more attempts, then count. Before the
+        // fault was named, VMs may have been given up: the first VM of this cause, and on a loaded machine a VM whose sshd
+        // was too slow to answer (a VM fault of its own). From then on, none.
+        var deletesAtFault = world.Sandbox.VmAudit().Count(a => a.Verb == "delete");
+        Assert.InRange(deletesAtFault, 1, 3);
         var attempts = metrics.SshAttempts.Value();
         await Deadline.UntilAsync(() => Task.FromResult(metrics.SshAttempts.Value()), n => n >= attempts + 3, EndState.Long, "three more SSH attempts while the fault lasts");
         var audit = world.Sandbox.VmAudit();
-        Assert.True(audit.Count(a => a.Verb == "delete") <= 1, "at most the first failing VM is given up: " + string.Join(", ", audit.Where(a => a.Verb == "delete").Select(a => a.Name)));
-        Assert.True(audit.Count(a => a.Verb == "create") <= 3 + 1, "the pool replaced at most one VM");
+        Assert.True(audit.Count(a => a.Verb == "delete") == deletesAtFault, "no VM given up while the fault lasts: " + string.Join(", ", audit.Where(a => a.Verb == "delete").Select(a => a.Name)));
+        Assert.True(audit.Count(a => a.Verb == "create") <= 3 + deletesAtFault, "the pool replaced only the VMs given up before the fault was named");
         Assert.Equal(1, world.Log.Count("configuration fault: "));
         var events = (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync("blip")).Items.Where(e => e.Reason == "ConfigurationFault").ToList();
         var warning = Assert.Single(events);

@@ -209,7 +209,8 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             vm.Metadata.DeletionTimestamp is not null);
 
     private static VmPoolChange ToChange(VirtualMachineInstance vmi) =>
-        new VmPoolChange.VmiUpserted(vmi.Metadata.Name, vmi.Status?.Ready == true, vmi.Status?.Address, vmi.Status?.Phase);
+        new VmPoolChange.VmiUpserted(vmi.Metadata.Name, vmi.Status?.Ready == true, vmi.Status?.Address, vmi.Status?.Phase,
+            vmi.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "VirtualMachine")?.Uid ?? "");
 
     private Task<(IReadOnlyList<VirtualMachine>, string)> ListVms(CancellationToken ct) =>
         ListAsync<VirtualMachine>(VirtualMachine.Plural, PoolSelector, ct);

@@ -53,7 +53,7 @@ public sealed class PollerCoordinator : ReceiveActor
         var wanted = settings.CanPoll ? settings.Config!.Repos.ToHashSet() : [];
         foreach (var gone in _pollers.Keys.Where(r => !wanted.Contains(r)).ToList())
         {
-            Context.Stop(_pollers[gone]);
+            _pollers[gone].Tell(PollerProtocol.StopPolling.Instance);
             _pollers.Remove(gone);
         }
 

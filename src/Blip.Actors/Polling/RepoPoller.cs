@@ -11,7 +11,8 @@ namespace Blip.Actors.Polling;
 /// Polls one repository for queued jobs and tells the job shard region about each matching one, every poll
 /// (sightings repeat; the job actor dedups), and about each one it saw last time and no longer sees
 /// (<see cref="JobCommands.LeftQueue"/>). A non-matching job is logged once, not on every poll.
-/// Polls never overlap: the next is scheduled when the previous one ends.
+/// Polls never overlap: the next is scheduled when the previous one ends. Told to stop, it stops once no call of its own
+/// is in flight, so "polling stopped" means nothing of this poller can still reach GitHub.
 /// </summary>
 public sealed class RepoPoller : ReceiveActor, IWithTimers
 {
@@ -31,6 +32,8 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private string? _lastError;
     private HashSet<long> _queued = [];
     private TimeSpan _errorBackoff;
+    private bool _polling;
+    private bool _stopping;
 
     public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop)
     {
@@ -47,8 +50,21 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             _mismatchLogged.Forget();
         });
         Receive<PollerProtocol.IntervalChanged>(m => _interval = m.Interval);
+        Receive<PollerProtocol.StopPolling>(_ =>
+        {
+            _stopping = true;
+            Timers.CancelAll();
+            if (!_polling)
+            {
+                Context.Stop(Self);
+            }
+        });
+        Receive<Poll>(_ => _stopping, _ => { });
+        Receive<Polled>(_ => _stopping, _ => Context.Stop(Self));
+        Receive<PollFailed>(_ => _stopping, _ => Context.Stop(Self));
         Receive<Poll>(_ =>
         {
+            _polling = true;
             var gitHub = _gitHub;
             var repo = _repo;
             var sentAt = DateTimeOffset.UtcNow;
@@ -57,6 +73,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         });
         Receive<Polled>(m =>
         {
+            _polling = false;
             if (_lastError is not null)
             {
                 _log.Info("repo {0}: polling works again", _repo);
@@ -90,6 +107,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         });
         Receive<PollFailed>(m =>
         {
+            _polling = false;
             var error = m.Cause.Message;
             var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : _errorBackoff;
             if (error != _lastError)
@@ -133,4 +151,14 @@ public static class PollerProtocol
     public sealed record LabelsChanged(ImmutableArray<string> Labels);
 
     public sealed record IntervalChanged(TimeSpan Interval);
+
+    /// <summary>Stop polling: at once between polls, else as soon as the call in flight has answered.</summary>
+    public sealed class StopPolling
+    {
+        public static readonly StopPolling Instance = new();
+
+        private StopPolling()
+        {
+        }
+    }
 }

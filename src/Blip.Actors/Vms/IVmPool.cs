@@ -45,7 +45,8 @@ public abstract record VmPoolChange
 
     public sealed record VmDeleted(string Name) : VmPoolChange;
 
-    public sealed record VmiUpserted(string Name, bool Ready, string? Address, string? Phase) : VmPoolChange;
+    /// <param name="OwnerUid">The uid of the VM that controls this instance (its controller ownerReference); empty if unknown.</param>
+    public sealed record VmiUpserted(string Name, bool Ready, string? Address, string? Phase, string OwnerUid = "") : VmPoolChange;
 
     public sealed record VmiDeleted(string Name) : VmPoolChange;
 

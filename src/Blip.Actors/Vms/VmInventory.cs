@@ -214,7 +214,13 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             return null;
         }
 
-        _vmis.TryGetValue(name, out var vmi);
+        // An instance of the name is this VM's only if this VM controls it: the VMI watch may still hold the stopped
+        // instance of a deleted VM whose name a new VM has already taken (the two kinds' watches are not ordered).
+        if (_vmis.TryGetValue(name, out var vmi) && vmi.OwnerUid.Length > 0 && vm.Uid.Length > 0 && vmi.OwnerUid != vm.Uid)
+        {
+            vmi = null;
+        }
+
         return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating);
     }
 

@@ -232,6 +232,16 @@ public sealed class VmPool : IAsyncDisposable
                 {
                     ["name"] = name,
                     ["labels"] = new JsonObject { [PoolLabel] = _options.PoolName, ["kubevirt.io/vmpool"] = _options.PoolName },
+                    // KubeVirt's VM controller makes the VM the instance's controller (setupVMIFromVM, NewControllerRef).
+                    ["ownerReferences"] = new JsonArray(new JsonObject
+                    {
+                        ["apiVersion"] = "kubevirt.io/v1",
+                        ["kind"] = "VirtualMachine",
+                        ["name"] = name,
+                        ["uid"] = vm.Uid,
+                        ["controller"] = true,
+                        ["blockOwnerDeletion"] = true,
+                    }),
                 },
                 ["spec"] = new JsonObject { ["domain"] = new JsonObject { ["devices"] = new JsonObject() } },
                 ["status"] = VmiStatus("Running", ready: true, address),

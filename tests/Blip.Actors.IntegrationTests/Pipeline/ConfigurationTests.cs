@@ -22,6 +22,9 @@ public sealed class ConfigurationTests
     // for the benchmarks, not for a functional test on a shared machine.
     private static readonly TimeSpan ByTheWatch = TimeSpan.FromSeconds(60);
 
+    // The config watcher's troubleshooting line (the spec's words, then which object and key).
+    private const string NoPatLine = "no PAT available: Secret";
+
     [Fact]
     public async Task Polling_follows_the_secret_and_configmap_without_restart()
     {
@@ -29,7 +32,7 @@ public sealed class ConfigurationTests
         await world.StartControllerAsync();
 
         // Neither object: both troubleshooting lines, and no GitHub call at all.
-        await Deadline.UntilAsync(() => world.Log.Contains("no PAT available"), PipelineWorld.Deadline, "'no PAT available' logged");
+        await Deadline.UntilAsync(() => world.Log.Contains(NoPatLine), PipelineWorld.Deadline, "'no PAT available' logged");
         await Deadline.UntilAsync(() => world.Log.Contains("actions config incomplete"), PipelineWorld.Deadline, "'actions config incomplete' logged");
         Assert.Equal(0, (await world.GitHub.GetStatsAsync()).Total);
 
@@ -40,13 +43,14 @@ public sealed class ConfigurationTests
 
         // Deleting the Secret stops polling; the line is logged once per change, not per tick.
         await world.Sandbox.DeleteSecretAsync("github-pat");
-        await Deadline.UntilAsync(() => world.Log.Count("no PAT available") >= 2, PipelineWorld.Deadline, "'no PAT available' after the delete");
+        // The config watcher's line, not a poll that failed for want of the PAT before its poller was stopped.
+        await Deadline.UntilAsync(() => world.Log.Count(NoPatLine) >= 2, PipelineWorld.Deadline, "'no PAT available' after the delete");
         await Deadline.UntilAsync(() => world.Log.Contains("repo org/repo: polling stopped"), PipelineWorld.Deadline, "poller stopped");
         // Nothing is left that could poll: the poller stopped above and the coordinator (asked after it) holds none. So no
         // window is watched here; the count is compared again right before the PAT comes back.
         await Deadline.UntilAsync(() => PolledReposAsync(world), repos => repos.Count == 0, PipelineWorld.Deadline, "the coordinator polling no repo");
         var before = await RunsListsOf(world, "org/repo");
-        Assert.Equal(2, world.Log.Count("no PAT available"));
+        Assert.Equal(2, world.Log.Count(NoPatLine));
 
         // Restored: polling resumes; deleting the ConfigMap stops it again.
         Assert.Equal(before, await RunsListsOf(world, "org/repo"));

@@ -138,6 +138,42 @@ public sealed class RepoPollerTests : TestKit
         Assert.Equal(1, maxInFlight);
     }
 
+    [Fact]
+    public async Task Told_to_stop_mid_poll_it_stops_once_the_call_has_answered_and_never_calls_again()
+    {
+        // "polling stopped" must mean no call of this poller is still on its way to GitHub (found by
+        // ConfigurationTests on a loaded machine: a poll sent before the stop reached GitHub after it).
+        var pending = new TaskCompletionSource<IReadOnlyList<QueuedJob>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gitHub.OnList = _ => pending.Task;
+        var poller = StartPoller();
+        await AwaitConditionAsync(() => Task.FromResult(_gitHub.ListCalls == 1), TimeSpan.FromSeconds(30));
+        var watcher = CreateTestProbe();
+        watcher.Watch(poller);
+
+        poller.Tell(PollerProtocol.StopPolling.Instance);
+        // Asked again while the call hangs: the poller is still there, waiting for it.
+        poller.Tell(new Identify("still-there"), watcher.Ref);
+        Assert.Equal(poller, (await watcher.ExpectMsgAsync<ActorIdentity>(TimeSpan.FromSeconds(30))).Subject);
+
+        pending.SetResult([Job(1)]);
+        await watcher.ExpectTerminatedAsync(poller, TimeSpan.FromSeconds(30));
+        Assert.Equal(1, _gitHub.ListCalls);
+    }
+
+    [Fact]
+    public async Task Told_to_stop_between_polls_it_stops_at_once()
+    {
+        Answer([Job(1)]);
+        var poller = StartPoller();
+        await _jobs.ExpectMsgAsync<JobCommands.Sighted>();
+        var watcher = CreateTestProbe();
+        watcher.Watch(poller);
+
+        poller.Tell(PollerProtocol.StopPolling.Instance);
+
+        await watcher.ExpectTerminatedAsync(poller, TimeSpan.FromSeconds(30));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;

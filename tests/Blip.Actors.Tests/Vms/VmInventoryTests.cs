@@ -141,6 +141,35 @@ public sealed class VmInventoryTests : TestKit
     }
 
     [Fact]
+    public async Task A_stopped_instance_of_a_deleted_vm_never_stops_the_new_vm_of_the_same_name()
+    {
+        // Found by the cluster test: the old VM's DELETED and the new VM of its name came on the VM watch before the
+        // VMI watch said the old (stopped) instance was gone; the new VM's job was told its VM stopped, gave it up and
+        // deleted it under a running runner. Watches of two kinds are never ordered with each other.
+        await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
+        _inventory.Tell(Vm("blip-0", claimedBy: 7, uid: "old"));
+        _inventory.Tell(Vmi("blip-0", owner: "old", phase: "Succeeded"));
+        Assert.Equal(7, (await _jobs.ExpectMsgAsync<JobCommands.VmStopped>()).JobId.Value);
+        _inventory.Tell(new VmPoolChange.VmDeleted("blip-0"));
+        Assert.Equal(7, (await _jobs.ExpectMsgAsync<JobCommands.VmStopped>()).JobId.Value);
+
+        _inventory.Tell(Vm("blip-0", uid: "new"));
+        _inventory.Tell(Vm("blip-0", claimedBy: JobId, uid: "new"));
+        var mine = Assert.Single((await SettledAsync()).Vms);
+        Assert.False(_jobs.HasMessages, "the old VM's instance stopped the new VM's job");
+        Assert.False(mine.VmiReady);
+        Assert.Null(mine.VmiPhase);
+
+        // The new VM's own instance counts, stopped or not.
+        _inventory.Tell(new VmPoolChange.VmiDeleted("blip-0"));
+        _inventory.Tell(Vmi("blip-0", owner: "new"));
+        Assert.True(Assert.Single((await SettledAsync()).Vms).VmiReady);
+        _inventory.Tell(Vmi("blip-0", owner: "new", phase: "Succeeded"));
+        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
+        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: false, VmUid: "new"), stopped);
+    }
+
+    [Fact]
     public async Task Questions_wait_until_both_kinds_have_listed()
     {
         _inventory.Tell(Vm("blip-0"));
@@ -196,7 +225,8 @@ public sealed class VmInventoryTests : TestKit
             uid ?? "uid-of-" + name, terminating);
     }
 
-    private static VmPoolChange.VmiUpserted Vmi(string name) => new(name, Ready: true, Address: "10.0.0.1", Phase: "Running");
+    private static VmPoolChange.VmiUpserted Vmi(string name, string? owner = null, string phase = "Running") =>
+        new(name, Ready: phase == "Running", Address: "10.0.0.1", Phase: phase, OwnerUid: owner ?? "uid-of-" + name);
 
     /// <summary>A pool whose watch never says anything: the tests tell the inventory its changes directly.</summary>
     private sealed class SilentPool : IVmPool

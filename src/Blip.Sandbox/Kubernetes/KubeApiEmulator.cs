@@ -440,6 +440,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
                 {
+                    if (Faults.WatchesHeld(r.Plural)) continue;
                     // Read the version first: every event at or below it is already queued, so an empty
                     // queue means the watcher has seen everything up to it.
                     var rv = Store.CurrentResourceVersion;
@@ -459,6 +460,7 @@ public sealed class KubeApiEmulator : IAsyncDisposable
                     continue;
                 }
                 if (!open) break;
+                await Faults.WatchesFlowAsync(r.Plural, lifetime.Token);
                 while (subscription.Events.TryRead(out var e))
                 {
                     var line = new JsonObject { ["type"] = e.Type, ["object"] = e.Object.DeepClone() };

@@ -53,6 +53,46 @@ public sealed class ClusterFidelityTests
     }
 
     [Fact]
+    public async Task The_instance_of_a_deleted_vm_never_stands_for_the_new_vm_of_its_name()
+    {
+        // Found by ClusterTests under load: the VM watch told of blip-0's deletion and of the new blip-0 while the VMI
+        // watch still held the old instance (Ready). The controller took the new VM for booted, claimed it on the old
+        // instance's word, and when the old instance's stop arrived, gave the new VM up under its running runner.
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.StartControllerAsync();
+        var store = world.Sandbox.Kube.Store;
+        var ns = world.Sandbox.Namespace;
+        await Deadline.UntilAsync(() => store.OpenWatches(KubeResource.VirtualMachines) > 0 && store.OpenWatches(KubeResource.VirtualMachineInstances) > 0,
+            PipelineWorld.Deadline, "the controller watching VMs and VMIs");
+        var firstUid = store.Get(KubeResource.VirtualMachines, ns, "blip-0")["metadata"]!["uid"]!.GetValue<string>();
+
+        // The VMI watch stalls; the VM watch streams on. blip-0 goes, blip-1 replaces it, blip-1 goes: a new blip-0.
+        var plural = KubeResource.VirtualMachineInstances.Plural;
+        world.Sandbox.Kube.Faults.HoldWatches(plural);
+        var kube = world.Sandbox.KubeAdmin;
+        await kube.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", ns, "virtualmachines", "blip-0");
+        await Deadline.UntilAsync(() => world.Sandbox.Pool.ReadyVmNames().SequenceEqual(["blip-1"]), PipelineWorld.Deadline, "blip-1 replacing blip-0");
+        await kube.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", ns, "virtualmachines", "blip-1");
+        await Deadline.UntilAsync(
+            () => world.Sandbox.Pool.ReadyVmNames().SequenceEqual(["blip-0"]) && store.TryGet(KubeResource.VirtualMachines, ns, "blip-1") is null,
+            PipelineWorld.Deadline, "a new blip-0 booted");
+        var secondUid = store.Get(KubeResource.VirtualMachines, ns, "blip-0")["metadata"]!["uid"]!.GetValue<string>();
+        Assert.NotEqual(firstUid, secondUid);
+
+        // The controller has seen the new blip-0 but not its instance: it must find no claimable VM and wait.
+        var job = (await EndState.QueueAsync(world, 1, durationSeconds: 1))[0];
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {job} (org/repo): failed to allocate runner VM: no claimable VM"),
+            PipelineWorld.Deadline, "the job finding no claimable VM while the new VM's instance is unseen");
+        Assert.Empty(world.ClaimsOf(job));
+
+        world.Sandbox.Kube.Faults.ReleaseWatches(plural);
+        var done = await world.WaitForJobAsync(job, j => j.Status == "completed", "completed on the new blip-0", EndState.Long);
+        Assert.Equal("success", done.Conclusion);
+        Assert.Equal([secondUid], world.ClaimsOf(job).Select(c => c.Uid));
+        Assert.DoesNotContain(world.Log.Lines, l => l.Contains("giving VM", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_terminating_vm_whose_guest_still_runs_is_never_claimed()
     {
         // blip-0 is deleted (by Blip's deallocation, say) and stays terminating while its guest shuts down: its VMI is

@@ -58,7 +58,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             if (events is [JobEvents.VmAbandoned abandoned])
             {
                 StopChild();
-                AbandonVm(abandoned.Reason); // logs it and releases the VM (a stopped one still carries our session)
+                // Logs it and releases the VM (a stopped one still carries our session).
+                AbandonVm(abandoned.Reason, JobState.ClaimsAgainAfter(m));
                 return;
             }
 
@@ -167,7 +168,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void AbandonVm(string reason)
+    private void AbandonVm(string reason, bool claimAgain = true)
     {
         var vm = _state.VmName;
         if (vm is null)
@@ -175,13 +176,18 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var events = _state.OnVmGivenUp(vm, reason, _deps.Options.MaxVmsGivenUpPerJob, DateTimeOffset.UtcNow);
+        var events = _state.OnVmGivenUp(vm, reason, _deps.Options.MaxVmsGivenUpPerJob, DateTimeOffset.UtcNow, claimAgain);
         if (events.Count == 0)
         {
             return;
         }
 
-        if (events.Count > 1)
+        if (events is [_, JobEvents.JobFinished { Outcome: JobOutcome.Abandoned }])
+        {
+            _log.Warning("job {0}: giving VM {1} up ({2}); releasing it; a runner may have run the job, so it is taken up again only if a later poll still sees it queued",
+                _jobId, vm, reason);
+        }
+        else if (events.Count > 1)
         {
             _log.Error("job {0} ({1}): giving VM {2} up ({3}); that is {4} VMs given up, the most one job may (Blip:MaxVmsGivenUpPerJob): releasing it and failing the job",
                 _jobId, _state.Repo, vm, reason, _state.VmsAbandoned + 1);

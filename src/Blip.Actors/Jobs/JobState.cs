@@ -123,7 +123,9 @@ public sealed record JobState
     /// The job gives its VM up (released by the caller). Past <paramref name="maxVmsGivenUp"/> VMs over the job's life it
     /// stops claiming and fails: something breaks every VM it gets, and each one costs a registration and a boot.
     /// </summary>
-    public IReadOnlyList<IJobEvent> OnVmGivenUp(string vmName, string reason, int maxVmsGivenUp, DateTimeOffset now)
+    /// <param name="claimAgain">False when the job may have run already (see <see cref="ClaimsAgainAfter"/>): this cycle
+    /// ends, and a later poll that still sees the job queued takes it up again (<see cref="OnSighted"/>).</param>
+    public IReadOnlyList<IJobEvent> OnVmGivenUp(string vmName, string reason, int maxVmsGivenUp, DateTimeOffset now, bool claimAgain = true)
     {
         if (VmName != vmName || Phase != JobPhase.Provisioning)
         {
@@ -131,10 +133,23 @@ public sealed record JobState
         }
 
         var abandoned = new JobEvents.VmAbandoned(vmName, reason, VmUid);
-        return VmsAbandoned + 1 >= maxVmsGivenUp
-            ? [abandoned, new JobEvents.JobFinished(JobOutcome.Failed, $"gave up {VmsAbandoned + 1} VMs (Blip:MaxVmsGivenUpPerJob); last: {reason}", now)]
-            : [abandoned];
+        if (VmsAbandoned + 1 >= maxVmsGivenUp)
+        {
+            return [abandoned, new JobEvents.JobFinished(JobOutcome.Failed, $"gave up {VmsAbandoned + 1} VMs (Blip:MaxVmsGivenUpPerJob); last: {reason}", now)];
+        }
+
+        return claimAgain
+            ? [abandoned]
+            : [abandoned, new JobEvents.JobFinished(JobOutcome.Abandoned, $"{reason}; a runner may have run the job: taken up again only if a later poll still sees it queued", now)];
     }
+
+    /// <summary>
+    /// After a VM lost before the runner was known to start, claim another at once only if it was deleted. A VM that
+    /// powered off by itself most likely ran a runner to its end (the runner image powers off when the runner exits) whose
+    /// start was not recorded (the node died between the start and its record): claiming again would boot a runner with
+    /// nothing to run and hold a VM for the idle grace. If the job is still queued, the next poll takes it up again.
+    /// </summary>
+    public static bool ClaimsAgainAfter(JobCommands.VmStopped m) => m.Deleted;
 
     /// <summary>Our runner's job completed (webhook): the runner is done, whichever job it ran.</summary>
     public IReadOnlyList<IJobEvent> OnRunnerJobCompleted(JobCommands.RunnerJobCompleted m, DateTimeOffset now) =>

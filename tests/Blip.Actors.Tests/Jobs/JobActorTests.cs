@@ -143,6 +143,29 @@ public sealed class JobActorTests : JobActorHarness
     }
 
     [Fact]
+    public async Task Provisioning_the_vm_powered_off_before_the_runner_was_recorded_ends_the_cycle_and_claims_again_only_when_sighted()
+    {
+        // Found by ClusterTests: after a node died between a runner's start and its record, the recovered job saw its VM
+        // stopped (the runner had run its job and powered the VM off) and claimed another VM for a job long completed.
+        var bootstrapper = await ProvisioningAsync();
+        Watch(bootstrapper);
+
+        Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: false));
+
+        Assert.Equal("vm-a", (await NextEventAsync<JobEvents.VmAbandoned>()).VmName);
+        Assert.Equal(JobOutcome.Abandoned, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
+        await ExpectTerminatedAsync(bootstrapper);
+        Assert.Contains("vm-a", Pool.Releases);
+        Assert.Equal(JobPhase.Done, (await StatusWithNoNewEventAsync()).Phase);
+        Assert.False(Inventory.HasMessages, "a new claimer asked the inventory for a VM");
+
+        // Still queued at a later poll: taken up again.
+        Job.Tell(Sighting(DateTimeOffset.UtcNow.AddSeconds(1)));
+        await NextEventAsync<JobEvents.JobSighted>();
+        await Inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>();
+    }
+
+    [Fact]
     public async Task Provisioning_a_permanent_jit_error_finishes_the_job_failed_and_releases_the_vm()
     {
         GitHub.OnJit = _ => Task.FromException<JitRunner>(new GitHubCallException("generate-jitconfig", System.Net.HttpStatusCode.Unauthorized));

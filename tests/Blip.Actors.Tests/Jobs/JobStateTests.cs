@@ -121,6 +121,25 @@ public sealed class JobStateTests
     }
 
     [Fact]
+    public void A_vm_deleted_before_the_runner_started_is_claimed_again_at_once_a_stopped_one_only_when_sighted_again()
+    {
+        Assert.True(JobState.ClaimsAgainAfter(new JobCommands.VmStopped(new JobId(42), "vm-1", Deleted: true)));
+        Assert.False(JobState.ClaimsAgainAfter(new JobCommands.VmStopped(new JobId(42), "vm-1", Deleted: false)));
+
+        var provisioning = Replay(
+            new JobEvents.JobSighted(42, "org/repo", ["blip"], 7, Now, Now),
+            new JobEvents.VmClaimed("vm-1", Now));
+        var events = provisioning.OnVmGivenUp("vm-1", "VM stopped before the runner started", maxVmsGivenUp: 5, Now, claimAgain: false);
+
+        Assert.IsType<JobEvents.VmAbandoned>(events[0]);
+        Assert.Equal(JobOutcome.Abandoned, Assert.IsType<JobEvents.JobFinished>(events[1]).Outcome);
+        var done = events.Aggregate(provisioning, (state, e) => state.Apply(e));
+        Assert.Equal(JobPhase.Done, done.Phase);
+        Assert.Equal(1, done.VmsAbandoned);
+        Assert.NotEmpty(done.OnSighted(Sighting() with { ObservedAt = Now.AddSeconds(1) }, Now.AddSeconds(1)));
+    }
+
+    [Fact]
     public void Stop_signal_for_another_vm_is_ignored()
     {
         var running = Replay(

@@ -64,6 +64,10 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
         }
 
         Assert.True(violations.Count == 0, $"against @octokit/openapi {descriptions.OpenApiVersion}:\n" + string.Join("\n", violations.Distinct().Take(40)));
+        // The schemas bite: a runner without id, status and busy, and a null where GitHub never sends one, are refused.
+        Assert.NotEmpty(PublishedDescriptions.Violations(
+            descriptions.ResponseSchema("GET", $"{Base}/actions/runners/{{runner_id}}", 200),
+            JsonSerializer.Deserialize<JsonElement>("""{"name": "blip-1-a", "os": "linux", "labels": null}""")));
         // The scenario reached every reply it means to check.
         Assert.Equal(
             ["DELETE 204", "DELETE 422", "GET 200", "POST 201", "POST 409", "POST 422"],
@@ -89,6 +93,10 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
         }
 
         Assert.True(violations.Count == 0, $"against @octokit/webhooks-schemas {descriptions.WebhooksVersion}:\n" + string.Join("\n", violations.Distinct().Take(40)));
+        // The schema bites: a delivery with a field GitHub does not send is refused (additionalProperties: false).
+        var extra = JsonNode.Parse(_deliveries.First().GetRawText())!;
+        extra["workflow_job"]!["blip"] = true;
+        Assert.NotEmpty(PublishedDescriptions.Violations(descriptions.WorkflowJobSchema("queued"), JsonSerializer.SerializeToElement(extra)));
         Assert.Equal(
             ["completed/completed", "in_progress/in_progress", "queued/queued", "queued/waiting", "waiting/waiting"],
             actions.Distinct().Order(StringComparer.Ordinal));

@@ -79,20 +79,32 @@ internal sealed class PublishedDescriptions
         return JsonSchema.Build(JsonSerializer.SerializeToElement(root), _build, new Uri($"https://blip.test/github/{Guid.NewGuid():N}.json"));
     }
 
-    /// <summary>Every failed check of <paramref name="instance"/> against <paramref name="schema"/>, one line each; empty when valid.</summary>
+    /// <summary>Every failed check of <paramref name="instance"/> against <paramref name="schema"/>, one line each; empty when
+    /// valid. Only failures that made the whole fail: a oneOf branch that did not match beside one that did is no news.</summary>
     public static IReadOnlyList<string> Violations(JsonSchema schema, JsonElement instance)
     {
-        var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
-        if (result.IsValid)
+        var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.Hierarchical, RequireFormatValidation = true });
+        var lines = new List<string>();
+        Collect(result, lines);
+        return result.IsValid ? [] : lines.Count == 0 ? ["invalid (no details)"] : lines;
+    }
+
+    private static void Collect(EvaluationResults node, List<string> lines)
+    {
+        if (node.IsValid)
         {
-            return [];
+            return;
         }
 
-        return (result.Details ?? [])
-            .Where(d => d.Errors is { Count: > 0 })
-            .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
-            .DefaultIfEmpty("invalid (no details)")
-            .ToList();
+        foreach (var (keyword, message) in node.Errors ?? new Dictionary<string, string>())
+        {
+            lines.Add($"{node.InstanceLocation} ({node.EvaluationPath}): {keyword}: {message}");
+        }
+
+        foreach (var child in node.Details ?? [])
+        {
+            Collect(child, lines);
+        }
     }
 
     /// <summary>An OpenAPI 3.0 schema as JSON Schema 2020-12.</summary>

@@ -15,6 +15,9 @@ namespace Blip.Sandbox.GitHub;
 /// <param name="Name">The job's name; defaults to <c>job-N</c>.</param>
 /// <param name="Waiting">The job sits behind an environment protection rule: status <c>waiting</c> (its run too) until
 /// <c>POST /_sandbox/jobs/{id}/approve</c>; delivered as action <c>queued</c> with status <c>waiting</c>, then <c>waiting</c>.</param>
+/// <param name="ConcurrencyGroup">The new run's workflow-level concurrency group (case-insensitive). While another run of
+/// the group has not completed, this run is <c>pending</c> and so are its jobs (nothing delivered); it is queued (a
+/// <c>queued</c> delivery per job) when that run completes. A newer pending run of the group cancels an older one.</param>
 public sealed record QueueJobRequest(
     string Repo,
     IReadOnlyList<string> Labels,
@@ -22,7 +25,8 @@ public sealed record QueueJobRequest(
     bool RunInProgress = false,
     long? RunId = null,
     string? Name = null,
-    bool Waiting = false);
+    bool Waiting = false,
+    string? ConcurrencyGroup = null);
 
 public sealed record QueuedJob(long RunId, long JobId);
 

@@ -72,8 +72,11 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
         Assert.Equal(
             ["DELETE 204", "DELETE 422", "GET 200", "POST 201", "POST 409", "POST 422"],
             replies.Select(r => $"{r.Method} {r.Status}").Distinct().Order(StringComparer.Ordinal));
-        Assert.Contains(replies, r => r.Path.EndsWith("/jobs", StringComparison.Ordinal) && r.Body!.Value.GetProperty("jobs").EnumerateArray()
-            .Any(j => j.GetProperty("status").GetString() == "in_progress"));
+        foreach (var status in new[] { "in_progress", "pending" })
+        {
+            Assert.Contains(replies, r => r.Path.EndsWith("/jobs", StringComparison.Ordinal) && r.Body!.Value.GetProperty("jobs").EnumerateArray()
+                .Any(j => j.GetProperty("status").GetString() == status));
+        }
     }
 
     [Fact]
@@ -159,6 +162,9 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
         var jitPath = $"/repos/{Repo}/actions/runners/generate-jitconfig";
         var work = emulator.QueueJob(new QueueJobRequest(Repo, Labels, DurationSeconds: 600));
         var gated = emulator.QueueJob(new QueueJobRequest(Repo, Labels, Waiting: true));
+        // A run pending on its concurrency group behind one in progress (listed with status pending, its job pending).
+        emulator.QueueJob(new QueueJobRequest(Repo, Labels, DurationSeconds: 600, ConcurrencyGroup: "deploy"));
+        emulator.QueueJob(new QueueJobRequest(Repo, Labels, ConcurrencyGroup: "deploy"));
         await ListEverything();
 
         var created = await Call(HttpMethod.Post, jit, jitPath, new { name = "blip-1-a", runner_group_id = 1, labels = Labels, work_folder = "_work" });

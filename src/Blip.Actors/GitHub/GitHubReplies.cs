@@ -43,6 +43,13 @@ public static class GitHubReplies
         : KnownJobStatuses.Contains(status) ? JobReading.NotQueued
         : JobReading.UnknownStatus;
 
+    /// <summary>Whether a 422's message says the endpoint has been spammed. GitHub answers generate-jitconfig's 422 both
+    /// for "Validation failed" and when "the endpoint has been spammed" (its REST description): a validation error stays
+    /// one however often it is retried, a spammed endpoint answers again after a while.</summary>
+    public static bool SaysSpammed(string? message) =>
+        message is not null
+        && (message.Contains("spam", StringComparison.OrdinalIgnoreCase) || message.Contains("try again later", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>After a page of <paramref name="onPage"/> items arrived with <paramref name="held"/> already kept: keep
     /// what fits under <paramref name="maxItems"/>, and page on only while pages come full, as asked, and the listing's
     /// <paramref name="totalCount"/> (0 when unknown) says there is more. A server that ignored the page size is not

@@ -406,7 +406,8 @@ public sealed class OctokitGitHubActions(
             || retryAfter is not null
             || e.StatusCode == (HttpStatusCode)429
             || (e.StatusCode == HttpStatusCode.Forbidden && Header(e, "x-ratelimit-remaining") == 0);
-        return new GitHubCallException(operation, e.StatusCode, retryAfter) { IsRateLimited = rateLimited };
+        var spammed = e.StatusCode == HttpStatusCode.UnprocessableEntity && GitHubReplies.SaysSpammed(e.ApiError?.Message);
+        return new GitHubCallException(operation, e.StatusCode, retryAfter) { IsRateLimited = rateLimited, IsSpammed = spammed };
     }
 
     private sealed record Credential(GitHubToken Token, GitHubClient Client, RateLimitGovernor Governor);

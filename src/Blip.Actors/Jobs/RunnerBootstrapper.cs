@@ -239,7 +239,8 @@ public sealed class RunnerBootstrapper : ReceiveActor
         }
     }
 
-    /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx/limits → backoff.
+    /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx, limits and a
+    /// 422 "endpoint has been spammed" → backoff (1 s doubling to at most 60 s, until the job actor stops us).
     /// <c>HalfRegistered</c>: an attempt failed in a way that may still have registered a runner.</summary>
     private async Task<(JitRunner? Runner, bool HalfRegistered)> CreateJitConfigAsync(CancellationToken ct)
     {
@@ -264,10 +265,11 @@ public sealed class RunnerBootstrapper : ReceiveActor
             }
             catch (GitHubCallException e)
             {
-                halfRegistered |= !e.IsRateLimited;
+                // Refused before anything was done (rate limit, a spammed endpoint): no runner can have been registered.
+                halfRegistered |= !e.IsRateLimited && !e.IsSpammed;
                 var wait = e.RetryAfter ?? delay;
                 _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",
-                    _jobId, _repo, e.Status is { } s && !e.IsRateLimited ? $"HTTP {(int)s}" : e.Message, wait);
+                    _jobId, _repo, e.IsSpammed ? "HTTP 422 (GitHub says the endpoint has been spammed)" : e.Status is { } s && !e.IsRateLimited ? $"HTTP {(int)s}" : e.Message, wait);
                 await Task.Delay(wait, ct).ConfigureAwait(false);
                 delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, delay.Ticks * 2));
             }

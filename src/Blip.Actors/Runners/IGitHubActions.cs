@@ -57,9 +57,14 @@ public sealed class GitHubCallException(string operation, HttpStatusCode? status
 
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
-    /// <summary>401/403/404/422 on generate-jitconfig cannot be fixed by retrying (DESIGN.md §5); 409 is handled by a new name.</summary>
-    public bool IsPermanent => Status is HttpStatusCode.Unauthorized or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity
+    /// <summary>401/403/404/422 on generate-jitconfig cannot be fixed by retrying (DESIGN.md §5); 409 is handled by a new name.
+    /// A 422 saying the endpoint has been spammed (<see cref="IsSpammed"/>) is not a validation error: it passes.</summary>
+    public bool IsPermanent => Status is HttpStatusCode.Unauthorized or HttpStatusCode.NotFound
+        || (Status == HttpStatusCode.UnprocessableEntity && !IsSpammed)
         || (Status == HttpStatusCode.Forbidden && RetryAfter is null && !IsRateLimited);
 
     public bool IsRateLimited { get; init; }
+
+    /// <summary>A 422 whose message says the endpoint has been spammed: refused for now, nothing was done; back off and retry.</summary>
+    public bool IsSpammed { get; init; }
 }

@@ -108,14 +108,14 @@ public sealed partial class GitHubEmulator
 
         var name = body["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s.Trim() : "";
         if (name.Length == 0)
-            return new ApiResult(422, GitHubJson.ValidationFailed("Runner", "name", "missing_field", "name is required"));
+            return new ApiResult(422, GitHubJson.ValidationFailedSimple("name is required"));
         if (body["runner_group_id"] is not JsonValue group || !group.TryGetValue<long>(out _))
-            return new ApiResult(422, GitHubJson.ValidationFailed("Runner", "runner_group_id", "missing_field", "runner_group_id is required"));
+            return new ApiResult(422, GitHubJson.ValidationFailedSimple("runner_group_id is required"));
         var labels = (body["labels"] as JsonArray)?
             .Select(l => l is JsonValue v && v.TryGetValue<string>(out var label) ? label.Trim() : "")
             .ToArray() ?? [];
         if (labels.Length == 0 || labels.Length > 100 || labels.Any(l => l.Length == 0))
-            return new ApiResult(422, GitHubJson.ValidationFailed("Runner", "labels", "invalid", "labels must hold 1 to 100 non-empty labels"));
+            return new ApiResult(422, GitHubJson.ValidationFailedSimple("labels must hold 1 to 100 non-empty labels"));
 
         var outcome = _world.GenerateJitConfig(call.Repo!, name, labels.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), Url, out var runner, out var jit);
         if (outcome == GitHubWorld.JitOutcome.DuplicateName)

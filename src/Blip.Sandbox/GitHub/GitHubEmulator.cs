@@ -185,8 +185,9 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         if (fault.TimeoutSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(fault.TimeoutSeconds), abort).ConfigureAwait(false);
         var status = fault.Status != 0 ? fault.Status : 504;
         _stats.Record(endpoint, repoName, status, counted);
-        var message = status switch
+        var message = fault.Message ?? status switch
         {
+            422 => "Validation Failed",
             502 => "Server Error",
             503 => "Service Unavailable",
             504 => "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request and contact us if the problem persists.",

@@ -31,35 +31,114 @@ internal static class GitHubJson
         ["status"] = "422",
     };
 
-    public static JsonObject Repository(EmulatedRepo repo, string api) => new()
+    /// <summary>A generate-jitconfig 422 (GitHub's <c>validation-error-simple</c>: its errors are plain strings).</summary>
+    public static JsonObject ValidationFailedSimple(string error) => new()
     {
-        ["id"] = repo.Id,
-        ["node_id"] = $"R_{repo.Id}",
-        ["name"] = repo.Name,
-        ["full_name"] = repo.FullName,
-        ["private"] = true,
-        ["owner"] = User(repo.Owner, "Organization", api),
-        ["html_url"] = $"https://github.com/{repo.FullName}",
-        ["description"] = null,
-        ["fork"] = false,
-        ["url"] = $"{api}/repos/{repo.FullName}",
-        ["visibility"] = "private",
-        ["default_branch"] = "main",
+        ["message"] = "Validation Failed",
+        ["errors"] = new JsonArray(error),
+        ["documentation_url"] = DocsUrl,
+        ["status"] = "422",
     };
 
-    /// <summary>A simple-user as GitHub sends it for owners, actors and senders.</summary>
-    public static JsonObject User(string login, string type, string api) => new()
+    /// <summary>The repository as GitHub sends it in runs and webhook deliveries: every field its published webhook schema
+    /// requires (REST's minimal-repository asks for the same URLs).</summary>
+    public static JsonObject Repository(EmulatedRepo repo, string api)
     {
-        ["login"] = login,
-        ["id"] = OwnerId(login),
-        ["node_id"] = $"U_{OwnerId(login)}",
-        ["avatar_url"] = $"https://avatars.githubusercontent.com/u/{OwnerId(login)}?v=4",
-        ["gravatar_id"] = "",
-        ["url"] = $"{api}/users/{login}",
-        ["html_url"] = $"https://github.com/{login}",
-        ["type"] = type,
-        ["site_admin"] = false,
-    };
+        var url = $"{api}/repos/{repo.FullName}";
+        var html = $"https://github.com/{repo.FullName}";
+        var created = Time(RepoCreatedAt);
+        var body = new JsonObject
+        {
+            ["id"] = repo.Id,
+            ["node_id"] = $"R_{repo.Id}",
+            ["name"] = repo.Name,
+            ["full_name"] = repo.FullName,
+            ["private"] = true,
+            ["owner"] = User(repo.Owner, "Organization", api),
+            ["html_url"] = html,
+            ["description"] = null,
+            ["fork"] = false,
+            ["url"] = url,
+        };
+        foreach (var (field, path) in RepoUrls) body[field] = url + path;
+        body["created_at"] = created;
+        body["updated_at"] = created;
+        body["pushed_at"] = created;
+        body["git_url"] = $"git://github.com/{repo.FullName}.git";
+        body["ssh_url"] = $"git@github.com:{repo.FullName}.git";
+        body["clone_url"] = $"{html}.git";
+        body["svn_url"] = html;
+        body["homepage"] = null;
+        body["size"] = 0;
+        body["stargazers_count"] = 0;
+        body["watchers_count"] = 0;
+        body["language"] = null;
+        body["has_issues"] = true;
+        body["has_projects"] = true;
+        body["has_downloads"] = true;
+        body["has_wiki"] = true;
+        body["has_pages"] = false;
+        body["forks_count"] = 0;
+        body["mirror_url"] = null;
+        body["archived"] = false;
+        body["open_issues_count"] = 0;
+        body["license"] = null;
+        body["forks"] = 0;
+        body["open_issues"] = 0;
+        body["watchers"] = 0;
+        body["default_branch"] = "main";
+        body["is_template"] = false;
+        body["web_commit_signoff_required"] = false;
+        body["topics"] = new JsonArray();
+        body["visibility"] = "private";
+        body["custom_properties"] = new JsonObject();
+        return body;
+    }
+
+    private static readonly DateTimeOffset RepoCreatedAt = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly (string Field, string Path)[] RepoUrls =
+    [
+        ("forks_url", "/forks"), ("keys_url", "/keys{/key_id}"), ("collaborators_url", "/collaborators{/collaborator}"),
+        ("teams_url", "/teams"), ("hooks_url", "/hooks"), ("issue_events_url", "/issues/events{/number}"), ("events_url", "/events"),
+        ("assignees_url", "/assignees{/user}"), ("branches_url", "/branches{/branch}"), ("tags_url", "/tags"),
+        ("blobs_url", "/git/blobs{/sha}"), ("git_tags_url", "/git/tags{/sha}"), ("git_refs_url", "/git/refs{/sha}"),
+        ("trees_url", "/git/trees{/sha}"), ("statuses_url", "/statuses/{sha}"), ("languages_url", "/languages"),
+        ("stargazers_url", "/stargazers"), ("contributors_url", "/contributors"), ("subscribers_url", "/subscribers"),
+        ("subscription_url", "/subscription"), ("commits_url", "/commits{/sha}"), ("git_commits_url", "/git/commits{/sha}"),
+        ("comments_url", "/comments{/number}"), ("issue_comment_url", "/issues/comments{/number}"), ("contents_url", "/contents/{+path}"),
+        ("compare_url", "/compare/{base}...{head}"), ("merges_url", "/merges"), ("archive_url", "/{archive_format}{/ref}"),
+        ("downloads_url", "/downloads"), ("issues_url", "/issues{/number}"), ("pulls_url", "/pulls{/number}"),
+        ("milestones_url", "/milestones{/number}"), ("notifications_url", "/notifications{?since,all,participating}"),
+        ("labels_url", "/labels{/name}"), ("releases_url", "/releases{/id}"), ("deployments_url", "/deployments"),
+    ];
+
+    /// <summary>A simple-user as GitHub sends it for owners, actors and senders.</summary>
+    public static JsonObject User(string login, string type, string api)
+    {
+        var url = $"{api}/users/{login}";
+        return new JsonObject
+        {
+            ["login"] = login,
+            ["id"] = OwnerId(login),
+            ["node_id"] = $"U_{OwnerId(login)}",
+            ["avatar_url"] = $"https://avatars.githubusercontent.com/u/{OwnerId(login)}?v=4",
+            ["gravatar_id"] = "",
+            ["url"] = url,
+            ["html_url"] = $"https://github.com/{login}",
+            ["followers_url"] = $"{url}/followers",
+            ["following_url"] = $"{url}/following{{/other_user}}",
+            ["gists_url"] = $"{url}/gists{{/gist_id}}",
+            ["starred_url"] = $"{url}/starred{{/owner}}{{/repo}}",
+            ["subscriptions_url"] = $"{url}/subscriptions",
+            ["organizations_url"] = $"{url}/orgs",
+            ["repos_url"] = $"{url}/repos",
+            ["events_url"] = $"{url}/events{{/privacy}}",
+            ["received_events_url"] = $"{url}/received_events",
+            ["type"] = type,
+            ["site_admin"] = false,
+        };
+    }
 
     /// <summary>A stable id per owner login (string.GetHashCode is randomized per process).</summary>
     private static long OwnerId(string login)

@@ -173,8 +173,25 @@ internal sealed class GitHubWorld
             }
             else
             {
-                run = new EmulatedRun(_nextRunId++, repo, now, _runs.Count(r => r.Value.Repo == repo) + 1);
+                run = new EmulatedRun(_nextRunId++, repo, now, _runs.Count(r => r.Value.Repo == repo) + 1) { ConcurrencyGroup = request.ConcurrencyGroup };
                 _runs[run.Id] = run;
+                if (request.ConcurrencyGroup is { } group && InGroup(repo, group).Any(r => r != run && !r.Pending && r.Status != "completed"))
+                {
+                    // GitHub: "at most one running and one pending job in a concurrency group": this run waits, and a run
+                    // that was pending before it is cancelled (its jobs were never queued, so nothing is delivered).
+                    foreach (var older in InGroup(repo, group).Where(r => r != run && r.Pending).ToList())
+                    {
+                        older.Pending = false;
+                        foreach (var id in older.JobIds.Where(id => _jobs[id].Status == "pending"))
+                        {
+                            _jobs[id].Status = "completed";
+                            _jobs[id].Conclusion = "cancelled";
+                            _jobs[id].CompletedAt = now;
+                        }
+                        UpdateRun(older);
+                    }
+                    run.Pending = true;
+                }
                 if (request.RunInProgress)
                 {
                     // A first job already done, as when the queued job `needs:` it.
@@ -186,7 +203,11 @@ internal sealed class GitHubWorld
                 }
             }
             var job = NewJob(run, request.Name ?? $"job-{run.JobIds.Count + 1}", [.. request.Labels], request.DurationSeconds, now);
-            if (request.Waiting)
+            if (run.Pending)
+            {
+                job.Status = "pending";
+            }
+            else if (request.Waiting)
             {
                 // Behind an environment protection rule: GitHub sends action queued with status waiting, then action waiting.
                 job.Status = "waiting";
@@ -219,17 +240,54 @@ internal sealed class GitHubWorld
         // A job awaiting approval makes the run waiting, even while other jobs of it are queued (GitHub: "The workflow run
         // is waiting for a deployment protection rule to be satisfied"); only a running job makes it in_progress again.
         var status = jobs.All(j => j.Status == "completed") ? "completed"
+            : run.Pending ? "pending"
             : jobs.Any(j => j.Status == "in_progress") ? "in_progress"
             : jobs.Any(j => j.Status == "waiting") ? "waiting"
             : jobs.All(j => j.Status == "queued") ? "queued"
             : "in_progress";
         if (status != run.Status) run.UpdatedAt = Now;
         if (status == "in_progress" && run.StartedAt is null) run.StartedAt = Now;
+        var finished = status == "completed" && run.Status != "completed";
+        if (status == "completed") run.Pending = false;
         run.Status = status;
         run.Conclusion = status != "completed" ? null
             : jobs.Any(j => j.Conclusion == "failure") ? "failure"
             : jobs.Any(j => j.Conclusion == "cancelled") ? "cancelled"
             : "success";
+        if (finished && run.ConcurrencyGroup is { } group) ReleasePending(run.Repo, group);
+    }
+
+    private IEnumerable<EmulatedRun> InGroup(EmulatedRepo repo, string group) =>
+        _runs.Values.Where(r => r.Repo == repo && string.Equals(r.ConcurrencyGroup, group, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The group's active run completed: its pending run is queued (a <c>queued</c> delivery per job, raised by
+    /// <see cref="RaiseReleased"/> once the lock is let go).</summary>
+    private void ReleasePending(EmulatedRepo repo, string group)
+    {
+        if (InGroup(repo, group).Any(r => !r.Pending && r.Status != "completed")) return;
+        if (InGroup(repo, group).FirstOrDefault(r => r.Pending) is not { } next) return;
+        next.Pending = false;
+        foreach (var job in next.JobIds.Select(id => _jobs[id]).Where(j => j.Status == "pending"))
+        {
+            job.Status = "queued";
+            _released.Add(JobEvent("queued", job));
+        }
+        UpdateRun(next);
+        Pulse();
+    }
+
+    private readonly List<WorkflowJobEvent> _released = [];
+
+    /// <summary>Delivers the jobs queued by <see cref="ReleasePending"/>, after the change that released them.</summary>
+    private void RaiseReleased()
+    {
+        List<WorkflowJobEvent> released;
+        lock (_gate)
+        {
+            released = [.. _released];
+            _released.Clear();
+        }
+        foreach (var e in released) JobChanged?.Invoke(e);
     }
 
     public IReadOnlyList<EmulatedRun> Runs(EmulatedRepo repo, string? status)
@@ -312,6 +370,7 @@ internal sealed class GitHubWorld
             }
         }
         if (completed is not null) JobChanged?.Invoke(completed);
+        RaiseReleased();
         return true;
     }
 
@@ -488,6 +547,7 @@ internal sealed class GitHubWorld
             completed = JobEvent("completed", job);
         }
         JobChanged?.Invoke(completed);
+        RaiseReleased();
         return CompleteOutcome.Completed;
     }
 
@@ -526,6 +586,7 @@ internal sealed class GitHubWorld
             if (events.Count > 0) Pulse();
         }
         foreach (var e in events) JobChanged?.Invoke(e);
+        RaiseReleased();
     }
 
     private void Pulse()
@@ -579,9 +640,16 @@ internal sealed class EmulatedRun(long id, EmulatedRepo repo, DateTimeOffset cre
     public string? Conclusion { get; set; }
     public List<long> JobIds { get; private init; } = [];
 
+    /// <summary>The workflow's concurrency group (case-insensitive, as GitHub's); null for none.</summary>
+    public string? ConcurrencyGroup { get; init; }
+
+    /// <summary>Waiting for its concurrency group: status <c>pending</c>, its jobs <c>pending</c>, until the group's active run completes.</summary>
+    public bool Pending { get; set; }
+
     public EmulatedRun Copy() => new(Id, Repo, CreatedAt, RunNumber)
     {
         UpdatedAt = UpdatedAt, StartedAt = StartedAt, Status = Status, Conclusion = Conclusion, JobIds = [.. JobIds],
+        ConcurrencyGroup = ConcurrencyGroup, Pending = Pending,
     };
 }
 

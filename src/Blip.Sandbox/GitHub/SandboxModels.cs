@@ -15,6 +15,9 @@ namespace Blip.Sandbox.GitHub;
 /// <param name="Name">The job's name; defaults to <c>job-N</c>.</param>
 /// <param name="Waiting">The job sits behind an environment protection rule: status <c>waiting</c> (its run too) until
 /// <c>POST /_sandbox/jobs/{id}/approve</c>; delivered as action <c>queued</c> with status <c>waiting</c>, then <c>waiting</c>.</param>
+/// <param name="ConcurrencyGroup">The new run's workflow-level concurrency group (case-insensitive). While another run of
+/// the group has not completed, this run is <c>pending</c> and so are its jobs (nothing delivered); it is queued (a
+/// <c>queued</c> delivery per job) when that run completes. A newer pending run of the group cancels an older one.</param>
 public sealed record QueueJobRequest(
     string Repo,
     IReadOnlyList<string> Labels,
@@ -22,7 +25,8 @@ public sealed record QueueJobRequest(
     bool RunInProgress = false,
     long? RunId = null,
     string? Name = null,
-    bool Waiting = false);
+    bool Waiting = false,
+    string? ConcurrencyGroup = null);
 
 public sealed record QueuedJob(long RunId, long JobId);
 
@@ -98,7 +102,7 @@ public sealed record SandboxFaults(
 /// or <c>"*"</c> for every REST endpoint.</summary>
 /// <param name="ErrorRate">Chance (0..1) that a request is faulted.</param>
 /// <param name="FailCount">When set, the next N matching requests are faulted (ErrorRate is ignored).</param>
-/// <param name="Status">Status of a faulted reply (500, 502, 503, 504…); 0 with TimeoutSeconds answers 504.</param>
+/// <param name="Status">Status of a faulted reply (500, 502, 503, 504, 422…); 0 with TimeoutSeconds answers 504.</param>
 /// <param name="LatencyMs">Added to every matching request, faulted or not.</param>
 /// <param name="TimeoutSeconds">A faulted request is held this long before its error reply.</param>
 /// <param name="RegisterThenFail">A faulted request is carried out first (for generate-jitconfig: the
@@ -107,6 +111,8 @@ public sealed record SandboxFaults(
 /// with its usual success status, but with this corruption of its body; <paramref name="Status"/>,
 /// <paramref name="TimeoutSeconds"/> and <paramref name="RegisterThenFail"/> do not apply. Error replies
 /// (401, 404, rate limits…) are left as they are.</param>
+/// <param name="Message">The <c>message</c> of the faulted reply; null gives the status's usual one ("Validation Failed" for
+/// 422, "Service Unavailable" for 503…). <see cref="SpammedMessage"/> with 422 is GitHub's "endpoint has been spammed".</param>
 public sealed record EndpointFault(
     string Endpoint,
     double ErrorRate = 1.0,
@@ -115,7 +121,14 @@ public sealed record EndpointFault(
     int LatencyMs = 0,
     int TimeoutSeconds = 0,
     bool RegisterThenFail = false,
-    ReplyCorruption Corrupt = ReplyCorruption.None);
+    ReplyCorruption Corrupt = ReplyCorruption.None,
+    string? Message = null)
+{
+    /// <summary>A <see cref="Message"/> for a 422 on generate-jitconfig that is not a validation error: GitHub documents
+    /// that endpoint's 422 as "Validation failed, or the endpoint has been spammed." (its REST description) without
+    /// publishing the second body; a client tells them apart by the message, and should back off on this one.</summary>
+    public const string SpammedMessage = "The endpoint has been spammed. Please wait a while before trying again.";
+}
 
 /// <summary>How a faulted success reply is spoiled (<see cref="EndpointFault.Corrupt"/>). Written as its name in the
 /// admin API's JSON (<c>"corrupt": "UnknownEnums"</c>).</summary>

@@ -139,6 +139,23 @@ public sealed class FaultMatrixTests
     }
 
     [Fact]
+    public async Task A_generate_jitconfig_422_saying_the_endpoint_has_been_spammed_is_retried_with_backoff_on_the_same_vm()
+    {
+        const string Jit = "POST /repos/{o}/{r}/actions/runners/generate-jitconfig";
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.GitHub.SetFaultsAsync(new SandboxFaults(Endpoints: [new EndpointFault(Jit, FailCount: 2, Status: 422, Message: EndpointFault.SpammedMessage)]));
+        await world.StartControllerAsync();
+
+        var job = (await EndState.QueueAsync(world, 1))[0];
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, [job]);
+        Assert.True(world.Log.Contains($"job {job} (org/repo): failed to create JIT runner config: HTTP 422 (GitHub says the endpoint has been spammed); retrying in"));
+        // Two refusals, then the registration that served the job; all on the VM first claimed.
+        Assert.Equal(3, (await world.GitHub.GetStatsAsync()).ByEndpoint[Jit].Total);
+        Assert.Single(world.ClaimsOf(job));
+    }
+
+    [Fact]
     public async Task The_kubernetes_api_failing_everything_for_ten_seconds_mid_burst_loses_nothing()
     {
         await using var world = await PipelineWorld.StartAsync(vms: 3);

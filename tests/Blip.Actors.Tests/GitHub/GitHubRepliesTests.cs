@@ -60,4 +60,27 @@ public sealed class GitHubRepliesTests
         Assert.Equal(new PageStep(100, More: false, Oversized: false, Capped: true), GitHubReplies.NextPage(100, 2000, held: 1900, onPage: 100, totalCount: 5000));
         Assert.Equal(new PageStep(0, More: false, Oversized: false, Capped: true), GitHubReplies.NextPage(100, 2000, held: 2000, onPage: 100, totalCount: 5000));
     }
+
+    [Theory]
+    [InlineData("The endpoint has been spammed. Please wait a while before trying again.")]
+    [InlineData("Validation failed, or the endpoint has been spammed.")]
+    [InlineData("Too many requests: try again later")]
+    public void A_422_saying_the_endpoint_has_been_spammed_is_told_apart(string message) =>
+        Assert.True(GitHubReplies.SaysSpammed(message));
+
+    [Theory]
+    [InlineData("Validation Failed")]
+    [InlineData("labels must hold 1 to 100 non-empty labels")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void A_422_validation_error_is_not_spam(string? message) =>
+        Assert.False(GitHubReplies.SaysSpammed(message));
+
+    [Fact]
+    public void A_spammed_422_is_retried_and_a_validation_422_is_permanent()
+    {
+        var status = System.Net.HttpStatusCode.UnprocessableEntity;
+        Assert.True(new Blip.Actors.Runners.GitHubCallException("generate-jitconfig", status).IsPermanent);
+        Assert.False(new Blip.Actors.Runners.GitHubCallException("generate-jitconfig", status) { IsSpammed = true }.IsPermanent);
+    }
 }

@@ -10,6 +10,30 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     private const string Repo = "acme/widgets";
     private static readonly string[] BlipLabels = ["self-hosted", "blip"];
     [Fact]
+    public async Task A_run_pending_on_its_concurrency_group_has_no_queued_job_until_the_group_frees()
+    {
+        var active = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, DurationSeconds: 60, ConcurrencyGroup: "deploy"));
+        var superseded = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, ConcurrencyGroup: "Deploy"));
+        var pending = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, ConcurrencyGroup: "deploy"));
+        var (client, token) = OctokitFor.FullAccess(Emulator, Repo);
+        var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(token) };
+        var controller = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.Hosting.BlipOptions { GitHubApiUrl = Emulator.Url.ToString() });
+        var repo = new Blip.Actors.Config.RepoName("acme", "widgets");
+
+        // GitHub: at most one running and one pending run per group (case-insensitive); a newer pending run cancels the older.
+        Assert.Equal("pending", (await client.Actions.Workflows.Runs.Get("acme", "widgets", pending.RunId)).Status.StringValue);
+        Assert.Equal("pending", (await client.Actions.Workflows.Jobs.Get("acme", "widgets", pending.JobId)).Status.StringValue);
+        var cancelled = await client.Actions.Workflows.Runs.Get("acme", "widgets", superseded.RunId);
+        Assert.Equal(("completed", "cancelled"), (cancelled.Status.StringValue, cancelled.Conclusion?.StringValue));
+        Assert.Equal([active.JobId], (await controller.ListQueuedJobsAsync(repo, CancellationToken.None)).Select(j => j.JobId));
+
+        await Admin.CancelJobAsync(active.JobId);
+
+        Assert.Equal("queued", (await client.Actions.Workflows.Runs.Get("acme", "widgets", pending.RunId)).Status.StringValue);
+        Assert.Equal([pending.JobId], (await controller.ListQueuedJobsAsync(repo, CancellationToken.None)).Select(j => j.JobId));
+    }
+
+    [Fact]
     public async Task Listing_queued_runs_pages_past_100_and_finds_every_run()
     {
         var queued = new HashSet<long>();

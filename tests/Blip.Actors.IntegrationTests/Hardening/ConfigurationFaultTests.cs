@@ -4,7 +4,6 @@ using Akka.DependencyInjection;
 using Blip.Actors.Inspection;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.Pool;
-using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

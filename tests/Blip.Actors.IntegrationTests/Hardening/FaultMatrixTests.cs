@@ -12,6 +12,10 @@ namespace Blip.Actors.IntegrationTests.Hardening;
 /// </summary>
 public sealed class FaultMatrixTests
 {
+    /// <summary>How long the Kubernetes API refuses everything in the outage test: the length of the fault (the test's
+    /// name), pacing, not a wait for a state.</summary>
+    private static readonly TimeSpan KubeOutage = TimeSpan.FromSeconds(10);
+
     [Theory]
     [InlineData(500, 0.1)]
     [InlineData(502, 0.3)]
@@ -154,7 +158,11 @@ public sealed class FaultMatrixTests
 
         world.Sandbox.Kube.Faults.Errors = [new KubeFaults.ErrorRule(null, null, 1.0)];
         world.Sandbox.Kube.Store.DropWatches();
-        await Task.Delay(TimeSpan.FromSeconds(10)); // the outage itself
+        // The outage is met (a request refused: the controller relists after the dropped watches), then kept up for
+        // its length: pacing of the fault, not a wait for a state.
+        var refusedBefore = world.Sandbox.Kube.Faults.Injected;
+        await Deadline.UntilAsync(() => world.Sandbox.Kube.Faults.Injected > refusedBefore, EndState.Long, "a Kubernetes request refused by the outage");
+        await Task.Delay(KubeOutage);
         world.Sandbox.Kube.Faults.Clear();
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
@@ -233,7 +241,6 @@ public sealed class FaultMatrixTests
         var job = (await EndState.QueueAsync(world, 1, durationSeconds: 120))[0];
         await Deadline.UntilAsync(() => Task.FromResult(world.Log.Contains($"job {job} (org/repo): failed to allocate runner VM")), ok => ok, EndState.Long, "the job waiting for a VM");
         var waitingSince = DateTimeOffset.UtcNow; // the job was sighted before this
-        await Task.Delay(TimeSpan.FromSeconds(10)); // the cap counted from the sighting passes while the job waits
 
         // A claim for this job appears (as one made before a crash would), its claimed-at unreadable.
         await MergeAnnotationsAsync(world, vm, $$"""

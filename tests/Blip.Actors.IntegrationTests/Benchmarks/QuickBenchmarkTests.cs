@@ -11,7 +11,8 @@ namespace Blip.Actors.IntegrationTests.Benchmarks;
 /// </summary>
 public sealed class QuickBenchmarkTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(240);
+    // A hang guard: the quick run takes about 3 min on a loaded 2-core machine and passed 240 s under a full suite's load.
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(480);
 
     [Fact]
     public async Task Quick_benchmark_runs_every_scenario_with_no_duplicate_and_no_leaked_vm()

@@ -34,6 +34,44 @@ public static class Deadline
     public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what, CancellationToken ct = default) =>
         UntilAsync(() => Task.FromResult(condition()), ok => ok, timeout, what, ct);
 
+    /// <summary>
+    /// For probes that may throw while the thing they look at is still coming up: an exception counts as "not yet" and
+    /// the last one is named if the deadline passes. Done when the probe returns a value that is neither null nor false.
+    /// </summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what)
+    {
+        Exception? last = null;
+        try
+        {
+            return (await UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        return await probe();
+                    }
+                    catch (Exception e)
+                    {
+                        last = e;
+                        return default;
+                    }
+                },
+                value => value is not null && (value is not bool b || b),
+                timeout,
+                what))!;
+        }
+        catch (TimeoutException e) when (last is not null)
+        {
+            throw new TimeoutException($"{e.Message} (last error: {last.Message})", last);
+        }
+    }
+
+    public static Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        EventuallyAsync(() => Task.FromResult(condition()), timeout, what);
+
+    public static Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string what) =>
+        EventuallyAsync<bool>(async () => await condition(), timeout, what);
+
     private static string Describe<T>(T value) => value switch
     {
         System.Collections.IEnumerable e and not string => string.Join("; ", e.Cast<object?>().Take(20)),

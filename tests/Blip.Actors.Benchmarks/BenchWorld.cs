@@ -5,6 +5,7 @@ using Blip.Actors.Webhooks;
 using Blip.Sandbox;
 using Blip.Sandbox.Cli;
 using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks;
 
@@ -66,7 +67,7 @@ public sealed class BenchWorld : IAsyncDisposable
             if (webhooks is not null)
             {
                 // A delivery before the receiver listens, or before it has the secret, is lost (the emulator tries once).
-                await UntilAsync(() => Task.FromResult(controller.ReadLog()), log => WebhookWiring.ReadyMarkers.All(m => log.Contains(m, StringComparison.Ordinal)),
+                await Deadline.UntilAsync(() => Task.FromResult(controller.ReadLog()), log => WebhookWiring.ReadyMarkers.All(m => log.Contains(m, StringComparison.Ordinal)),
                     JoinTimeout, "the webhook receiver to listen with its secret", ct);
             }
 
@@ -77,19 +78,6 @@ public sealed class BenchWorld : IAsyncDisposable
             if (controller is not null) await controller.DisposeAsync();
             await world.DisposeAsync();
             throw;
-        }
-    }
-
-    /// <summary>Waits until <paramref name="condition"/> holds, polling every <paramref name="every"/>.</summary>
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> condition, TimeSpan timeout, string what, CancellationToken ct, TimeSpan? every = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var value = await probe();
-            if (condition(value)) return value;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0} s waiting for {what}");
-            await Task.Delay(every ?? TimeSpan.FromMilliseconds(200), ct);
         }
     }
 
@@ -118,6 +106,25 @@ public sealed class BenchWorld : IAsyncDisposable
         }
 
         return n;
+    }
+
+    /// <summary>The value of one unlabelled series on the controller's <c>/metrics</c> (its management endpoint on
+    /// loopback), or null while the endpoint does not answer or lacks it.</summary>
+    public async Task<double?> MetricAsync(string series, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        string text;
+        try
+        {
+            text = await http.GetStringAsync($"{Controller.ManagementUrl}/metrics", ct);
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Copies the controller's log to the output directory; returns its file name.</summary>

@@ -19,6 +19,7 @@ public sealed class KubeFaults
     private List<ErrorRule> _errors = [];
     private TimeSpan _latency;
     private readonly Dictionary<string, TaskCompletionSource> _held = new(StringComparer.Ordinal);
+    private long _injected;
 
     /// <summary>Verb or resource null = any.</summary>
     public sealed record ErrorRule(string? Verb, string? Resource, double Rate);
@@ -54,6 +55,9 @@ public sealed class KubeFaults
         held?.TrySetResult();
     }
 
+    /// <summary>Requests failed by an error rule so far: shows that a fault was met, not only set.</summary>
+    public long Injected => Interlocked.Read(ref _injected);
+
     public void Clear()
     {
         List<TaskCompletionSource> held;
@@ -81,8 +85,10 @@ public sealed class KubeFaults
     internal bool ShouldFail(string verb, string resource)
     {
         var rules = Errors;
-        return rules.Any(r => (r.Verb is null || r.Verb == verb) && (r.Resource is null || r.Resource == resource) &&
-                              Random.Shared.NextDouble() < r.Rate);
+        var fail = rules.Any(r => (r.Verb is null || r.Verb == verb) && (r.Resource is null || r.Resource == resource) &&
+                                  Random.Shared.NextDouble() < r.Rate);
+        if (fail) Interlocked.Increment(ref _injected);
+        return fail;
     }
 
     /// <summary>Applies a PUT /_sandbox/faults body; returns whether it asked to drop watches.</summary>

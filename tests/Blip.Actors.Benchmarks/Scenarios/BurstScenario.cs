@@ -1,5 +1,6 @@
 using System.Globalization;
 using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
 
@@ -34,7 +35,7 @@ public sealed class BurstScenario : Scenario
         var repos = Enumerable.Range(0, repoCount).Select(i => $"bench-org/burst-{i:D2}").ToList();
         await using var world = await BenchWorld.StartAsync(context.StateRoot, Name, profile, vms, repos, ct);
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; {vms} VMs ready; waiting until all {repoCount} repos were polled");
-        await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.ByRepo.Count >= repoCount, TimeSpan.FromSeconds(90), "a first poll of every repo", ct);
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.ByRepo.Count >= repoCount, TimeSpan.FromSeconds(90), "a first poll of every repo", ct);
 
         var cpuBefore = world.Meter.CpuSeconds();
         var started = DateTimeOffset.UtcNow;

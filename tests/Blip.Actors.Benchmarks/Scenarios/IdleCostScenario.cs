@@ -1,4 +1,5 @@
 using System.Globalization;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
 
@@ -31,7 +32,7 @@ public sealed class IdleCostScenario : Scenario
         var repos = Enumerable.Range(0, repoCount).Select(i => $"bench-org/idle-{i:D3}").ToList();
         await using var world = await BenchWorld.StartAsync(context.StateRoot, Name, profile, vms: 0, repos, ct);
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; warming up: every repo's first poll");
-        await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct),
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct),
             s => s.ByRepo.Count >= repoCount && s.ByRepo.Values.All(r => r.Total >= profile.GetsPerIdlePoll),
             TimeSpan.FromSeconds(120), "a first poll of every repo", ct, TimeSpan.FromMilliseconds(250));
 

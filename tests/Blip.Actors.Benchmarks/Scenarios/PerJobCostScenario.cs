@@ -1,5 +1,6 @@
 using System.Globalization;
 using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
 
@@ -10,6 +11,7 @@ namespace Blip.Actors.Benchmarks.Scenarios;
 public sealed class PerJobCostScenario : Scenario
 {
     private const string Repo = "bench-org/per-job";
+    private const string RunsList = "GET /repos/{o}/{r}/actions/runs";
 
     public override string Name => "per-job-cost";
 
@@ -42,21 +44,25 @@ public sealed class PerJobCostScenario : Scenario
         // Two polls: the second one is conditional already (ETags known); --quick settles for one.
         var warmPolls = context.Quick ? 1 : 2;
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; warming up ({warmPolls} polls), then {baselineLength.TotalSeconds:F0} s idle baseline");
-        await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= warmPolls * profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the warm-up polls", ct);
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= warmPolls * profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the warm-up polls", ct);
         var idleFrom = await SampleAsync();
-        await Task.Delay(baselineLength, ct);
+        await Task.Delay(baselineLength, ct); // the idle measurement window: pacing, not a wait for a state
         var idleTo = await SampleAsync();
 
         var jobsFrom = await SampleAsync();
         for (var i = 0; i < jobs; i++)
         {
             var queued = await world.GitHub.QueueJobAsync(Repo, BenchWorld.RunnerLabels, duration, ct);
-            await BenchWorld.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.Status == "completed", TimeSpan.FromSeconds(duration + 120), $"job {queued.JobId} to complete", ct);
-            await BenchWorld.UntilAsync(() => Task.FromResult(Invariants.HeldSessions(world.World)), held => held.Count == 0, TimeSpan.FromSeconds(90), $"job {queued.JobId}'s VM to be released", ct);
+            await Deadline.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.Status == "completed", TimeSpan.FromSeconds(duration + 120), $"job {queued.JobId} to complete", ct);
+            await Deadline.UntilAsync(() => Task.FromResult(Invariants.HeldSessions(world.World)), held => held.Count == 0, TimeSpan.FromSeconds(90), $"job {queued.JobId}'s VM to be released", ct);
             context.Say(Name, profile, $"job {i + 1}/{jobs} (id {queued.JobId}) completed and its VM released");
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        // The last job's VM is released; the window closes after the next poll, so the requests that settle its end
+        // (the runner's removal, the release's own replies) are in it. Its idle share is subtracted as for any window.
+        var pollsAtRelease = (await world.GitHub.GetStatsAsync(ct)).ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0;
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => (s.ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0) > pollsAtRelease,
+            TimeSpan.FromSeconds(60), "a poll after the last release", ct);
         var jobsTo = await SampleAsync();
 
         var scale = (jobsTo.At - jobsFrom.At) / (idleTo.At - idleFrom.At);

@@ -1,4 +1,5 @@
 using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
 
@@ -33,7 +34,7 @@ public sealed class PickupScenario : Scenario
     {
         await using var world = await BenchWorld.StartAsync(context.StateRoot, Name, profile, Vms(context.Quick), [Repo], ct);
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; waiting for its first poll");
-        await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the first poll", ct);
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the first poll", ct);
 
         // Same seed for every profile: the same sequence of fractions of the poll interval.
         var random = new Random(20261127);
@@ -44,14 +45,14 @@ public sealed class PickupScenario : Scenario
             var wait = random.NextDouble() * profile.PollInterval;
             if (!context.Quick) await Task.Delay(wait, ct);
             var queued = await world.GitHub.QueueJobAsync(Repo, BenchWorld.RunnerLabels, durationSeconds: 1, ct);
-            var job = await BenchWorld.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.StartedAt is not null,
+            var job = await Deadline.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.StartedAt is not null,
                 TimeSpan.FromSeconds(120), $"job {queued.JobId} to start", ct, TimeSpan.FromMilliseconds(50));
             var latency = (job!.StartedAt!.Value - job.QueuedAt).TotalSeconds;
             latencies.Add(latency);
             context.Say(Name, profile, $"job {i + 1}/{jobs} (id {job.JobId}) started after {latency:F2} s");
         }
 
-        await BenchWorld.UntilAsync(() => world.GitHub.ListJobsAsync(ct: ct), js => js.All(j => j.Status == "completed"), TimeSpan.FromSeconds(120), "every job to complete", ct);
+        await Deadline.UntilAsync(() => world.GitHub.ListJobsAsync(ct: ct), js => js.All(j => j.Status == "completed"), TimeSpan.FromSeconds(120), "every job to complete", ct);
         result.Figures[Figure.Jobs] = jobs;
         if (profile.ReceivesWebhooks)
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Blip.Sandbox.GitHub;
+using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
 
@@ -18,6 +19,10 @@ public sealed class ScaleScenario : Scenario
 
     // Longer than two upstream polls, so a job still queued is never given up between sightings.
     private static readonly TimeSpan SightingTimeout = TimeSpan.FromSeconds(25);
+
+    // Before each RSS reading: a pause for the runtime to settle (JIT, GC, the last replies) once the state it measures
+    // was reached. Part of the measurement, not a wait for a state: each reading follows a wait for its state.
+    private static readonly TimeSpan RssSettle = TimeSpan.FromSeconds(3);
 
     public override string Name => "scale";
 
@@ -40,8 +45,8 @@ public sealed class ScaleScenario : Scenario
         var scaled = profile.With(new Dictionary<string, string> { ["Blip__QueuedSightingTimeout"] = SightingTimeout.ToString() });
         await using var world = await BenchWorld.StartAsync(context.StateRoot, Name, scaled, vms: 0, [Repo], ct);
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; waiting for its first poll");
-        await BenchWorld.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the first poll", ct);
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the first poll", ct);
+        await Task.Delay(RssSettle, ct);
         var rssIdle = world.Meter.RssMiB();
 
         // A first batch warms the code paths (JIT, journal, sharding) so the slope measures jobs, not start-up
@@ -49,13 +54,13 @@ public sealed class ScaleScenario : Scenario
         var warmJobs = context.Quick ? 0 : Math.Max(20, jobs / 10);
         var ids = new List<long>(jobs);
         await QueueAndTrackAsync(warmJobs);
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        await Task.Delay(RssSettle, ct);
         var rssBaseline = world.Meter.RssMiB();
         var cpuBefore = world.Meter.CpuSeconds();
         var queueing = DateTimeOffset.UtcNow;
         await QueueAndTrackAsync(jobs - warmJobs);
         var trackedAfter = (DateTimeOffset.UtcNow - queueing).TotalSeconds;
-        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+        await Task.Delay(RssSettle, ct);
         var rssTracked = world.Meter.RssMiB();
         var cpuTracked = world.Meter.CpuSeconds();
         var kibPerJob = (rssTracked - rssBaseline) * 1024 / (jobs - warmJobs);
@@ -75,7 +80,7 @@ public sealed class ScaleScenario : Scenario
 
             context.Say(Name, profile, $"{ids.Count} jobs queued; waiting until the controller tracks them all");
             var lastSaid = DateTime.MinValue;
-            await BenchWorld.UntilAsync(() => Task.FromResult(world.CountLogLines(TrackedMarker)), n =>
+            await Deadline.UntilAsync(() => Task.FromResult(world.CountLogLines(TrackedMarker)), n =>
             {
                 if (DateTime.UtcNow - lastSaid > TimeSpan.FromSeconds(5))
                 {
@@ -114,7 +119,10 @@ public sealed class ScaleScenario : Scenario
                     gate.Release();
                 }
             }));
-            await Task.Delay(SightingTimeout + TimeSpan.FromSeconds(5 + 30 + 10), ct);
+            // Every job gave up and passivated: no job entity left in the shard region.
+            await Deadline.UntilAsync(() => world.MetricAsync("blip_shard_entities", ct), n => n == 0,
+                SightingTimeout + TimeSpan.FromSeconds(30) + TimeSpan.FromMinutes(5), "every cancelled job tombstoned and passivated", ct, TimeSpan.FromSeconds(2));
+            await Task.Delay(RssSettle, ct);
             var rssTombstoned = world.Meter.RssMiB();
             result.Figures["rss_after_tombstone_and_passivation_mib"] = rssTombstoned;
             result.Figures["kib_per_tombstoned_job_upper_bound"] = (rssTombstoned - rssIdle) * 1024 / jobs;

@@ -235,56 +235,6 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
         AssertOneClaimPerDecision(cluster, ids, audit);
     }
 
-    [Fact]
-    public async Task A_wrong_connection_string_stops_the_controller_with_one_line_naming_no_password()
-    {
-        const string password = "s3cret-Pa55word";
-        var closedPort = ControllerNode.Plan(1, null)[0].Port;
-        var (exit, printed) = await RunControllerAsync($"Host=127.0.0.1;Port={closedPort};Username=blip;Password={password};Database=blip;Timeout=3");
-        output.WriteLine(printed);
-        Assert.Equal(2, exit);
-        var line = Assert.Single(printed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        Assert.StartsWith("blip-controller: cannot reach the PostgreSQL journal at 127.0.0.1:" + closedPort, line, StringComparison.Ordinal);
-        Assert.DoesNotContain(password, printed);
-
-        var (badKeywordExit, badKeywordOutput) = await RunControllerAsync($"Hots=127.0.0.1;Password={password}");
-        output.WriteLine(badKeywordOutput);
-        Assert.Equal(2, badKeywordExit);
-        Assert.Single(badKeywordOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("Blip:ConnectionString is not a valid PostgreSQL connection string", badKeywordOutput);
-        Assert.DoesNotContain(password, badKeywordOutput);
-    }
-
-    private static async Task<(int Exit, string Output)> RunControllerAsync(string connectionString)
-    {
-        var psi = new ProcessStartInfo(Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, ControllerProcess.ExecutableName));
-        psi.Environment["Blip__Store"] = "postgres";
-        psi.Environment["Blip__ConnectionString"] = connectionString;
-        psi.Environment["Blip__Kubeconfig"] = "/nonexistent";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the controller did not fail fast on a wrong connection string");
-        }
-
-        return (process.ExitCode, (await stdout + await stderr).Trim());
-    }
-
     private static async Task<IReadOnlyList<string>> JournaledJobsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);

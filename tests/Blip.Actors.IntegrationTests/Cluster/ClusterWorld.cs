@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox;
 using Blip.Sandbox.Cli;
@@ -26,8 +27,9 @@ public sealed class ClusterWorld : IAsyncDisposable
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     // A later node's shard region registers with the coordinator up to a retry interval (2 s) after it is Up, and
-    // nothing at INFO level says so; until then every new shard goes to the nodes already registered.
-    private static readonly TimeSpan RegionRegistration = TimeSpan.FromSeconds(5);
+    // nothing at INFO level says so; until then every new shard goes to the nodes already registered. The coordinator's
+    // own list of regions (cluster sharding stats, as blipctl shows them) says when every node's has.
+    private static readonly TimeSpan RegionRegistration = TimeSpan.FromSeconds(60);
 
     private readonly ITestOutputHelper _output;
     private readonly string _controllerDll;
@@ -70,13 +72,25 @@ public sealed class ClusterWorld : IAsyncDisposable
         var dir = Path.Combine(Path.GetTempPath(), "blip-cluster-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
-        var postgres = await PrivatePostgres.StartAsync(Path.Combine(dir, "postgres"));
-        SandboxWorld? world = null;
+        // The journal's server and the emulators are independent: they come up side by side.
+        var postgresStart = PrivatePostgres.StartAsync(Path.Combine(dir, "postgres"));
+        var worldStart = SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = Path.Combine(dir, "world"), Vms = vms, Repos = repos });
+        try
+        {
+            await Task.WhenAll(postgresStart, worldStart);
+        }
+        catch
+        {
+            if (worldStart.IsCompletedSuccessfully) await worldStart.Result.DisposeAsync();
+            if (postgresStart.IsCompletedSuccessfully) await postgresStart.Result.DisposeAsync();
+            throw;
+        }
+
+        var (postgres, world) = (postgresStart.Result, worldStart.Result);
+        ClusterWorld? cluster = null;
         try
         {
             var connectionString = await postgres.CreateDatabaseAsync("blip");
-            world = await SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = Path.Combine(dir, "world"), Vms = vms, Repos = repos });
-            await world.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(60));
             await world.WritePatAsync(world.Pat);
             await world.WriteActionsConfigAsync(RunnerLabels, string.Join(',', repos));
             var settings = new Dictionary<string, string>
@@ -84,16 +98,25 @@ public sealed class ClusterWorld : IAsyncDisposable
                 // The periodic reconcile is the backstop; removal-triggered sweeps do the failover work.
                 ["Blip__ReconcileInterval"] = "00:00:10",
             };
-            var cluster = new ClusterWorld(dir, postgres, connectionString, world, ControllerNode.Plan(nodes, connectionString, settings), controllerDll, output);
+            cluster = new ClusterWorld(dir, postgres, connectionString, world, ControllerNode.Plan(nodes, connectionString, settings), controllerDll, output);
             for (var i = 0; i < nodes; i++) cluster.Start(i);
-            await cluster.WaitAllJoinedAsync();
-            await Task.Delay(RegionRegistration);
+            // The nodes join while the pool's VMs boot; the tests queue jobs only once both are done.
+            await Task.WhenAll(world.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(60)), cluster.WaitAllJoinedAsync());
+            await cluster.WaitAllRegionsRegisteredAsync();
             return cluster;
         }
         catch
         {
-            if (world is not null) await world.DisposeAsync();
-            await postgres.DisposeAsync();
+            if (cluster is not null)
+            {
+                await cluster.DisposeAsync();
+            }
+            else
+            {
+                await world.DisposeAsync();
+                await postgres.DisposeAsync();
+            }
+
             throw;
         }
     }
@@ -117,6 +140,28 @@ public sealed class ClusterWorld : IAsyncDisposable
         // Every node Up in one cluster: the leader logs moving each of them to Up.
         await Deadline.UntilAsync(() => Alive.All(n => Alive.Any(l => l.ReadLog().Contains($"Leader is moving node [{n.Address}] to [Up]", StringComparison.Ordinal))),
             JoinTimeout, "every node moved to Up by a leader");
+    }
+
+    /// <summary>Waits until the shard coordinator knows every running node's job region (each gets new shards from then on).</summary>
+    public async Task WaitAllRegionsRegisteredAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var first = Alive.First();
+        await Deadline.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    var stats = JsonNode.Parse(await http.GetStringAsync($"{first.ManagementUrl}/api/sharding/regions/job/stats"))!;
+                    return stats["members"]!.AsArray().Select(m => m!["address"]!.GetValue<string>()).ToList();
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+                {
+                    return [e.Message];
+                }
+            },
+            regions => regions.Distinct().Count(r => r.StartsWith("akka", StringComparison.Ordinal)) == Alive.Count(),
+            RegionRegistration, "the job region of every node registered with the shard coordinator");
     }
 
     /// <summary>The node whose current run started the poller singleton most recently (the one polling now).</summary>

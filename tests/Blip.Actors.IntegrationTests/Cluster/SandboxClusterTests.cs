@@ -12,6 +12,8 @@ public sealed partial class SandboxClusterTests
     [Fact]
     public async Task Three_nodes_on_the_sandbox_postgres_run_the_demo_and_leave_no_process_behind()
     {
+        // Hang guards only: the summary comes once the demo's jobs are done (about a minute when the machine is loaded, up
+        // to 85 s seen, nothing printed yet at 85 s under a full suite's load), and --duration stops the sandbox after it.
         await using var sandbox = SandboxProcess.Start("--nodes", "3", "--store", "postgres", "--vms", "3", "--jobs", "5", "--duration", "300");
         var summary = await Deadline.UntilAsync(
             () => Task.FromResult(SummaryLine().Match(sandbox.Stdout)), m => m.Success, TimeSpan.FromSeconds(240),
@@ -31,15 +33,6 @@ public sealed partial class SandboxClusterTests
         Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         await Deadline.UntilAsync(() => Task.FromResult(sandbox.ProcessesInStateDir()), p => p.Count == 0, TimeSpan.FromSeconds(10), "no process left in the state dir");
         Assert.False(Directory.Exists(Path.Combine(sandbox.StateDir, "postgres")), "the sandbox's PostgreSQL is removed at exit");
-    }
-
-    [Fact]
-    public async Task A_wrong_postgres_connection_string_stops_the_sandbox_with_the_controllers_one_line()
-    {
-        await using var sandbox = SandboxProcess.Start("--nodes", "1", "--postgres", "Host=127.0.0.1;Port=1;Username=blip;Password=not-this-one;Database=blip;Timeout=2", "--vms", "1", "--jobs", "0");
-        Assert.Equal(1, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(90)));
-        Assert.Contains("cannot reach the PostgreSQL journal at 127.0.0.1:1, database 'blip', user 'blip'", sandbox.Stderr);
-        Assert.DoesNotContain("not-this-one", sandbox.Stderr + sandbox.Stdout);
     }
 
     [GeneratedRegex(@"summary: (?<completed>\d+)/(?<matching>\d+) matching jobs completed, (?<queued>\d+)/(?<nonMatching>\d+) non-matching left queued.*, (?<claimed>\d+) VMs left claimed")]

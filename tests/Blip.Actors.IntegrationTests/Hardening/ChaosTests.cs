@@ -5,6 +5,10 @@ namespace Blip.Actors.IntegrationTests.Hardening;
 /// <summary>The controller killed at random points, and the configuration churned, during a burst.</summary>
 public sealed class ChaosTests
 {
+    /// <summary>The random gap before each kill: chaos pacing, not a wait for a state (a kill lands wherever the jobs
+    /// happen to be; what the test proves is read from the end state).</summary>
+    private static readonly (int Min, int Max) KillGapMs = (800, 2500);
+
     [Fact]
     public async Task The_controller_sigkilled_again_and_again_during_a_burst_still_serves_every_job_once()
     {
@@ -15,8 +19,7 @@ public sealed class ChaosTests
 
         for (var kill = 0; kill < 4; kill++)
         {
-            // Chaos timing, not a wait for a state: the kill lands wherever the jobs happen to be.
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(800, 2500)));
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(KillGapMs.Min, KillGapMs.Max)));
             System.Diagnostics.Process.GetProcessById(controller.Pid).Kill();
             await Deadline.UntilAsync(() => controller.HasExited, TimeSpan.FromSeconds(10), "killed");
             await controller.DisposeAsync();

@@ -5,7 +5,6 @@ using Blip.Actors.Inspection;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.Runners;
 using Blip.Sandbox.Pool;
-using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

@@ -32,9 +32,9 @@ public sealed class ReusedVmNameTests
         // Blip's deallocation controller deletes job 1's VM; the pool replaces it at once with blip-1 (blip-0 still
         // terminates). blip-1 is deleted in turn, and its replacement takes the lowest free index: blip-0 again. Job 2 claims it.
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", name);
-        await Eventually.UntilAsync(() => world.Pool.ReadyVmNames().SequenceEqual(["blip-1"]), KubeWorld.Deadline, "blip-1 replacing blip-0");
+        await Deadline.EventuallyAsync(() => world.Pool.ReadyVmNames().SequenceEqual(["blip-1"]), KubeWorld.Deadline, "blip-1 replacing blip-0");
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", "blip-1");
-        var second = await Eventually.UntilAsync(async () =>
+        var second = await Deadline.EventuallyAsync(async () =>
         {
             var v = await ViewAsync(client, world.Namespace, name, allowMissing: true);
             return v is not null && v.Uid != first.Uid && v.HostKey is not null && world.Pool.ReadyVmNames().Contains(name) ? v : null;
@@ -58,7 +58,7 @@ public sealed class ReusedVmNameTests
         var released = world.Api.Store.Audit.Where(a => a.Resource == "virtualmachines" && a.Name == name && a.User != "kubevirt-pool").ToList();
         Assert.Contains(released, a => a.Verb == "patch" && a.Annotations.GetValueOrDefault(VmAnnotations.Release) == "true" && a.Annotations.GetValueOrDefault(VmAnnotations.SessionId) == VmAnnotations.SessionFor(2));
         Assert.DoesNotContain(released, a => a.Annotations.GetValueOrDefault(VmAnnotations.SessionId) == VmAnnotations.SessionFor(2) && a.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true");
-        await Eventually.UntilAsync(() =>
+        await Deadline.EventuallyAsync(() =>
             world.Api.Store.TryGet(KubeResource.VirtualMachines, world.Namespace, name) is null && world.Pool.ReadyVmNames().Count == 1,
             KubeWorld.Deadline, "job 2's VM deleted and replaced");
     }

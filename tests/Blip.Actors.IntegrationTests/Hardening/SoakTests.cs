@@ -9,6 +9,12 @@ namespace Blip.Actors.IntegrationTests.Hardening;
 /// levels off once the first ones passivate (30 s idle): "flat" is judged over the second half of the minute.</summary>
 public sealed class SoakTests(ITestOutputHelper output)
 {
+    /// <summary>How long jobs keep arriving: the soak's length (memory is judged over its second half), pacing.</summary>
+    private static readonly TimeSpan SoakLength = TimeSpan.FromSeconds(60);
+
+    /// <summary>The random gap between two arrivals, about two jobs a second: pacing of the workload, not a wait for a state.</summary>
+    private static readonly (int Min, int Max) ArrivalGapMs = (250, 750);
+
     private static long RssKb(int pid) =>
         long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -50,7 +56,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             var fdsStart = 0;
             var began = DateTime.UtcNow;
             var samples = new List<(TimeSpan At, long RssKb)>();
-            var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            var until = DateTime.UtcNow + SoakLength;
             var round = 0;
             while (DateTime.UtcNow < until)
             {
@@ -71,8 +77,7 @@ public sealed class SoakTests(ITestOutputHelper output)
                     samples.Add((DateTime.UtcNow - began, RssKb(controller.Pid)));
                 }
 
-                // Pace of arrival, not a wait for state: about two jobs a second.
-                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(250, 750)));
+                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(ArrivalGapMs.Min, ArrivalGapMs.Max)));
             }
 
             await world.GitHub.SetFaultsAsync(SandboxFaults.None);

@@ -127,11 +127,11 @@ public sealed class PipelineWorld : IAsyncDisposable
         }
     }
 
-    /// <summary>The GitHub emulator's request counts (a method group for <see cref="Harness.Deadline"/>).</summary>
+    /// <summary>The GitHub emulator's request counts (a method group for <see cref="Blip.Sandbox.Shared.Deadline"/>).</summary>
     public Task<SandboxStats> StatsAsync() => GitHub.GetStatsAsync();
 
     public async Task<SandboxJob> WaitForJobAsync(long jobId, Func<SandboxJob, bool> done, string what, TimeSpan? timeout = null) =>
-        (await Harness.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;
+        (await Blip.Sandbox.Shared.Deadline.UntilAsync(() => GitHub.GetJobAsync(jobId), j => j is not null && done(j), timeout ?? Deadline, $"job {jobId}: {what}"))!;
 
     /// <summary>Claims (updates that set a session) per session id, from the API's audit: one per VM (uid; pool names are reused).</summary>
     public IReadOnlyList<AuditEntry> ClaimsOf(long jobId) =>

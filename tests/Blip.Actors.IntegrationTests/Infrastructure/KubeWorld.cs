@@ -81,7 +81,7 @@ public class KubeWorld : IAsyncLifetime, IAsyncDisposable
     /// <summary>A ready (VMI Ready=True) pool VM: its object and where its sshd listens.</summary>
     public async Task<(JsonObject Vm, VmInfo Info)> ReadyVmAsync(Func<string, bool>? except = null)
     {
-        var name = await Eventually.UntilAsync(
+        var name = await Blip.Sandbox.Shared.Deadline.EventuallyAsync(
             () => Task.FromResult(Pool.ReadyVmNames().FirstOrDefault(n => !(except?.Invoke(n) ?? false))), Deadline, "a ready VM");
         var vm = Api.Store.Get(KubeResource.VirtualMachines, Namespace, name);
         return (vm, Pool.Vms.Single(v => v.Name == name));

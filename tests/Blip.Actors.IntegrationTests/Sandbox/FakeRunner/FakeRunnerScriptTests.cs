@@ -11,7 +11,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
 {
     private const string Repo = "acme/runners";
     private static readonly string[] BlipLabels = ["self-hosted", "blip"];
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(20);
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("blip-fake-runner-");
     private readonly List<Process> _processes = [];
     private GitHubEmulator _emulator = null!;
@@ -49,7 +49,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
 
         var runner = StartRunner(vm, envConfig: jit.EncodedJitConfig);
 
-        await OctokitFor.WaitUntilAsync(async () => (await _admin.GetJobAsync(jobB.JobId))!.Status != "queued", Deadline, "job B to be taken");
+        await Deadline.UntilAsync(async () => (await _admin.GetJobAsync(jobB.JobId))!.Status != "queued", ok => ok, HangGuard, "job B to be taken");
         var b = (await _admin.GetJobAsync(jobB.JobId))!;
         Assert.Equal("in_progress", b.Status);
         Assert.Equal(jit.Runner.Id, b.RunnerId);
@@ -140,7 +140,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         var vm = VmDir("vm-idle");
         var runner = StartRunner(vm, envConfig: jit.EncodedJitConfig);
 
-        await OctokitFor.WaitUntilAsync(async () => (await _admin.ListRunnersAsync()).Single().Status == "online", Deadline, "the runner to come online");
+        await Deadline.UntilAsync(async () => (await _admin.ListRunnersAsync()).Single().Status == "online", ok => ok, HangGuard, "the runner to come online");
         await client.Actions.SelfHostedRunners.DeleteRepositoryRunner("acme", "runners", jit.Runner.Id);
 
         Assert.Equal(4, await ExitCodeAsync(runner));
@@ -155,7 +155,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         var jit = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-cancel", BlipLabels)).Body;
         var vm = VmDir("vm-cancel");
         var runner = StartRunner(vm, envConfig: jit.EncodedJitConfig);
-        await OctokitFor.WaitUntilAsync(async () => (await _admin.GetJobAsync(job.JobId))!.Status == "in_progress", Deadline, "the job to start");
+        await Deadline.UntilAsync(async () => (await _admin.GetJobAsync(job.JobId))!.Status == "in_progress", ok => ok, HangGuard, "the job to start");
 
         // Busy runners cannot be deleted (422), as on GitHub.
         var busy = await Assert.ThrowsAsync<Octokit.ApiValidationException>(
@@ -178,7 +178,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         var second = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-second", BlipLabels)).Body;
         var vm = VmDir("vm-locked");
         StartRunner(vm, envConfig: first.EncodedJitConfig);
-        await OctokitFor.WaitUntilAsync(async () => (await _admin.GetJobAsync(job.JobId))!.Status == "in_progress", Deadline, "the first runner to take the job");
+        await Deadline.UntilAsync(async () => (await _admin.GetJobAsync(job.JobId))!.Status == "in_progress", ok => ok, HangGuard, "the first runner to take the job");
 
         // A retried start (the same VM, a second run.sh) finds the lock held, as the image's run.sh does.
         Assert.Equal(10, await ExitCodeAsync(StartRunner(vm, envConfig: second.EncodedJitConfig)));
@@ -220,7 +220,7 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
 
     private static async Task<int> ExitCodeAsync(Process process)
     {
-        using var timeout = new CancellationTokenSource(Deadline);
+        using var timeout = new CancellationTokenSource(HangGuard);
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Blip.Sandbox.GitHub;
 using Octokit;
@@ -10,6 +9,14 @@ public sealed class FaultInjectionTests() : EmulatorTestBase(Repo)
 {
     private const string Repo = "acme/faulty";
     private const string JitEndpoint = "POST /repos/{o}/{r}/actions/runners/generate-jitconfig";
+
+    /// <summary>The held calls' client gives up after this (a hang guard for the test, long enough that a plain call on
+    /// a loaded machine is answered well within it)...</summary>
+    private static readonly TimeSpan ClientGivesUpAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>...and the latency is far beyond it, so a held call can only end by the client giving up.</summary>
+    private static readonly TimeSpan HeldFor = TimeSpan.FromMinutes(10);
+
     [Fact]
     public async Task A_half_registration_answers_503_but_leaves_the_runner_so_the_retry_gets_409()
     {
@@ -57,14 +64,25 @@ public sealed class FaultInjectionTests() : EmulatorTestBase(Repo)
     }
 
     [Fact]
-    public async Task Added_latency_delays_every_call_of_the_endpoint()
+    public async Task Added_latency_holds_every_call_of_the_endpoint_and_no_other()
     {
+        // The emulator applies latency before it handles a call and records a call its client gave up on during the
+        // wait as 499. A latency far beyond the client's timeout therefore shows in the emulator's own record, with no
+        // clock read by the test: without the latency each held call would be answered (200) long before the client
+        // gives up. How long a latency takes is the benchmarks' business.
+        const string runsList = "GET /repos/{o}/{r}/actions/runs";
         var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
-        await Admin.SetFaultsAsync(new SandboxFaults([new EndpointFault("GET /repos/{o}/{r}/actions/runs", ErrorRate: 0, LatencyMs: 300)]));
+        client.SetRequestTimeout(ClientGivesUpAfter);
+        await Admin.SetFaultsAsync(new SandboxFaults([new EndpointFault(runsList, ErrorRate: 0, LatencyMs: (int)HeldFor.TotalMilliseconds)]));
 
-        var watch = Stopwatch.StartNew();
-        await client.Actions.Workflows.Runs.List("acme", "faulty");
+        var held = new[] { client.Actions.Workflows.Runs.List("acme", "faulty"), client.Actions.Workflows.Runs.List("acme", "faulty") };
+        var other = await client.Actions.SelfHostedRunners.ListAllRunnersForRepository("acme", "faulty");
 
-        Assert.True(watch.ElapsedMilliseconds >= 280, $"took {watch.ElapsedMilliseconds} ms");
+        Assert.Equal(0, other.TotalCount);
+        Assert.All(held, call => Assert.False(call.IsCompletedSuccessfully, "a held call was answered while another endpoint's call went through"));
+        foreach (var call in held) await Assert.ThrowsAnyAsync<Exception>(() => call);
+        var stats = await Deadline.UntilAsync(() => Admin.GetStatsAsync(), s => s.ByEndpoint.GetValueOrDefault(runsList)?.Total >= 2, TimeSpan.FromSeconds(30), "both held calls recorded");
+        Assert.Equal(new Dictionary<string, int> { ["499"] = 2 }, stats.ByEndpoint[runsList].ByStatus);
+        Assert.Equal(new Dictionary<string, int> { ["200"] = 1 }, stats.ByEndpoint["GET /repos/{o}/{r}/actions/runners"].ByStatus);
     }
 }

@@ -26,16 +26,6 @@ internal static class OctokitFor
             new JitConfigRequest { Name = name, RunnerGroupId = 1, Labels = labels, WorkFolder = "_work" },
             "application/vnd.github+json",
             "application/json");
-
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out after {timeout.TotalSeconds}s waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
 }
 
 public sealed class JitConfigRequest

@@ -187,7 +187,7 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
         await ListEverything();
 
         // Every change delivered (queued, queued as waiting, waiting, in progress, completed, queued on approval).
-        await OctokitFor.WaitUntilAsync(() => Task.FromResult(emulator.WebhooksDelivered >= 6), TimeSpan.FromSeconds(60), "six deliveries");
+        await Deadline.UntilAsync(() => emulator.WebhooksDelivered >= 6, TimeSpan.FromSeconds(60), "six deliveries");
         return replies;
     }
 }

@@ -136,7 +136,7 @@ public sealed class RateLimitAndConditionalRequestTests() : EmulatorTestBase(Rep
         Assert.Equal((HttpStatusCode)429, e.StatusCode);
         Assert.Equal("1", e.HttpResponse.Headers.Single(h => h.Key.Equals("retry-after", StringComparison.OrdinalIgnoreCase)).Value);
 
-        await OctokitFor.WaitUntilAsync(async () =>
+        await Deadline.UntilAsync(async () =>
         {
             try
             {
@@ -147,7 +147,7 @@ public sealed class RateLimitAndConditionalRequestTests() : EmulatorTestBase(Rep
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(5), "the secondary limit to pass");
+        }, ok => ok, TimeSpan.FromSeconds(5), "the secondary limit to pass");
     }
 
     private HttpClient Raw(string token)

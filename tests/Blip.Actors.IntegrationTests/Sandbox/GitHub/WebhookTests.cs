@@ -49,7 +49,7 @@ public sealed class WebhookTests : IAsyncLifetime
         await using var emulator = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions { WebhookUrl = hook, WebhookSecret = Secret });
         var queued = emulator.QueueJob(new QueueJobRequest("acme/hooks", ["self-hosted", "blip"]));
 
-        await OctokitFor.WaitUntilAsync(() => Task.FromResult(!_deliveries.IsEmpty), TimeSpan.FromSeconds(10), "a webhook delivery");
+        await Deadline.UntilAsync(() => Task.FromResult(!_deliveries.IsEmpty), ok => ok, TimeSpan.FromSeconds(10), "a webhook delivery");
         Assert.True(_deliveries.TryDequeue(out var delivery));
 
         Assert.Equal("workflow_job", delivery.Event);
@@ -76,7 +76,7 @@ public sealed class WebhookTests : IAsyncLifetime
 
         await admin.CancelJobAsync(queued.JobId);
 
-        await OctokitFor.WaitUntilAsync(() => Task.FromResult(_deliveries.Count >= 2 && emulator.WebhooksDelivered >= 2), TimeSpan.FromSeconds(10), "two webhook deliveries");
+        await Deadline.UntilAsync(() => Task.FromResult(_deliveries.Count >= 2 && emulator.WebhooksDelivered >= 2), ok => ok, TimeSpan.FromSeconds(10), "two webhook deliveries");
         var actions = _deliveries.Select(d => JsonNode.Parse(d.Body)!).Select(p => (p["action"]!.GetValue<string>(), p["workflow_job"]!["conclusion"]?.GetValue<string>()));
         Assert.Equal([("queued", null), ("completed", "cancelled")], actions);
         Assert.Equal(2, emulator.WebhooksDelivered);

@@ -110,7 +110,7 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
                 lock (seen) seen.Add((type, cm.Metadata.Name));
             }
         });
-        await Eventually.UntilAsync(() => _api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
+        await Deadline.EventuallyAsync(() => _api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
         await _admin.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("ignored"), Ns);
         await _admin.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("live", new Dictionary<string, string> { ["live"] = "yes" }), Ns);
         // Leaving the selector is a DELETED for this watcher.
@@ -357,7 +357,7 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
                 added++;
             }
         });
-        await Eventually.UntilAsync(() => _api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
+        await Deadline.EventuallyAsync(() => _api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
         using var http = AdminHttp();
         using var put = await http.PutAsync("_sandbox/faults", new StringContent("""{"dropWatches":true}""", Encoding.UTF8, "application/json"));
         put.EnsureSuccessStatusCode();

@@ -73,7 +73,7 @@ public sealed class KubectlTests(KubeWorld world) : IClassFixture<KubeWorld>
         var uid = annotated["metadata"]!["uid"]!.GetValue<string>();
         // kubectl waits for the VM to be gone (the pool's finalizer removed); the pool has replaced it meanwhile.
         Assert.Contains($"virtualmachine.kubevirt.io \"{info.Name}\" deleted", await Kubectl($"kubectl delete vm {info.Name} -n blip"));
-        await Eventually.UntilAsync(() =>
+        await Deadline.EventuallyAsync(() =>
             world.Pool.ReadyVmNames().Count == 2
             && world.Api.Store.List(KubeResource.VirtualMachines, "blip").Items.All(v => v["metadata"]!["uid"]!.GetValue<string>() != uid),
             KubeWorld.Deadline, "the pool to replace the deleted VM");

@@ -31,7 +31,7 @@ public sealed class VmPoolTests
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
 
         // The pool replaces it at once (lowest free index: the terminating VM still holds its name), then the old VM goes.
-        await Eventually.UntilAsync(() =>
+        await Deadline.EventuallyAsync(() =>
             world.Pool.ReadyVmNames().Count == 2 && world.Api.Store.TryGet(KubeResource.VirtualMachines, world.Namespace, info.Name) is null,
             KubeWorld.Deadline, "a replacement VM");
         Assert.StartsWith("blip-", Assert.Single(world.Pool.ReadyVmNames(), n => !before.Contains(n)));
@@ -73,7 +73,7 @@ public sealed class VmPoolTests
                 if (seen.Any(s => s.Type == WatchEventType.Deleted && s.Old) && seen.Any(s => !s.Old && s.HasHostKey)) return;
             }
         });
-        await Eventually.UntilAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
+        await Deadline.EventuallyAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
 
         await world.Admin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Namespace, "virtualmachines", info.Name);
         await watching.WaitAsync(KubeWorld.Deadline);
@@ -104,7 +104,7 @@ public sealed class VmPoolTests
             Assert.Contains(info.Name, run.Result);
         }
 
-        await Eventually.UntilAsync(() =>
+        await Deadline.EventuallyAsync(() =>
             world.Api.Store.Get(KubeResource.VirtualMachineInstances, world.Namespace, info.Name)["status"]!["phase"]!.GetValue<string>() == "Succeeded",
             KubeWorld.Deadline, "the VMI to succeed");
         var vmi = world.Api.Store.Get(KubeResource.VirtualMachineInstances, world.Namespace, info.Name);

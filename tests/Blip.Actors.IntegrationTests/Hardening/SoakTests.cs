@@ -12,8 +12,15 @@ public sealed class SoakTests(ITestOutputHelper output)
     /// <summary>How long jobs keep arriving: the soak's length (memory is judged over its second half), pacing.</summary>
     private static readonly TimeSpan SoakLength = TimeSpan.FromSeconds(60);
 
-    /// <summary>The random gap between two arrivals, about two jobs a second: pacing of the workload, not a wait for a state.</summary>
-    private static readonly (int Min, int Max) ArrivalGapMs = (250, 750);
+    /// <summary>Arrivals follow the controller's runs listings (four per repo and poll, five repos): the next job comes after
+    /// 4–9 more, at random — about two jobs a second on an idle machine, fewer on a slow one, where the controller polls
+    /// less often. The workload keeps pace with the controller instead of the clock.</summary>
+    private static readonly (int Min, int Max) ListingsBetweenArrivals = (4, 10);
+
+    private const string RunsList = "GET /repos/{o}/{r}/actions/runs";
+
+    private static async Task<int> RunsListingsAsync(PipelineWorld world) =>
+        (await world.GitHub.GetStatsAsync()).ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0;
 
     private static long RssKb(int pid) =>
         long.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
@@ -77,7 +84,8 @@ public sealed class SoakTests(ITestOutputHelper output)
                     samples.Add((DateTime.UtcNow - began, RssKb(controller.Pid)));
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(random.Next(ArrivalGapMs.Min, ArrivalGapMs.Max)));
+                var listings = await RunsListingsAsync(world) + random.Next(ListingsBetweenArrivals.Min, ListingsBetweenArrivals.Max);
+                await Deadline.UntilAsync(() => RunsListingsAsync(world), n => n >= listings, PipelineWorld.Deadline, "the controller listing runs");
             }
 
             await world.GitHub.SetFaultsAsync(SandboxFaults.None);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Config;
 

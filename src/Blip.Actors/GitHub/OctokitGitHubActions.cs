@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Octokit;
 using Octokit.Internal;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.GitHub;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Blip.Actors.Config;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Inspection;
 

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using Blip.Actors.Jobs;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Janitor;
 

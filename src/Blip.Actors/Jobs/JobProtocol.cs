@@ -1,13 +1,8 @@
 using System.Collections.Immutable;
 using Blip.Actors.Config;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Jobs;
-
-/// <summary>A GitHub Actions job id: the shard entity id, so every sighting of one job reaches one actor.</summary>
-public sealed record JobId(long Value)
-{
-    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
 
 /// <summary>Read by the shard message extractor.</summary>
 public interface IWithJobId

@@ -5,6 +5,7 @@ using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Jobs;
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Jobs;
 

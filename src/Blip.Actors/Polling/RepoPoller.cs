@@ -4,6 +4,7 @@ using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Polling;
 

@@ -1,3 +1,5 @@
+using Blip.Actors.Shared;
+
 namespace Blip.Actors.Runners;
 
 /// <summary>Starts the JIT runner on a VM. Implemented over SSH (SSH.NET) with the VM's host key pinned.</summary>
@@ -68,5 +70,5 @@ public static class PinnedHostKey
 
     /// <summary>The error naming a malformed annotation (the annotation is public: it is shortened, not hidden).</summary>
     public static string Malformed(string vmName, string annotation) =>
-        $"VM {vmName}: blip.io/host-key '{Config.RepoName.Shorten(annotation, 60)}' is not an ssh-ed25519 key";
+        $"VM {vmName}: blip.io/host-key '{Shared.RepoName.Shorten(annotation, 60)}' is not an ssh-ed25519 key";
 }

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Runners;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Vms;
 

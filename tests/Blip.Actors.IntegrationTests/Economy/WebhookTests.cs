@@ -5,6 +5,7 @@ using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.Jobs;
 using Blip.Actors.Webhooks;
 using Xunit.Abstractions;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Economy;
 

@@ -6,6 +6,7 @@ using Blip.Actors.Vms;
 using Blip.Sandbox.Kubernetes;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 
@@ -84,7 +85,7 @@ public sealed class ReusedVmNameTests
     }
 
     private static IReadOnlyDictionary<string, string> Claim(long jobId) =>
-        VmAnnotations.ForClaim(jobId, Blip.Actors.Config.RepoName.Parse("org/repo"), "test-node", DateTimeOffset.UtcNow, 1800);
+        VmAnnotations.ForClaim(jobId, Blip.Actors.Shared.RepoName.Parse("org/repo"), "test-node", DateTimeOffset.UtcNow, 1800);
 
     /// <summary>The VM as the controller's cache would hold it, read with the controller's client.</summary>
     private static async Task<VmView?> ViewAsync(IKubernetes client, string ns, string name, bool allowMissing = false)

@@ -3,6 +3,7 @@ using Blip.Actors.GitHub;
 using Blip.Actors.Hosting;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Pipeline;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.ActorFakes;
 

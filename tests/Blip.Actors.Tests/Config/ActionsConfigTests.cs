@@ -1,4 +1,5 @@
 using Blip.Actors.Config;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Config;
 

@@ -8,6 +8,7 @@ using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Blip.Actors.Jobs;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

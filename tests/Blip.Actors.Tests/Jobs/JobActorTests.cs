@@ -3,6 +3,7 @@ using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

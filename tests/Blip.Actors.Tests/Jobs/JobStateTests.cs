@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

@@ -9,6 +9,7 @@ using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

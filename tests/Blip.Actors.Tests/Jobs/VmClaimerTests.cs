@@ -5,6 +5,7 @@ using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

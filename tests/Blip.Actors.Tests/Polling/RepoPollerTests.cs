@@ -6,6 +6,7 @@ using Blip.Actors.Jobs;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Polling;
 

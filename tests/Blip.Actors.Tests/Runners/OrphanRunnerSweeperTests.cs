@@ -1,5 +1,6 @@
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Runners;
 

@@ -1,5 +1,6 @@
 using Blip.Actors.Config;
 using Blip.Actors.Vms;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Vms;
 

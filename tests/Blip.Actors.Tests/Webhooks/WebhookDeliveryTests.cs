@@ -1,5 +1,6 @@
 using System.Text;
 using Blip.Actors.Webhooks;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Webhooks;
 
@@ -53,5 +54,5 @@ public sealed class WebhookDeliveryTests
     [InlineData("someone-elses-runner", null)]
     [InlineData(null, null)]
     public void Our_runner_names_map_back_to_their_trigger_job(string? runner, long? expected) =>
-        Assert.Equal(expected, new WorkflowJobEvent("completed", 1, 1, new Blip.Actors.Config.RepoName("o", "r"), [], runner, null).TriggerJobOfRunner);
+        Assert.Equal(expected, new WorkflowJobEvent("completed", 1, 1, new Blip.Actors.Shared.RepoName("o", "r"), [], runner, null).TriggerJobOfRunner);
 }

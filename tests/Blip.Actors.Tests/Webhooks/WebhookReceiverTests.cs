@@ -10,6 +10,7 @@ using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Webhooks;
 

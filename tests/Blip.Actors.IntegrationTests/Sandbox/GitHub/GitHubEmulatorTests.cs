@@ -1,6 +1,7 @@
 using System.Net;
 using Blip.Sandbox.GitHub;
 using Octokit;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 
@@ -18,7 +19,7 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
         var (client, token) = OctokitFor.FullAccess(Emulator, Repo);
         var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(token) };
         var controller = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.Hosting.BlipOptions { GitHubApiUrl = Emulator.Url.ToString() });
-        var repo = new Blip.Actors.Config.RepoName("acme", "widgets");
+        var repo = new Blip.Actors.Shared.RepoName("acme", "widgets");
 
         // GitHub: at most one running and one pending run per group (case-insensitive); a newer pending run cancels the older.
         Assert.Equal("pending", (await client.Actions.Workflows.Runs.Get("acme", "widgets", pending.RunId)).Status.StringValue);

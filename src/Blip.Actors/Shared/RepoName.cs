@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Blip.Actors.Config;
+namespace Blip.Actors.Shared;
 
 /// <summary>A GitHub repository as <c>owner/name</c>, validated by GitHub's own naming rules. Equal regardless of case,
 /// as on GitHub (<c>Acme/API</c> in the ConfigMap is the <c>acme/api</c> GitHub names in its replies); it keeps the

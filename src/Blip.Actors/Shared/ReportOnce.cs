@@ -1,4 +1,4 @@
-namespace Blip.Actors.Polling;
+namespace Blip.Actors.Shared;
 
 /// <summary>Remembers what was already reported so a repeating sighting (every poll) is logged once.
 /// Bounded: when <paramref name="capacity"/> keys are held it forgets them all and starts again. Thread-safe.</summary>

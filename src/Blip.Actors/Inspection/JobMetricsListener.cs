@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Blip.Actors.Jobs;
 
 namespace Blip.Actors.Inspection;
 

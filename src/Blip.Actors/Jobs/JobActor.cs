@@ -8,10 +8,12 @@ using Blip.Actors.Vms;
 namespace Blip.Actors.Jobs;
 
 /// <summary>
-/// The single authority for one GitHub job (sharded by job id, persistent). Lifecycle (DESIGN.md §5):
-/// Claiming → Provisioning(vm) → Running(runner) → Releasing → Done. Every step is driven from the persisted
-/// state (level-triggered), so a restart at any point resumes where the journal says; the VM's
-/// <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone: later sightings change nothing.
+/// The single authority for one GitHub job (sharded by job id, persistent). Every input — commands, child reports,
+/// timers, finished async work — goes to <see cref="JobState.Decide"/> (the lifecycle diagram is there); the actor
+/// persists the decision's events, applies them, performs its effects, then drives the phase it is in: one
+/// behaviour per phase (<c>Become</c>), one child per phase (a VM claimer, then a runner bootstrapper), the phase's
+/// timers. Driven from the persisted state (level-triggered), so a restart at any point resumes where the journal
+/// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone.
 /// </summary>
 public sealed class JobActor : ReceivePersistentActor, IWithTimers
 {
@@ -20,86 +22,25 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     private const string SightingCheckTimer = "sighting-check";
     private const string ReleaseRetryTimer = "release-retry";
     private static readonly TimeSpan TombstoneIdle = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan SightingCheckInterval = TimeSpan.FromSeconds(5);
 
     private readonly JobDependencies _deps;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _jobId;
     private JobState _state = JobState.Empty;
+    private JobMemory _memory;
     private IActorRef? _child;
-    private DateTimeOffset _lastSighted = DateTimeOffset.UtcNow;
-
-    // When the poll behind the latest sighting was sent: a "left the queue" from an older poll is stale.
-    private DateTimeOffset _lastSightingPolledAt = DateTimeOffset.MinValue;
-    private bool _releasing;
-    private bool _checkingRunner;
-    private bool _loggedStart;
-
-    // This incarnation resumed a job from the journal: work from before the stop may have left traces.
-    private bool _recovered;
 
     public JobActor(string entityId, JobDependencies deps)
     {
         _deps = deps;
         _jobId = long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture);
+        _memory = JobMemory.Start(LimitsOf(deps), DateTimeOffset.UtcNow);
         PersistenceId = $"job-{entityId}";
 
         Recover<IJobEvent>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _recovered = _state.Phase != JobPhase.New;
-            Drive();
-        });
-
-        Command<JobCommands.Sighted>(OnSighted);
-        Command<JobCommands.LeftQueue>(OnLeftQueue);
-        Command<JobCommands.VmStopped>(m =>
-        {
-            var events = _state.OnVmStopped(m, DateTimeOffset.UtcNow);
-            if (events is [JobEvents.VmAbandoned abandoned])
-            {
-                StopChild();
-                // Logs it and releases the VM (a stopped one still carries our session).
-                AbandonVm(abandoned.Reason, JobState.ClaimsAgainAfter(m));
-                return;
-            }
-
-            PersistAll(events);
-        });
-        Command<JobCommands.Reconcile>(OnReconcile);
-        Command<JobCommands.RunnerJobCompleted>(m => PersistAll(_state.OnRunnerJobCompleted(m, DateTimeOffset.UtcNow)));
-        Command<JobQueries.GetStatus>(_ => Sender.Tell(_state.ToStatus()));
-
-        Command<VmClaimer.Claimed>(m =>
-        {
-            if (_state.Phase == JobPhase.Claiming && Sender.Equals(_child))
-            {
-                _child = null;
-                PersistAll([new JobEvents.VmClaimed(m.VmName, m.ClaimedAt, m.VmUid)]);
-            }
-            else
-            {
-                ReleaseQuietly(m.VmName, m.VmUid); // a claim that finished after the job moved on
-            }
-        });
-        Command<RunnerBootstrapper.Registered>(m => FromBootstrapper(() => PersistAll([new JobEvents.RunnerRegistered(m.RunnerId, m.RunnerName)]), keepChild: true));
-        Command<RunnerBootstrapper.Started>(m => FromBootstrapper(() => PersistAll([new JobEvents.RunnerStarted(m.At)])));
-        Command<RunnerBootstrapper.JitFailed>(m => FromBootstrapper(() => PersistAll([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + m.Reason, DateTimeOffset.UtcNow)])));
-        Command<RunnerBootstrapper.GaveUpOnVm>(m => FromBootstrapper(() => AbandonVm(m.Reason)));
-
-        Command<HardCap>(_ => OnHardCap());
-        Command<CheckRunner>(_ => OnCheckRunner());
-        Command<RunnerChecked>(OnRunnerChecked);
-        Command<CheckSighting>(_ => OnCheckSighting());
-        Command<ReleaseDone>(OnReleaseDone);
-        Command<ReleaseRetry>(_ => Release());
-        Command<ReceiveTimeout>(_ =>
-        {
-            if (_state.Phase is JobPhase.Done or JobPhase.New)
-            {
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            }
-        });
-        CommandAny(Unhandled);
+        Recover<RecoveryCompleted>(Decide);
+        Behaviour(JobPhase.New);
     }
 
     public override string PersistenceId { get; }
@@ -109,137 +50,163 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     public static Props Props(string entityId, JobDependencies deps) =>
         Akka.Actor.Props.Create(() => new JobActor(entityId, deps));
 
-    private void OnSighted(JobCommands.Sighted m)
+    private static JobLimits LimitsOf(JobDependencies deps) => new(
+        deps.Options.MaxVmsGivenUpPerJob, deps.Options.QueuedSightingTimeout, deps.Options.IdleRunnerGrace, deps.Options.MaxDurationSeconds);
+
+    /// <summary>The behaviour of a phase: what every phase hears, and the timers and async results of this one.</summary>
+    private void Behaviour(JobPhase phase)
     {
-        _lastSighted = DateTimeOffset.UtcNow;
-        if (m.ObservedAt > _lastSightingPolledAt)
+        Command<JobCommands.Sighted>(Decide);
+        Command<JobCommands.LeftQueue>(Decide);
+        Command<JobCommands.VmStopped>(Decide);
+        Command<JobCommands.Reconcile>(Decide);
+        Command<JobCommands.RunnerJobCompleted>(Decide);
+        Command<JobQueries.GetStatus>(Decide);
+        Command<VmClaimer.Claimed>(FromChild);
+        Command<RunnerBootstrapper.Registered>(FromChild);
+        Command<RunnerBootstrapper.Started>(FromChild);
+        Command<RunnerBootstrapper.JitFailed>(FromChild);
+        Command<RunnerBootstrapper.GaveUpOnVm>(FromChild);
+        switch (phase)
         {
-            _lastSightingPolledAt = m.ObservedAt;
+            case JobPhase.New or JobPhase.Done:
+                Command<ReceiveTimeout>(Decide);
+                break;
+            case JobPhase.Claiming:
+                Command<JobInputs.CheckSighting>(Decide);
+                break;
+            case JobPhase.Provisioning:
+                Command<JobInputs.HardCap>(Decide);
+                break;
+            case JobPhase.Running:
+                Command<JobInputs.HardCap>(Decide);
+                Command<JobInputs.CheckRunner>(Decide);
+                Command<JobInputs.RunnerChecked>(Decide);
+                break;
+            case JobPhase.Releasing:
+                Command<JobInputs.StartRelease>(Decide);
+                Command<JobInputs.ReleaseDone>(Decide);
+                break;
         }
 
-        var events = _state.OnSighted(m, _lastSighted);
-        if (events.Count > 0)
-        {
-            _log.Info(_state.Phase == JobPhase.New
-                ? $"job {_jobId} ({m.Repo}): queued with labels [{string.Join(",", m.Labels)}]; claiming a VM"
-                : $"job {_jobId} ({m.Repo}): still queued after our runner ran another job; taking it up again");
-            _loggedStart = false;
-        }
-
-        PersistAll(events);
+        // A timer or an async result of a phase left behind: nothing to decide.
+        CommandAny(m => _log.Debug("job {0}: {1} arrived in {2}; ignored", _jobId, m.GetType().Name, _state.Phase));
     }
 
-    private void OnReconcile(JobCommands.Reconcile m)
-    {
-        switch (_state.Phase)
-        {
-            case JobPhase.Claiming when m.ReleaseRequested:
-                // Released before (a crash between the release mark and the delete): never adopted, only finished off.
-                _log.Info("job {0}: VM {1} carries this job's session but is marked {2}; deleting it, not adopting it", _jobId, m.VmName, VmAnnotations.Release);
-                ReleaseQuietly(m.VmName, m.VmUid);
-                break;
-            case JobPhase.Claiming when !_state.AbandonedVms.Contains(m.VmUid ?? m.VmName):
-                _log.Info("job {0}: VM {1} already carries this job's session; adopting it", _jobId, m.VmName);
-                StopChild();
-                var claimedAt = VmClaimer.AdoptedClaimTime(_log, _jobId, m.VmName, m.ClaimedAt, _state.SightedAt ?? DateTimeOffset.UtcNow);
-                PersistAll([new JobEvents.VmClaimed(m.VmName, claimedAt, m.VmUid)]);
-                break;
-            case JobPhase.Provisioning or JobPhase.Running when m.VmName == _state.VmName && (m.VmUid is null || _state.VmUid is null || m.VmUid == _state.VmUid):
-                break; // Awake again: timers run from Drive().
-            default:
-                // No record of this job, a second VM for it, or the job is finished: the VM is not in use.
-                _log.Info("job {0}: VM {1} is claimed for this job but not in use ({2}); releasing it", _jobId, m.VmName, _state.Phase);
-                ReleaseQuietly(m.VmName, m.VmUid);
-                break;
-        }
-    }
+    private void FromChild(object report) => Decide(new JobInputs.ChildReport(report, _child is not null && Sender.Equals(_child)));
 
-    /// <summary>Only the current bootstrapper, while provisioning, is listened to.</summary>
-    private void FromBootstrapper(Action handle, bool keepChild = false)
+    private void Decide(object input)
     {
-        if (_state.Phase == JobPhase.Provisioning && Sender.Equals(_child))
+        var decision = _state.Decide(input, _memory, DateTimeOffset.UtcNow);
+        _memory = decision.Memory;
+        if (decision.Events.Count == 0)
         {
-            if (!keepChild)
+            Perform(decision.Effects);
+            if (input is RecoveryCompleted)
             {
-                _child = null;
+                Drive();
             }
 
-            handle();
-        }
-    }
-
-    private void AbandonVm(string reason, bool claimAgain = true)
-    {
-        var vm = _state.VmName;
-        if (vm is null)
-        {
             return;
         }
 
-        var events = _state.OnVmGivenUp(vm, reason, _deps.Options.MaxVmsGivenUpPerJob, DateTimeOffset.UtcNow, claimAgain);
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        if (events is [_, JobEvents.JobFinished { Outcome: JobOutcome.Abandoned }])
-        {
-            _log.Warning("job {0}: giving VM {1} up ({2}); releasing it; a runner may have run the job, so it is taken up again only if a later poll still sees it queued",
-                _jobId, vm, reason);
-        }
-        else if (events.Count > 1)
-        {
-            _log.Error("job {0} ({1}): giving VM {2} up ({3}); that is {4} VMs given up, the most one job may (Blip:MaxVmsGivenUpPerJob): releasing it and failing the job",
-                _jobId, _state.Repo, vm, reason, _state.VmsAbandoned + 1);
-        }
-        else
-        {
-            _log.Warning("job {0}: giving VM {1} up ({2}); releasing it and claiming another", _jobId, vm, reason);
-        }
-
-        ReleaseQuietly(vm, _state.VmUid);
-        PersistAll(events);
-    }
-
-    private void PersistAll(IReadOnlyList<IJobEvent> events)
-    {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        var remaining = events.Count;
-        PersistAll(events, e =>
+        var before = _state.Phase;
+        var remaining = decision.Events.Count;
+        PersistAll(decision.Events, e =>
         {
             var previous = _state;
-            var before = _state.Phase;
             _state = _state.Apply(e);
             if (JobState.VmEventFor(previous, _state, e) is { } vmEvent)
             {
                 _ = _deps.Pool.RecordEventAsync(vmEvent.Vm, vmEvent.VmUid, vmEvent.Event, CancellationToken.None);
             }
 
-            Context.System.EventStream.Publish(new Inspection.JobEventPublished(_jobId, e, _state));
+            Context.System.EventStream.Publish(new JobEventPublished(_jobId, e, _state));
+            if (--remaining > 0)
+            {
+                return;
+            }
+
+            Perform(decision.Effects);
             if (_state.Phase != before)
             {
                 StopChild(); // each phase has its own child; the old one's late reports must not count
             }
 
-            if (--remaining == 0)
-            {
-                Drive();
-            }
+            Drive();
         });
     }
 
-    /// <summary>Makes the world match the state: the one place where a phase starts its work.</summary>
+    private void Perform(IReadOnlyList<JobEffect> effects)
+    {
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case JobEffect.Log log:
+                    Write(log);
+                    break;
+                case JobEffect.ReleaseVm release:
+                    ReleaseQuietly(release.VmName, release.VmUid);
+                    break;
+                case JobEffect.ReleaseOwnVm release:
+                    var vm = release.VmName;
+                    _deps.Pool.ReleaseAsync(vm, release.VmUid, VmAnnotations.SessionFor(_jobId), CancellationToken.None)
+                        .PipeTo(Self, success: () => new JobInputs.ReleaseDone(vm, null), failure: e => new JobInputs.ReleaseDone(vm, e.Message));
+                    break;
+                case JobEffect.RetryReleaseAfter retry:
+                    Timers.StartSingleTimer(ReleaseRetryTimer, JobInputs.StartRelease.Instance, retry.Delay);
+                    break;
+                case JobEffect.DeleteRunner delete:
+                    DeleteRunnerQuietly(delete.RunnerId);
+                    break;
+                case JobEffect.CheckRunner check:
+                    CheckRunnerAsync(check).PipeTo(Self, failure: e => new JobInputs.RunnerChecked(null, e.Message));
+                    break;
+                case JobEffect.StopChild:
+                    StopChild();
+                    break;
+                case JobEffect.ForgetChild:
+                    _child = null;
+                    break;
+                case JobEffect.Reply reply:
+                    Sender.Tell(reply.Message);
+                    break;
+                case JobEffect.Passivate:
+                    Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                    break;
+            }
+        }
+    }
+
+    private void Write(JobEffect.Log line)
+    {
+        switch (line.Level)
+        {
+            case LogLevel.ErrorLevel:
+                _log.Error("{0}", line.Message);
+                break;
+            case LogLevel.WarningLevel:
+                _log.Warning("{0}", line.Message);
+                break;
+            case LogLevel.InfoLevel:
+                _log.Info("{0}", line.Message);
+                break;
+            default:
+                _log.Debug("{0}", line.Message);
+                break;
+        }
+    }
+
+    /// <summary>Makes the world match the state: the one place where a phase starts its behaviour, child and timers.</summary>
     private void Drive()
     {
+        Become(() => Behaviour(_state.Phase));
         SetReceiveTimeout(_state.Phase is JobPhase.Done or JobPhase.New ? TombstoneIdle : null);
         if (_state.ClaimedAt is not null && _state.Phase is JobPhase.Provisioning or JobPhase.Running)
         {
-            var due = _state.HardCapAt(_deps.Options.MaxDurationSeconds)!.Value - DateTimeOffset.UtcNow;
-            Timers.StartSingleTimer(HardCapTimer, HardCap.Instance, due > TimeSpan.Zero ? due : TimeSpan.Zero);
+            var due = _state.HardCapAt(_memory.Limits.MaxDurationSeconds)!.Value - DateTimeOffset.UtcNow;
+            Timers.StartSingleTimer(HardCapTimer, JobInputs.HardCap.Instance, due > TimeSpan.Zero ? due : TimeSpan.Zero);
         }
         else
         {
@@ -249,42 +216,29 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         switch (_state.Phase)
         {
             case JobPhase.Claiming:
-                Timers.StartPeriodicTimer(SightingCheckTimer, CheckSighting.Instance, TimeSpan.FromSeconds(5));
-                if (_child is null)
-                {
-                    _child = Context.ActorOf(VmClaimer.Props(_jobId, _state.Repo!, _state.SightedAt ?? DateTimeOffset.UtcNow, _deps, _state.AbandonedVms.ToHashSet()), $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
-                }
-
+                Timers.StartPeriodicTimer(SightingCheckTimer, JobInputs.CheckSighting.Instance, SightingCheckInterval);
+                _child ??= Context.ActorOf(
+                    VmClaimer.Props(_jobId, _state.Repo!, _state.SightedAt ?? DateTimeOffset.UtcNow, _deps, _state.AbandonedVms.ToHashSet()),
+                    $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 break;
             case JobPhase.Provisioning:
                 Timers.Cancel(SightingCheckTimer);
-                if (_child is null)
-                {
-                    _child = Context.ActorOf(
-                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
-                        $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
-                }
-
+                _child ??= Context.ActorOf(
+                    RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _memory.Recovered || _state.VmsAbandoned > 0),
+                    $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 break;
             case JobPhase.Running:
                 Timers.Cancel(SightingCheckTimer);
                 if (!Timers.IsTimerActive(RunnerCheckTimer))
                 {
-                    Timers.StartPeriodicTimer(RunnerCheckTimer, CheckRunner.Instance, _deps.Options.RunnerCheckInterval);
-                }
-
-                if (_state.RunnerStartedAt is { } started && _state.QueuedAt is { } queued && !_loggedStart)
-                {
-                    _loggedStart = true;
-                    _log.Info("job {0} ({1}): runner {2} running on VM {3}; pickup latency {4:F1} s",
-                        _jobId, _state.Repo, _state.RunnerName, _state.VmName, (started - queued).TotalSeconds);
+                    Timers.StartPeriodicTimer(RunnerCheckTimer, JobInputs.CheckRunner.Instance, _deps.Options.RunnerCheckInterval);
                 }
 
                 break;
             case JobPhase.Releasing:
                 StopTimers();
                 StopChild();
-                Release();
+                Decide(JobInputs.StartRelease.Instance);
                 break;
             case JobPhase.Done:
                 StopTimers();
@@ -293,140 +247,44 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void OnCheckSighting()
+    private async Task<JobInputs.RunnerChecked> CheckRunnerAsync(JobEffect.CheckRunner check)
     {
-        if (DateTimeOffset.UtcNow - _lastSighted > _deps.Options.QueuedSightingTimeout)
-        {
-            GiveUpIfClaiming();
-        }
-    }
-
-    private void OnLeftQueue(JobCommands.LeftQueue m)
-    {
-        if (m.ObservedAt > _lastSightingPolledAt)
-        {
-            GiveUpIfClaiming();
-        }
-    }
-
-    /// <summary>The job is no longer queued: a claim in progress stops (a claim that still lands is released when it reports).</summary>
-    private void GiveUpIfClaiming()
-    {
-        var events = _state.OnLeftQueue(DateTimeOffset.UtcNow);
-        if (events.Count > 0)
-        {
-            _log.Info("job {0} ({1}): no longer queued (a runner took it or it was cancelled); stopped claiming a VM", _jobId, _state.Repo);
-            StopChild();
-            PersistAll(events);
-        }
-    }
-
-    private void OnHardCap()
-    {
-        if (_state.Phase is not (JobPhase.Provisioning or JobPhase.Running))
-        {
-            return;
-        }
-
-        _log.Warning("job {0}: VM {1} reached the hard cap of {2} s (claimed at {3:O}); releasing it", _jobId, _state.VmName, _deps.Options.MaxDurationSeconds, _state.ClaimedAt);
-        StopChild();
-        DeleteRunnerQuietly();
-        PersistAll([new JobEvents.JobFinished(JobOutcome.Expired, $"hard cap of {_deps.Options.MaxDurationSeconds} s", DateTimeOffset.UtcNow)]);
-    }
-
-    /// <summary>The backstop when no free signal (VM stopped) came: is our runner still there, and is it doing anything?</summary>
-    private void OnCheckRunner()
-    {
-        if (_state.Phase != JobPhase.Running || _state.RunnerId is not { } runnerId || _checkingRunner)
-        {
-            return;
-        }
-
-        _checkingRunner = true;
-        var idlePastGrace = DateTimeOffset.UtcNow - _lastSighted > _deps.Options.IdleRunnerGrace
-            && DateTimeOffset.UtcNow - (_state.RunnerStartedAt ?? DateTimeOffset.UtcNow) > _deps.Options.IdleRunnerGrace;
-        var gitHub = _deps.GitHub;
         var repo = _state.Repo!;
-        CheckAsync().PipeTo(Self, failure: e => new RunnerChecked(null, e.Message));
-
-        async Task<RunnerChecked> CheckAsync()
+        var gitHub = _deps.GitHub;
+        var runner = await gitHub.GetRunnerAsync(repo, check.RunnerId, CancellationToken.None).ConfigureAwait(false);
+        if (runner is null)
         {
-            var runner = await gitHub.GetRunnerAsync(repo, runnerId, CancellationToken.None).ConfigureAwait(false);
-            if (runner is null)
-            {
-                return new RunnerChecked(JobOutcome.Completed, "runner deregistered");
-            }
-
-            if (runner.Busy || !idlePastGrace)
-            {
-                return new RunnerChecked(null, null);
-            }
-
-            var deleted = await gitHub.DeleteRunnerAsync(repo, runnerId, CancellationToken.None).ConfigureAwait(false);
-            return deleted == DeleteRunnerOutcome.Busy
-                ? new RunnerChecked(null, null)
-                : new RunnerChecked(JobOutcome.Abandoned, "runner stayed idle past the grace period (its job ran elsewhere or was cancelled); registration deleted");
-        }
-    }
-
-    private void OnRunnerChecked(RunnerChecked m)
-    {
-        _checkingRunner = false;
-        if (m.Outcome is { } outcome && _state.Phase == JobPhase.Running)
-        {
-            PersistAll([new JobEvents.JobFinished(outcome, m.Reason!, DateTimeOffset.UtcNow)]);
-        }
-        else if (m.Reason is not null)
-        {
-            _log.Warning("job {0}: runner check failed ({1}); will check again", _jobId, m.Reason);
-        }
-    }
-
-    private void Release()
-    {
-        if (_releasing || _state.VmName is not { } vm)
-        {
-            return;
+            return new JobInputs.RunnerChecked(JobOutcome.Completed, "runner deregistered");
         }
 
-        _releasing = true;
-        _log.Info("job {0}: {1} ({2}); releasing VM {3}", _jobId, _state.Outcome, _state.Reason, vm);
-        _deps.Pool.ReleaseAsync(vm, _state.VmUid, Vms.VmAnnotations.SessionFor(_jobId), CancellationToken.None)
-            .PipeTo(Self, success: () => new ReleaseDone(vm, null), failure: e => new ReleaseDone(vm, e.Message));
-    }
-
-    private void OnReleaseDone(ReleaseDone m)
-    {
-        _releasing = false;
-        if (m.Error is not null)
+        if (runner.Busy || !check.DeleteIfIdle)
         {
-            _log.Warning("job {0}: releasing VM {1} failed ({2}); retrying", _jobId, m.VmName, m.Error);
-            Timers.StartSingleTimer(ReleaseRetryTimer, ReleaseRetry.Instance, TimeSpan.FromSeconds(2));
-            return;
+            return new JobInputs.RunnerChecked(null, null);
         }
 
-        if (_state.Phase == JobPhase.Releasing && _state.VmName == m.VmName)
-        {
-            PersistAll([new JobEvents.VmReleased(m.VmName, DateTimeOffset.UtcNow)]);
-        }
+        var deleted = await gitHub.DeleteRunnerAsync(repo, check.RunnerId, CancellationToken.None).ConfigureAwait(false);
+        return deleted == DeleteRunnerOutcome.Busy
+            ? new JobInputs.RunnerChecked(null, null)
+            : new JobInputs.RunnerChecked(JobOutcome.Abandoned, "runner stayed idle past the grace period (its job ran elsewhere or was cancelled); registration deleted");
     }
 
     private void ReleaseQuietly(string vmName, string? vmUid)
     {
         var log = _log;
         var jobId = _jobId;
-        _deps.Pool.ReleaseAsync(vmName, vmUid, Vms.VmAnnotations.SessionFor(_jobId), CancellationToken.None).ContinueWith(
+        _deps.Pool.ReleaseAsync(vmName, vmUid, VmAnnotations.SessionFor(_jobId), CancellationToken.None).ContinueWith(
             t => log.Warning("job {0}: releasing VM {1} failed ({2}); the janitor will retry", jobId, vmName, t.Exception?.GetBaseException().Message),
             TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    private void DeleteRunnerQuietly()
+    private void DeleteRunnerQuietly(long runnerId)
     {
-        if (_state.RunnerId is { } runnerId && _state.Repo is { } repo)
+        if (_state.Repo is { } repo)
         {
             var log = _log;
+            var jobId = _jobId;
             _deps.GitHub.DeleteRunnerAsync(repo, runnerId, CancellationToken.None).ContinueWith(
-                t => log.Warning("job {0}: deleting runner {1} failed ({2})", _jobId, runnerId, t.Exception?.GetBaseException().Message),
+                t => log.Warning("job {0}: deleting runner {1} failed ({2})", jobId, runnerId, t.Exception?.GetBaseException().Message),
                 TaskContinuationOptions.OnlyOnFaulted);
         }
     }
@@ -446,28 +304,4 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Timers.Cancel(RunnerCheckTimer);
         Timers.Cancel(SightingCheckTimer);
     }
-
-    private sealed class HardCap : INoSerializationVerificationNeeded
-    {
-        public static readonly HardCap Instance = new();
-    }
-
-    private sealed class CheckRunner : INoSerializationVerificationNeeded
-    {
-        public static readonly CheckRunner Instance = new();
-    }
-
-    private sealed class CheckSighting : INoSerializationVerificationNeeded
-    {
-        public static readonly CheckSighting Instance = new();
-    }
-
-    private sealed class ReleaseRetry : INoSerializationVerificationNeeded
-    {
-        public static readonly ReleaseRetry Instance = new();
-    }
-
-    private sealed record RunnerChecked(JobOutcome? Outcome, string? Reason) : INoSerializationVerificationNeeded;
-
-    private sealed record ReleaseDone(string VmName, string? Error) : INoSerializationVerificationNeeded;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.Actor;
 
 namespace Blip.Actors.Jobs;
 
@@ -26,3 +27,10 @@ public static class JobEvents
 
     public sealed record VmReleased(string VmName, DateTimeOffset At) : IJobEvent;
 }
+
+/// <summary>
+/// Published on the node's EventStream by <see cref="JobActor"/> after each persisted event, so metrics and inspection
+/// follow the job lifecycle without the job code knowing about them.
+/// </summary>
+/// <param name="State">The job's state after the event.</param>
+public sealed record JobEventPublished(long JobId, IJobEvent Event, JobState State) : INoSerializationVerificationNeeded;

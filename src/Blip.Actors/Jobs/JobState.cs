@@ -5,7 +5,7 @@ using Blip.Actors.Shared;
 namespace Blip.Actors.Jobs;
 
 /// <summary>The state of one job, rebuilt from its events. Pure: no I/O, no clock.</summary>
-public sealed record JobState
+public sealed partial record JobState
 {
     public static readonly JobState Empty = new();
 

@@ -1,0 +1,238 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Blip.Actors.Runners;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Jobs;
+
+/// <summary>
+/// Every decision of a job, one input at a time. The job actor does nothing else with an input: it persists the
+/// decision's events, applies them, performs its effects, and drives the new phase (children and timers).
+/// </summary>
+/// <remarks>
+/// The lifecycle (DESIGN.md §5):
+/// <code>
+///   New ──sighted──▶ Claiming ──VM claimed──▶ Provisioning ──runner started──▶ Running
+///                      ▲   │                     │  │                            │
+///                      │   │ left the queue,     │  │ finished (JIT refused,     │ finished (VM stopped, runner
+///                      │   │ no VMs left         │  │ hard cap, VMs used up)     │ gone or idle, hard cap)
+///                      │   ▼                     │  ▼                            ▼
+///                      │  Done ◀──VM released── Releasing ◀──────────────────────┘
+///                      └── VM given up (SSH failed, VM lost) ──┘
+///   Done is a tombstone; only a poll sent after our runner finished that still sees the job queued takes it up again.
+/// </code>
+/// </remarks>
+public sealed partial record JobState
+{
+    public JobDecision Decide(object input, JobMemory memory, DateTimeOffset now) => input switch
+    {
+        JobCommands.Sighted m => DecideSighted(m, memory, now),
+        JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt => StopClaiming(memory, now),
+        JobCommands.LeftQueue => JobDecision.Nothing(memory),
+        JobCommands.VmStopped m => DecideVmStopped(m, memory, now),
+        JobCommands.Reconcile m => DecideReconcile(m, memory, now),
+        JobCommands.RunnerJobCompleted m => new(OnRunnerJobCompleted(m, now), [], memory),
+        JobQueries.GetStatus => new([], [new JobEffect.Reply(ToStatus())], memory),
+        JobInputs.ChildReport m => DecideChildReport(m, memory, now),
+        JobInputs.HardCap => DecideHardCap(memory, now),
+        JobInputs.CheckSighting when now - memory.LastSightedAt > memory.Limits.QueuedSightingTimeout => StopClaiming(memory, now),
+        JobInputs.CheckSighting => JobDecision.Nothing(memory),
+        JobInputs.CheckRunner => DecideCheckRunner(memory, now),
+        JobInputs.RunnerChecked m => DecideRunnerChecked(m, memory with { CheckingRunner = false }, now),
+        JobInputs.StartRelease => DecideStartRelease(memory),
+        JobInputs.ReleaseDone m => DecideReleaseDone(m, memory with { ReleasingVm = false }, now),
+        ReceiveTimeout => new([], Phase is JobPhase.Done or JobPhase.New ? [new JobEffect.Passivate()] : [], memory),
+        RecoveryCompleted => JobDecision.Nothing(memory with { Recovered = Phase != JobPhase.New }),
+        _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "not an input of a job"),
+    };
+
+    private JobDecision DecideSighted(JobCommands.Sighted m, JobMemory memory, DateTimeOffset now)
+    {
+        memory = memory with
+        {
+            LastSightedAt = now,
+            LastSightingPolledAt = m.ObservedAt > memory.LastSightingPolledAt ? m.ObservedAt : memory.LastSightingPolledAt,
+        };
+        var events = OnSighted(m, now);
+        if (events.Count == 0)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        var line = Phase == JobPhase.New
+            ? $"job {m.JobId} ({m.Repo}): queued with labels [{string.Join(",", m.Labels)}]; claiming a VM"
+            : $"job {m.JobId} ({m.Repo}): still queued after our runner ran another job; taking it up again";
+        return new(events, [Info(line)], memory);
+    }
+
+    /// <summary>The job is no longer queued: a claim in progress stops (a claim that still lands is released when it reports).</summary>
+    private JobDecision StopClaiming(JobMemory memory, DateTimeOffset now)
+    {
+        var events = OnLeftQueue(now);
+        return events.Count == 0
+            ? JobDecision.Nothing(memory)
+            : new(events, [Info($"job {JobId} ({Repo}): no longer queued (a runner took it or it was cancelled); stopped claiming a VM"), new JobEffect.StopChild()], memory);
+    }
+
+    private JobDecision DecideVmStopped(JobCommands.VmStopped m, JobMemory memory, DateTimeOffset now)
+    {
+        var events = OnVmStopped(m, now);
+        if (events is [JobEvents.VmAbandoned abandoned])
+        {
+            // A stopped VM still carries our session: it is released like any VM given up.
+            var giveUp = GiveUpVm(abandoned.Reason, ClaimsAgainAfter(m), memory, now);
+            return giveUp with { Effects = [new JobEffect.StopChild(), .. giveUp.Effects] };
+        }
+
+        return new(events, [], memory);
+    }
+
+    private JobDecision GiveUpVm(string reason, bool claimAgain, JobMemory memory, DateTimeOffset now)
+    {
+        if (VmName is not { } vm)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        var events = OnVmGivenUp(vm, reason, memory.Limits.MaxVmsGivenUpPerJob, now, claimAgain);
+        if (events.Count == 0)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        JobEffect line = events switch
+        {
+            [_, JobEvents.JobFinished { Outcome: JobOutcome.Abandoned }] => Warning(
+                $"job {JobId}: giving VM {vm} up ({reason}); releasing it; a runner may have run the job, so it is taken up again only if a later poll still sees it queued"),
+            [_, _] => new JobEffect.Log(LogLevel.ErrorLevel,
+                $"job {JobId} ({Repo}): giving VM {vm} up ({reason}); that is {VmsAbandoned + 1} VMs given up, the most one job may (Blip:MaxVmsGivenUpPerJob): releasing it and failing the job"),
+            _ => Warning($"job {JobId}: giving VM {vm} up ({reason}); releasing it and claiming another"),
+        };
+        return new(events, [line, new JobEffect.ReleaseVm(vm, VmUid)], memory);
+    }
+
+    private JobDecision DecideReconcile(JobCommands.Reconcile m, JobMemory memory, DateTimeOffset now)
+    {
+        switch (Phase)
+        {
+            case JobPhase.Claiming when m.ReleaseRequested:
+                // Released before (a crash between the release mark and the delete): never adopted, only finished off.
+                return new([], [Info($"job {JobId}: VM {m.VmName} carries this job's session but is marked {VmAnnotations.Release}; deleting it, not adopting it"),
+                    new JobEffect.ReleaseVm(m.VmName, m.VmUid)], memory);
+            case JobPhase.Claiming when !AbandonedVms.Contains(m.VmUid ?? m.VmName):
+                var sightedAt = SightedAt ?? now;
+                var claimedAt = VmAnnotations.ClaimTimeOf(m.ClaimedAt, sightedAt, now, out var problem);
+                List<JobEffect> effects = [Info($"job {JobId}: VM {m.VmName} already carries this job's session; adopting it"), new JobEffect.StopChild()];
+                if (problem is not null)
+                {
+                    effects.Add(Warning($"job {JobId}: VM {m.VmName}: {problem}; counting its hard cap from {claimedAt:O}"));
+                }
+
+                return new([new JobEvents.VmClaimed(m.VmName, claimedAt, m.VmUid)], effects, memory);
+            case JobPhase.Provisioning or JobPhase.Running when m.VmName == VmName && (m.VmUid is null || VmUid is null || m.VmUid == VmUid):
+                return JobDecision.Nothing(memory); // Awake again: timers run from the actor's drive.
+            default:
+                // No record of this job, a second VM for it, or the job is finished: the VM is not in use.
+                return new([], [Info($"job {JobId}: VM {m.VmName} is claimed for this job but not in use ({Phase}); releasing it"),
+                    new JobEffect.ReleaseVm(m.VmName, m.VmUid)], memory);
+        }
+    }
+
+    private JobDecision DecideChildReport(JobInputs.ChildReport m, JobMemory memory, DateTimeOffset now)
+    {
+        if (m.Report is VmClaimer.Claimed claimed)
+        {
+            return Phase == JobPhase.Claiming && m.FromCurrentChild
+                ? new([new JobEvents.VmClaimed(claimed.VmName, claimed.ClaimedAt, claimed.VmUid)], [new JobEffect.ForgetChild()], memory)
+                : new([], [new JobEffect.ReleaseVm(claimed.VmName, claimed.VmUid)], memory); // a claim that finished after the job moved on
+        }
+
+        if (Phase != JobPhase.Provisioning || !m.FromCurrentChild)
+        {
+            return JobDecision.Nothing(memory); // only the current bootstrapper, while provisioning, is listened to
+        }
+
+        JobEffect forget = new JobEffect.ForgetChild();
+        return m.Report switch
+        {
+            RunnerBootstrapper.Registered r => new([new JobEvents.RunnerRegistered(r.RunnerId, r.RunnerName)], [], memory),
+            RunnerBootstrapper.Started s => new([new JobEvents.RunnerStarted(s.At)], [forget, .. PickupLine(s.At)], memory),
+            RunnerBootstrapper.JitFailed f => new([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + f.Reason, now)], [forget], memory),
+            RunnerBootstrapper.GaveUpOnVm g => GiveUpVm(g.Reason, claimAgain: true, memory, now) is var d ? d with { Effects = [forget, .. d.Effects] } : d,
+            _ => throw new ArgumentOutOfRangeException(nameof(m), m.Report.GetType().Name, "not a report of a job's child"),
+        };
+    }
+
+    private IEnumerable<JobEffect> PickupLine(DateTimeOffset startedAt) => QueuedAt is { } queued
+        ? [Info($"job {JobId} ({Repo}): runner {RunnerName} running on VM {VmName}; pickup latency {(startedAt - queued).TotalSeconds:F1} s")]
+        : [];
+
+    private JobDecision DecideHardCap(JobMemory memory, DateTimeOffset now)
+    {
+        if (Phase is not (JobPhase.Provisioning or JobPhase.Running))
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        var cap = memory.Limits.MaxDurationSeconds;
+        List<JobEffect> effects = [Warning($"job {JobId}: VM {VmName} reached the hard cap of {cap} s (claimed at {ClaimedAt:O}); releasing it"), new JobEffect.StopChild()];
+        if (RunnerId is { } runnerId)
+        {
+            effects.Add(new JobEffect.DeleteRunner(runnerId));
+        }
+
+        return new([new JobEvents.JobFinished(JobOutcome.Expired, $"hard cap of {cap} s", now)], effects, memory);
+    }
+
+    /// <summary>The backstop when no free signal (VM stopped) came: is our runner still there, and is it doing anything?</summary>
+    private JobDecision DecideCheckRunner(JobMemory memory, DateTimeOffset now)
+    {
+        if (Phase != JobPhase.Running || RunnerId is not { } runnerId || memory.CheckingRunner)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        var grace = memory.Limits.IdleRunnerGrace;
+        var idlePastGrace = now - memory.LastSightedAt > grace && now - (RunnerStartedAt ?? now) > grace;
+        return new([], [new JobEffect.CheckRunner(runnerId, idlePastGrace)], memory with { CheckingRunner = true });
+    }
+
+    private JobDecision DecideRunnerChecked(JobInputs.RunnerChecked m, JobMemory memory, DateTimeOffset now)
+    {
+        if (m.Outcome is { } outcome && Phase == JobPhase.Running)
+        {
+            return new([new JobEvents.JobFinished(outcome, m.Reason!, now)], [], memory);
+        }
+
+        return m.Outcome is null && m.Reason is not null
+            ? new([], [Warning($"job {JobId}: runner check failed ({m.Reason}); will check again")], memory)
+            : JobDecision.Nothing(memory);
+    }
+
+    private JobDecision DecideStartRelease(JobMemory memory)
+    {
+        if (Phase != JobPhase.Releasing || memory.ReleasingVm || VmName is not { } vm)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        return new([], [Info($"job {JobId}: {Outcome} ({Reason}); releasing VM {vm}"), new JobEffect.ReleaseOwnVm(vm, VmUid)], memory with { ReleasingVm = true });
+    }
+
+    private JobDecision DecideReleaseDone(JobInputs.ReleaseDone m, JobMemory memory, DateTimeOffset now)
+    {
+        if (m.Error is not null)
+        {
+            return new([], [Warning($"job {JobId}: releasing VM {m.VmName} failed ({m.Error}); retrying"), new JobEffect.RetryReleaseAfter(TimeSpan.FromSeconds(2))], memory);
+        }
+
+        return Phase == JobPhase.Releasing && VmName == m.VmName
+            ? new([new JobEvents.VmReleased(m.VmName, now)], [], memory)
+            : JobDecision.Nothing(memory);
+    }
+
+    private static JobEffect Info(string message) => new JobEffect.Log(LogLevel.InfoLevel, message);
+
+    private static JobEffect Warning(string message) => new JobEffect.Log(LogLevel.WarningLevel, message);
+}

@@ -108,7 +108,8 @@ public static class BlipControllerExtensions
                     var config = system.ActorOf(ConfigWatcher.Props(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>()), "config");
                     registry.Register<ConfigWatcherKey>(config);
                     var jobs = registry.Get<JobRegion>();
-                    var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), jobs, options.Pool), "vms");
+                    var relay = system.ActorOf(VmStopRelay.Props(jobs), "vm-stop-relay");
+                    var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), relay, options.Pool), "vms");
                     registry.Register<VmInventoryKey>(inventory);
                     system.ActorOf(Webhooks.WebhookHealthRelay.Props(sp.GetRequiredService<Webhooks.WebhookHealth>()), "webhook-health");
                 })

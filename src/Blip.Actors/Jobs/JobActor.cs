@@ -10,7 +10,7 @@ namespace Blip.Actors.Jobs;
 /// <summary>
 /// The single authority for one GitHub job (sharded by job id, persistent). Every input — commands, child reports,
 /// timers, finished async work — goes to <see cref="JobState.Decide"/> (the lifecycle diagram is there); the actor
-/// persists the decision's events, applies them, performs its effects, then drives the phase it is in: one
+/// stops or forgets a child at once, persists the decision's events, applies them, performs the other effects, then drives the phase it is in: one
 /// behaviour per phase (<c>Become</c>), one child per phase (a VM claimer, then a runner bootstrapper), the phase's
 /// timers. Driven from the persisted state (level-triggered), so a restart at any point resumes where the journal
 /// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone.
@@ -99,9 +99,14 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
     {
         var decision = _state.Decide(input, _memory, DateTimeOffset.UtcNow);
         _memory = decision.Memory;
+
+        // A child told to stop stops now, not after the write: a bootstrapper left running would register a runner
+        // (or start one) for a VM the job is giving up.
+        var (now, later) = (decision.Effects.Where(IsAboutTheChild).ToList(), decision.Effects.Where(e => !IsAboutTheChild(e)).ToList());
+        Perform(now);
         if (decision.Events.Count == 0)
         {
-            Perform(decision.Effects);
+            Perform(later);
             if (input is RecoveryCompleted)
             {
                 Drive();
@@ -127,7 +132,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 return;
             }
 
-            Perform(decision.Effects);
+            Perform(later);
             if (_state.Phase != before)
             {
                 StopChild(); // each phase has its own child; the old one's late reports must not count
@@ -136,6 +141,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             Drive();
         });
     }
+
+    private static bool IsAboutTheChild(JobEffect e) => e is JobEffect.StopChild or JobEffect.ForgetChild;
 
     private void Perform(IReadOnlyList<JobEffect> effects)
     {

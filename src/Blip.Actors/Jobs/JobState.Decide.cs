@@ -222,7 +222,7 @@ public sealed partial record JobState
 
     private JobDecision DecideReleaseDone(JobInputs.ReleaseDone m, JobMemory memory, DateTimeOffset now)
     {
-        if (m.Error is not null)
+        if (m.Error is not null && Phase == JobPhase.Releasing)
         {
             return new([], [Warning($"job {JobId}: releasing VM {m.VmName} failed ({m.Error}); retrying"), new JobEffect.RetryReleaseAfter(TimeSpan.FromSeconds(2))], memory);
         }

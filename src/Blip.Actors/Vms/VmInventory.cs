@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Blip.Actors.Jobs;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Vms;
@@ -8,15 +7,16 @@ namespace Blip.Actors.Vms;
 /// <summary>
 /// The node's view of the pool, fed by one list+watch of VMs and VMIs (no LIST per job). Hands out claim
 /// candidates (reserving each briefly so local claimers don't race for one VM; the API's 409 settles races
-/// between nodes), wakes claimers when a VM becomes claimable, and turns "VM stopped / deleted" into
-/// <see cref="JobCommands.VmStopped"/> for the owning job — a completion signal that costs no API call.
+/// between nodes), wakes claimers when a VM becomes claimable, and tells its listener when a VM claimed for a job
+/// stopped or was deleted (<see cref="VmInventoryProtocol.JobVmStopped"/>) — a completion signal that costs no API call
+/// (the job feature relays it to the job).
 /// </summary>
 public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 {
     private static readonly TimeSpan ReservationTtl = TimeSpan.FromSeconds(15);
 
     private readonly IVmPool _pool;
-    private readonly IActorRef _jobs;
+    private readonly IActorRef _listener;
     private readonly string _poolName;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, VmPoolChange.VmUpserted> _vms = [];
@@ -27,10 +27,10 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
     private readonly CancellationTokenSource _stop = new();
     private bool _synced;
 
-    public VmInventory(IVmPool pool, IActorRef jobs, string poolName)
+    public VmInventory(IVmPool pool, IActorRef listener, string poolName)
     {
         _pool = pool;
-        _jobs = jobs;
+        _listener = listener;
         _poolName = poolName;
 
         Receive<VmPoolChange.VmUpserted>(m =>
@@ -138,8 +138,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(IVmPool pool, IActorRef jobs, string poolName) =>
-        Akka.Actor.Props.Create(() => new VmInventory(pool, jobs, poolName));
+    public static Props Props(IVmPool pool, IActorRef listener, string poolName) =>
+        Akka.Actor.Props.Create(() => new VmInventory(pool, listener, poolName));
 
     protected override void PreStart() => StartWatching();
 
@@ -203,7 +203,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         var provisioned = vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true";
-        _jobs.Tell(new JobCommands.VmStopped(new JobId(jobId.Value), name, deleted, provisioned, vm.Uid.Length > 0 ? vm.Uid : null));
+        _listener.Tell(new VmInventoryProtocol.JobVmStopped(jobId.Value, name, deleted, provisioned, vm.Uid.Length > 0 ? vm.Uid : null));
     }
 
     private IEnumerable<VmView> Views() => _vms.Keys.Select(View).OfType<VmView>();
@@ -264,4 +264,8 @@ public static class VmInventoryProtocol
     }
 
     public sealed record AllVms(IReadOnlyList<VmView> Vms, bool Synced);
+
+    /// <summary>To the listener: the VM claimed for job <paramref name="JobId"/> powered off, or was deleted.</summary>
+    /// <param name="RunnerProvisioned">The VM carries <c>blip.io/runner-provisioned=true</c>: a runner started on it.</param>
+    public sealed record JobVmStopped(long JobId, string VmName, bool Deleted, bool RunnerProvisioned, string? VmUid);
 }

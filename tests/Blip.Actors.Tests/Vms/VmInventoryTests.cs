@@ -108,8 +108,8 @@ public sealed class VmInventoryTests : TestKit
 
         _inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, new HashSet<string> { "blip-0" }, Complete: true));
 
-        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
-        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-1", Deleted: true, VmUid: "uid-of-blip-1"), stopped);
+        var stopped = await _jobs.ExpectMsgAsync<VmInventoryProtocol.JobVmStopped>();
+        Assert.Equal(new VmInventoryProtocol.JobVmStopped(JobId, "blip-1", Deleted: true, RunnerProvisioned: false, VmUid: "uid-of-blip-1"), stopped);
         var all = await SettledAsync();
         Assert.DoesNotContain(all.Vms, v => v.Name == "blip-1");
     }
@@ -134,8 +134,8 @@ public sealed class VmInventoryTests : TestKit
         // The old VM's DELETED was missed (a relist saw the new VM of the same name straight away).
         _inventory.Tell(Vm("blip-0", uid: "new"));
 
-        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
-        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: true, VmUid: "old"), stopped);
+        var stopped = await _jobs.ExpectMsgAsync<VmInventoryProtocol.JobVmStopped>();
+        Assert.Equal(new VmInventoryProtocol.JobVmStopped(JobId, "blip-0", Deleted: true, RunnerProvisioned: false, VmUid: "old"), stopped);
         var vm = Assert.Single((await SettledAsync()).Vms);
         Assert.Equal("new", vm.Uid);
         Assert.Null(vm.ClaimedByJob);
@@ -150,9 +150,9 @@ public sealed class VmInventoryTests : TestKit
         await InitialListsAsync(vms: ["blip-0"], vmis: ["blip-0"]);
         _inventory.Tell(Vm("blip-0", claimedBy: 7, uid: "old"));
         _inventory.Tell(Vmi("blip-0", owner: "old", phase: "Succeeded"));
-        Assert.Equal(7, (await _jobs.ExpectMsgAsync<JobCommands.VmStopped>()).JobId.Value);
+        Assert.Equal(7, (await _jobs.ExpectMsgAsync<VmInventoryProtocol.JobVmStopped>()).JobId);
         _inventory.Tell(new VmPoolChange.VmDeleted("blip-0"));
-        Assert.Equal(7, (await _jobs.ExpectMsgAsync<JobCommands.VmStopped>()).JobId.Value);
+        Assert.Equal(7, (await _jobs.ExpectMsgAsync<VmInventoryProtocol.JobVmStopped>()).JobId);
 
         _inventory.Tell(Vm("blip-0", uid: "new"));
         _inventory.Tell(Vm("blip-0", claimedBy: JobId, uid: "new"));
@@ -166,8 +166,8 @@ public sealed class VmInventoryTests : TestKit
         _inventory.Tell(Vmi("blip-0", owner: "new"));
         Assert.True(Assert.Single((await SettledAsync()).Vms).VmiReady);
         _inventory.Tell(Vmi("blip-0", owner: "new", phase: "Succeeded"));
-        var stopped = await _jobs.ExpectMsgAsync<JobCommands.VmStopped>();
-        Assert.Equal(new JobCommands.VmStopped(new JobId(JobId), "blip-0", Deleted: false, VmUid: "new"), stopped);
+        var stopped = await _jobs.ExpectMsgAsync<VmInventoryProtocol.JobVmStopped>();
+        Assert.Equal(new VmInventoryProtocol.JobVmStopped(JobId, "blip-0", Deleted: false, RunnerProvisioned: false, VmUid: "new"), stopped);
     }
 
     [Fact]

@@ -68,13 +68,13 @@ internal sealed class SandboxVm
     private async Task BootLockedAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(HomeDir);
-        LinuxUsers.SetMode(VmDir, Mode755);
-        LinuxUsers.SetMode(HomeDir, Mode755);
+        LinuxUsers.SetMode(VmDir, LinuxUsers.Mode755);
+        LinuxUsers.SetMode(HomeDir, LinuxUsers.Mode755);
         await LinuxUsers.ChownAsync(HomeDir, _options.RunnerUser, ct: ct);
         HostKey = await SshKeys.GenerateEd25519Async(HostKeyPath, $"root@{Name}", ct);
         var authorizedKeys = Path.Combine(VmDir, "authorized_keys");
         await File.WriteAllTextAsync(authorizedKeys, _clientPublicKeyLine + "\n", ct);
-        LinuxUsers.SetMode(authorizedKeys, Mode644);
+        LinuxUsers.SetMode(authorizedKeys, LinuxUsers.Mode644);
 
         var tried = new HashSet<IPAddress>();
         for (var attempt = 1; ; attempt++)
@@ -173,7 +173,7 @@ internal sealed class SandboxVm
     {
         var path = Path.Combine(VmDir, fileName);
         await File.WriteAllTextAsync(path, "#!/bin/bash\n" + body.ReplaceLineEndings("\n") + "\n", ct);
-        LinuxUsers.SetMode(path, Mode755);
+        LinuxUsers.SetMode(path, LinuxUsers.Mode755);
         return path;
     }
 
@@ -305,9 +305,6 @@ internal sealed class SandboxVm
             return "";
         }
     }
-
-    private const UnixFileMode Mode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-    private const UnixFileMode Mode755 = Mode644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
     private sealed class SshdDidNotStartException(string message) : Exception(message);
 }

@@ -16,6 +16,12 @@ public static class LinuxUsers
     public static bool IsLocked(string name) =>
         File.ReadLines("/etc/shadow").Select(l => l.Split(':')).Any(f => f.Length > 1 && f[0] == name && f[1].StartsWith('!'));
 
+    /// <summary>rw-r--r--: what sshd reads as another user (authorized_keys).</summary>
+    public const UnixFileMode Mode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    /// <summary>rwxr-xr-x: directories and scripts the runner user reaches.</summary>
+    public const UnixFileMode Mode755 = Mode644 | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
     /// <summary>chmod; the sandbox VMs only exist on Linux, where this always applies.</summary>
     public static void SetMode(string path, UnixFileMode mode)
     {

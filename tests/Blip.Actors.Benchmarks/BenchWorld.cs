@@ -42,7 +42,11 @@ public sealed class BenchWorld : IAsyncDisposable
         var controllerDll = ControllerProcess.FindExecutable()
             ?? throw new InvalidOperationException($"{ControllerProcess.ExecutableName} is not next to {AppContext.BaseDirectory}; build the benchmark project (it references Blip.Sandbox)");
         var stateDir = Path.Combine(stateRoot, $"{scenario}-{profile.Name}");
-        if (Directory.Exists(stateDir)) Directory.Delete(stateDir, recursive: true);
+        if (Directory.Exists(stateDir))
+        {
+            Directory.Delete(stateDir, recursive: true);
+        }
+
         var webhooks = profile.ReceivesWebhooks ? WebhookWiring.Create() : null;
         var world = await SandboxWorld.StartAsync(new SandboxWorldOptions
         {
@@ -60,7 +64,11 @@ public sealed class BenchWorld : IAsyncDisposable
             await world.GitHubAdmin.SetBudgetAsync(world.Pat, 1_000_000, ct: ct);
             await world.WritePatAsync(world.Pat, ct);
             await world.WriteActionsConfigAsync(string.Join(',', RunnerLabels), string.Join(',', repos), ct);
-            if (webhooks is not null) await world.UpsertSecretAsync(ControllerSecrets.WebhookSecretName, new Dictionary<string, byte[]> { [ControllerSecrets.WebhookSecretKey] = Encoding.UTF8.GetBytes(webhooks.Secret) }, ct);
+            if (webhooks is not null)
+            {
+                await world.UpsertSecretAsync(ControllerSecrets.WebhookSecretName, new Dictionary<string, byte[]> { [ControllerSecrets.WebhookSecretKey] = Encoding.UTF8.GetBytes(webhooks.Secret) }, ct);
+            }
+
             var settings = webhooks is null ? profile : profile.With(new Dictionary<string, string> { ["Blip__WebhookUrl"] = webhooks.ListenUrl });
             controller = ControllerProcess.Start(ControllerNode.Plan(1, connectionString: null, settings.Settings)[0], controllerDll, stateDir, world);
             await controller.WaitUntilJoinedAsync(JoinTimeout, ct);
@@ -75,7 +83,11 @@ public sealed class BenchWorld : IAsyncDisposable
         }
         catch
         {
-            if (controller is not null) await controller.DisposeAsync();
+            if (controller is not null)
+            {
+                await controller.DisposeAsync();
+            }
+
             await world.DisposeAsync();
             throw;
         }
@@ -86,7 +98,11 @@ public sealed class BenchWorld : IAsyncDisposable
     {
         var stats = World.Kube.Stats();
         var byVerb = new Dictionary<string, long>(StringComparer.Ordinal) { ["total"] = stats["total"]!.GetValue<long>() };
-        foreach (var (verb, n) in stats["byVerb"]!.AsObject()) byVerb[verb] = n!.GetValue<long>();
+        foreach (var (verb, n) in stats["byVerb"]!.AsObject())
+        {
+            byVerb[verb] = n!.GetValue<long>();
+        }
+
         return byVerb;
     }
 
@@ -102,7 +118,10 @@ public sealed class BenchWorld : IAsyncDisposable
         var n = 0;
         while (reader.ReadLine() is { } line)
         {
-            if (line.Contains(marker, StringComparison.Ordinal)) n++;
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                n++;
+            }
         }
 
         return n;
@@ -187,7 +206,11 @@ public static class Stats
 {
     public static double Percentile(IReadOnlyList<double> values, double p)
     {
-        if (values.Count == 0) return double.NaN;
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
@@ -206,7 +229,11 @@ public static class Stats
     public static JsonObject ToJson(IReadOnlyDictionary<string, long> d)
     {
         var o = new JsonObject();
-        foreach (var (k, v) in d) o[k] = v;
+        foreach (var (k, v) in d)
+        {
+            o[k] = v;
+        }
+
         return o;
     }
 }

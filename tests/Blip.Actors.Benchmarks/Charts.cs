@@ -14,7 +14,11 @@ public static class Charts
         var plot = new Plot();
         foreach (var (profile, values) in latencies)
         {
-            if (values.Count == 0) continue;
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
             var sorted = values.Order().ToArray();
             var ys = Enumerable.Range(1, sorted.Length).Select(i => 100.0 * i / sorted.Length).ToArray();
             var line = plot.Add.Scatter(sorted, ys);

@@ -64,7 +64,11 @@ public static class Invariants
             // A VM marked for release is no longer in use, even while its session waits for the delete.
             var released = entry.Annotations.GetValueOrDefault(ReleaseAnnotation) == "true";
             var session = entry.Verb == "delete" || released ? null : entry.Annotations.GetValueOrDefault(SessionAnnotation);
-            if (session is not null && !session.StartsWith(SessionPrefix, StringComparison.Ordinal)) session = null;
+            if (session is not null && !session.StartsWith(SessionPrefix, StringComparison.Ordinal))
+            {
+                session = null;
+            }
+
             if (current.TryGetValue(entry.Name, out var held) && held.Session != session)
             {
                 holdings.Add(held with { To = entry.Time });

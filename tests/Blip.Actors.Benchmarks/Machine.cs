@@ -24,7 +24,11 @@ public static class Machine
 
     private static string? FirstValue(string path, string key, char separator = ':')
     {
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         return File.ReadLines(path)
             .Where(l => l.StartsWith(key, StringComparison.Ordinal) && l.Contains(separator))
             .Select(l => l[(l.IndexOf(separator) + 1)..].Trim())
@@ -43,10 +47,18 @@ public static class Machine
         {
             var psi = new ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory };
             using var git = Process.Start(psi);
-            if (git is null) return "unknown";
+            if (git is null)
+            {
+                return "unknown";
+            }
+
             var commit = git.StandardOutput.ReadToEnd().Trim();
             git.WaitForExit(5000);
-            if (git.ExitCode != 0) return "unknown";
+            if (git.ExitCode != 0)
+            {
+                return "unknown";
+            }
+
             psi.Arguments = "status --porcelain --untracked-files=no";
             using var status = Process.Start(psi);
             var dirty = status is not null && status.StandardOutput.ReadToEnd().Trim().Length > 0;

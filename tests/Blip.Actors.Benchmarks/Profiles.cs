@@ -68,7 +68,11 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
     public Profile With(IReadOnlyDictionary<string, string> extra)
     {
         var settings = new Dictionary<string, string>(Settings);
-        foreach (var (k, v) in extra) settings[k] = v;
+        foreach (var (k, v) in extra)
+        {
+            settings[k] = v;
+        }
+
         return this with { Settings = settings };
     }
 }

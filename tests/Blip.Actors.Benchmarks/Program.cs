@@ -34,11 +34,18 @@ Directory.CreateDirectory(outDir);
 // The VMs' sshd runs as user runner and must reach its files: a world-searchable place outside the repo.
 var stateRoot = Path.Combine(Path.GetTempPath(), $"blip-bench-{Environment.ProcessId}");
 Directory.CreateDirectory(stateRoot);
-if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stateRoot, (UnixFileMode)0b111_101_101);
+if (!OperatingSystem.IsWindows())
+{
+    File.SetUnixFileMode(stateRoot, (UnixFileMode)0b111_101_101);
+}
 
 var results = new BenchResults { Machine = Machine.Describe(), Quick = command.Quick, StartedAt = DateTimeOffset.UtcNow };
 var scenarios = command.Scenarios.Select(Scenario.Create).ToList();
-foreach (var p in scenarios.SelectMany(s => s.Profiles).DistinctBy(p => p.Name)) results.Profiles[p.Name] = p.Description;
+foreach (var p in scenarios.SelectMany(s => s.Profiles).DistinctBy(p => p.Name))
+{
+    results.Profiles[p.Name] = p.Description;
+}
+
 var context = new BenchContext(outDir, stateRoot, command.Quick, Console.Out);
 var clock = Stopwatch.StartNew();
 Console.WriteLine($"blip-bench: {(command.Quick ? "quick" : "full")} run of {string.Join(", ", command.Scenarios)} × profiles {string.Join(", ", results.Profiles.Keys)} → {outDir}");
@@ -48,11 +55,18 @@ foreach (var scenario in scenarios)
     var scenarioResult = new ScenarioResult { Name = scenario.Name, Description = scenario.Description, Sizes = scenario.Sizes(command.Quick) };
     if (command.Quick)
     {
-        foreach (var (k, v) in Profile.QuickOverrides) scenarioResult.Sizes[k] = v + " (--quick, every profile)";
+        foreach (var (k, v) in Profile.QuickOverrides)
+        {
+            scenarioResult.Sizes[k] = v + " (--quick, every profile)";
+        }
     }
 
     results.Scenarios.Add(scenarioResult);
-    foreach (var p in scenario.Profiles) scenarioResult.Profiles[p.Name] = new ProfileResult();
+    foreach (var p in scenario.Profiles)
+    {
+        scenarioResult.Profiles[p.Name] = new ProfileResult();
+    }
+
     var runs = scenario.Profiles.Select(p => command.Quick ? p.With(Profile.QuickOverrides) : p).Select(p => (Func<Task>)(() => RunProfileAsync(scenario, scenarioResult, p)));
     if (command.Quick)
     {
@@ -63,7 +77,10 @@ foreach (var scenario in scenarios)
     {
         foreach (var run in runs)
         {
-            if (!stop.IsCancellationRequested) await run();
+            if (!stop.IsCancellationRequested)
+            {
+                await run();
+            }
         }
     }
 }
@@ -78,12 +95,18 @@ try
     foreach (var s in pickup)
     {
         var latencies = s.Profiles.Where(p => p.Value.PickupSeconds is { Count: > 0 }).ToDictionary(p => p.Key, p => p.Value.PickupSeconds!);
-        if (latencies.Count > 0) charts.Add(Charts.PickupDistribution(outDir, s.Name, latencies));
+        if (latencies.Count > 0)
+        {
+            charts.Add(Charts.PickupDistribution(outDir, s.Name, latencies));
+        }
     }
 
     foreach (var (profile, p) in results.Scenarios.Where(s => s.Name == "burst").SelectMany(s => s.Profiles))
     {
-        if (p.Timeline is { Count: > 0 } timeline) charts.Add(Charts.BurstTimeline(outDir, profile, timeline));
+        if (p.Timeline is { Count: > 0 } timeline)
+        {
+            charts.Add(Charts.BurstTimeline(outDir, profile, timeline));
+        }
     }
 }
 catch (Exception e) when (e is not OperationCanceledException)
@@ -115,7 +138,11 @@ foreach (var t in results.Targets)
 }
 
 Console.WriteLine($"blip-bench: {results.Duplicates} duplicates, {results.LeakedVms} leaked VMs, {results.Errors.Count} errors in {clock.Elapsed.TotalSeconds:F0} s; {Path.Combine(outDir, "report.md")}");
-foreach (var e in results.Errors) Console.WriteLine($"  error: {e}");
+foreach (var e in results.Errors)
+{
+    Console.WriteLine($"  error: {e}");
+}
+
 return results.Duplicates == 0 && results.LeakedVms == 0 && results.Errors.Count == 0 ? 0 : 1;
 
 async Task RunProfileAsync(Scenario scenario, ScenarioResult scenarioResult, Profile profile)
@@ -128,7 +155,11 @@ async Task RunProfileAsync(Scenario scenario, ScenarioResult scenarioResult, Pro
     }
     catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
     {
-        lock (results.Errors) results.Errors.Add($"{scenario.Name}/{profile.Name}: {e.GetType().Name}: {e.Message}");
+        lock (results.Errors)
+        {
+            results.Errors.Add($"{scenario.Name}/{profile.Name}: {e.GetType().Name}: {e.Message}");
+        }
+
         context.Say(scenario.Name, profile, $"FAILED: {e.Message}");
     }
 

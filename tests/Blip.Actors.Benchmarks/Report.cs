@@ -69,7 +69,11 @@ public static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"Machine: {m.Cores} cores ({m.Cpu}), {m.MemoryGiB} GiB, {m.Os}, {m.Runtime}; load average {F(m.LoadAverage1mAtStart)} at start; everything co-located (emulators, VMs as sshd, controller).");
         md.AppendLine(CultureInfo.InvariantCulture, $"Commit {m.GitCommit}; run {results.StartedAt:yyyy-MM-dd HH:mm} – {results.FinishedAt:HH:mm} UTC.");
         md.AppendLine();
-        foreach (var (name, description) in results.Profiles) md.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
+        foreach (var (name, description) in results.Profiles)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
+        }
+
         md.AppendLine();
         md.AppendLine("## Targets (default profile, unless the target names another)");
         md.AppendLine();
@@ -112,8 +116,15 @@ public static class Report
                     md.AppendLine(CultureInfo.InvariantCulture, $"Counted GitHub requests by endpoint ({profile}): {string.Join("; ", endpoints.Where(e => e.Value > 0).OrderByDescending(e => e.Value).Select(e => $"`{e.Key}` {e.Value}"))}.");
                 }
 
-                foreach (var note in p.Notes) md.AppendLine(CultureInfo.InvariantCulture, $"\n- {profile}: {note}");
-                if (p.ControllerLog is { Length: > 0 } log) md.AppendLine(CultureInfo.InvariantCulture, $"\nController log ({profile}): [{log}]({log})");
+                foreach (var note in p.Notes)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"\n- {profile}: {note}");
+                }
+
+                if (p.ControllerLog is { Length: > 0 } log)
+                {
+                    md.AppendLine(CultureInfo.InvariantCulture, $"\nController log ({profile}): [{log}]({log})");
+                }
             }
         }
 
@@ -121,14 +132,20 @@ public static class Report
         {
             md.AppendLine();
             md.AppendLine("## Errors");
-            foreach (var e in results.Errors) md.AppendLine(CultureInfo.InvariantCulture, $"- {e}");
+            foreach (var e in results.Errors)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"- {e}");
+            }
         }
 
         if (charts.Count > 0)
         {
             md.AppendLine();
             md.AppendLine("## Charts");
-            foreach (var c in charts) md.AppendLine(CultureInfo.InvariantCulture, $"\n![{c}]({c})");
+            foreach (var c in charts)
+            {
+                md.AppendLine(CultureInfo.InvariantCulture, $"\n![{c}]({c})");
+            }
         }
 
         return md.ToString();

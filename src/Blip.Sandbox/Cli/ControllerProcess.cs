@@ -93,11 +93,17 @@ public sealed class ControllerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataDir,
         };
-        foreach (var a in new[] { "-c", "exec \"$0\" \"$1\" </dev/null >>\"$2\" 2>&1", DotnetHost(), controllerDll, logPath }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-c", "exec \"$0\" \"$1\" </dev/null >>\"$2\" 2>&1", DotnetHost(), controllerDll, logPath })
+        {
+            psi.ArgumentList.Add(a);
+        }
 
         // Inherited Blip settings would make the nodes differ from what the sandbox says it started.
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("Blip__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("Blip:", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
             psi.Environment.Remove(key);
+        }
+
         var env = new Dictionary<string, string>
         {
             ["Blip__Kubeconfig"] = world.ControllerKubeconfig,
@@ -119,9 +125,20 @@ public sealed class ControllerProcess : IAsyncDisposable
             ["DOTNET_NOLOGO"] = "1",
         };
         // The connection string may hold a password: it goes to the controller's environment, never to a command line or log.
-        if (node.ConnectionString is not null) env["Blip__ConnectionString"] = node.ConnectionString;
-        foreach (var (key, value) in node.Settings ?? new Dictionary<string, string>()) env[key] = value;
-        foreach (var (key, value) in env) psi.Environment[key] = value;
+        if (node.ConnectionString is not null)
+        {
+            env["Blip__ConnectionString"] = node.ConnectionString;
+        }
+
+        foreach (var (key, value) in node.Settings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        foreach (var (key, value) in env)
+        {
+            psi.Environment[key] = value;
+        }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");
         return new ControllerProcess(process, node, logPath, logStart);
@@ -135,11 +152,21 @@ public sealed class ControllerProcess : IAsyncDisposable
         while (true)
         {
             var log = ReadLog();
-            if (JoinedMarkers.Any(m => log.Contains(m, StringComparison.Ordinal))) return;
+            if (JoinedMarkers.Any(m => log.Contains(m, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
             if (_process.HasExited)
+            {
                 throw new InvalidOperationException($"controller {Index} (pid {Pid}) exited with code {_process.ExitCode} before joining; {LogPath} ends with:{Environment.NewLine}{Tail(log)}");
+            }
+
             if (DateTime.UtcNow > deadline)
+            {
                 throw new TimeoutException($"controller {Index} (pid {Pid}) did not join its cluster within {timeout.TotalSeconds:F0} s; see {LogPath}");
+            }
+
             await Task.Delay(100, ct);
         }
     }
@@ -210,11 +237,23 @@ public sealed class ControllerProcess : IAsyncDisposable
     private static string DotnetHost()
     {
         var self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk)) return fromSdk;
+        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
+        {
+            return fromSdk;
+        }
+
         var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
-        if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet"))) return Path.Combine(root, "dotnet");
+        if (!string.IsNullOrEmpty(root) && File.Exists(Path.Combine(root, "dotnet")))
+        {
+            return Path.Combine(root, "dotnet");
+        }
+
         return "dotnet";
     }
 
@@ -223,7 +262,9 @@ public sealed class ControllerProcess : IAsyncDisposable
     {
         var result = await ProcessRunner.RunAsync("kill", [$"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         if (result.ExitCode != 0 && !_process.HasExited)
+        {
             throw new InvalidOperationException($"kill -{signal} {Pid} failed: {result.StandardError.Trim()}");
+        }
     }
 
     /// <summary>Waits for the process to exit; false when <paramref name="timeout"/> passes first.</summary>

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using k8s;
 using Blip.Sandbox.GitHub;
+using k8s;
 
 namespace Blip.Sandbox.Cli;
 
@@ -53,7 +53,10 @@ public sealed class DemoRun
                 await Task.Delay(TimeSpan.FromSeconds(1), ct);
                 seen = await SnapshotAsync(ct);
                 Draw(seen);
-                if (queueing.IsCompleted && AllMatchingCompleted(seen)) break;
+                if (queueing.IsCompleted && AllMatchingCompleted(seen))
+                {
+                    break;
+                }
             }
 
             await queueing;
@@ -73,7 +76,10 @@ public sealed class DemoRun
             var labels = i % 5 == 2 ? NonMatchingLabels : RunnerLabels;
             var duration = 2 + (i * 3 % 5);
             var queued = await _world.GitHubAdmin.QueueJobAsync(new QueueJobRequest(repo, labels, duration, Name: $"demo-{i + 1}"), ct);
-            lock (_jobs) _jobs.Add(new DemoJob(queued.JobId, repo, labels, duration));
+            lock (_jobs)
+            {
+                _jobs.Add(new DemoJob(queued.JobId, repo, labels, duration));
+            }
             // Spread over a few seconds, as pushes arrive.
             await Task.Delay(TimeSpan.FromMilliseconds(300), ct);
         }
@@ -81,27 +87,40 @@ public sealed class DemoRun
 
     private DemoJob? Find(long jobId)
     {
-        lock (_jobs) return _jobs.FirstOrDefault(j => j.Id == jobId);
+        lock (_jobs)
+        {
+            return _jobs.FirstOrDefault(j => j.Id == jobId);
+        }
     }
 
     private bool AllMatchingCompleted(IReadOnlyList<SandboxJob> seen)
     {
         List<DemoJob> matching;
-        lock (_jobs) matching = _jobs.Where(j => j.Matches).ToList();
+        lock (_jobs)
+        {
+            matching = _jobs.Where(j => j.Matches).ToList();
+        }
+
         return matching.All(m => seen.Any(s => s.JobId == m.Id && s.Status == "completed"));
     }
 
     private async Task<IReadOnlyList<SandboxJob>> SnapshotAsync(CancellationToken ct)
     {
         HashSet<long> ids;
-        lock (_jobs) ids = _jobs.Select(j => j.Id).ToHashSet();
+        lock (_jobs)
+        {
+            ids = _jobs.Select(j => j.Id).ToHashSet();
+        }
+
         var jobs = (await _world.GitHubAdmin.ListJobsAsync(ct: ct)).Where(j => ids.Contains(j.JobId)).OrderBy(j => j.JobId).ToList();
         // A VM is released (and replaced) once its job is done: remember which VM served which runner.
         foreach (var vm in await ListVmsAsync(ct))
         {
             var annotations = vm["metadata"]?["annotations"];
             if (annotations?[RunnerJobIdAnnotation]?.GetValue<string>() is { } jobId && long.TryParse(jobId, CultureInfo.InvariantCulture, out var id))
+            {
                 _vmByRunnerJob[id] = vm["metadata"]!["name"]!.GetValue<string>();
+            }
         }
 
         // A job's VM can change (its runner took another job; it claims again): pin each runner to the VM
@@ -109,7 +128,9 @@ public sealed class DemoRun
         foreach (var runner in jobs.Select(j => j.RunnerName).OfType<string>())
         {
             if (!_vmByRunner.ContainsKey(runner) && RunnerJobId(runner) is { } id && _vmByRunnerJob.TryGetValue(id, out var vmName))
+            {
                 _vmByRunner[runner] = vmName;
+            }
         }
 
         return jobs;
@@ -146,7 +167,11 @@ public sealed class DemoRun
         if (_redraw)
         {
             // A terminal: redraw the table in place.
-            if (_linesDrawn > 0) _out.Write($"\u001b[{_linesDrawn}A\u001b[J");
+            if (_linesDrawn > 0)
+            {
+                _out.Write($"\u001b[{_linesDrawn}A\u001b[J");
+            }
+
             _out.Write(text);
             _linesDrawn = text.Count(c => c == '\n');
         }
@@ -164,7 +189,11 @@ public sealed class DemoRun
     private async Task PrintSummaryAsync(IReadOnlyList<SandboxJob> seen, CancellationToken ct)
     {
         List<DemoJob> demo;
-        lock (_jobs) demo = [.. _jobs];
+        lock (_jobs)
+        {
+            demo = [.. _jobs];
+        }
+
         var matching = demo.Where(j => j.Matches).Select(j => j.Id).ToHashSet();
         var completed = seen.Where(j => matching.Contains(j.JobId) && j.Status == "completed").ToList();
         var nonMatchingQueued = seen.Count(j => !matching.Contains(j.JobId) && j.Status == "queued");

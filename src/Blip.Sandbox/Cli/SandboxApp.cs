@@ -35,7 +35,10 @@ public static class SandboxApp
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestStop(c, stop, "Ctrl-C"));
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestStop(c, stop, "SIGTERM"));
-        if (command.Duration is { } duration) stop.CancelAfter(duration);
+        if (command.Duration is { } duration)
+        {
+            stop.CancelAfter(duration);
+        }
 
         var stateDir = Path.GetFullPath(command.StateDir);
         if (StateDirectory.Prepare(stateDir, Console.Out) is { } stateError)
@@ -71,7 +74,10 @@ public static class SandboxApp
             Say($"Kubernetes API emulator at {world.Kube.Url}, GitHub emulator at {world.GitHub.Url}");
             Say($"waiting for {command.Vms} VMs to be ready…");
             await world.Pool.WaitForReadyAsync(command.Vms, ReadyTimeout).WaitAsync(stop.Token);
-            foreach (var vm in world.Pool.Vms) Say($"  VM {vm.Name}: sshd on {vm.Address}:{vm.Port}");
+            foreach (var vm in world.Pool.Vms)
+            {
+                Say($"  VM {vm.Name}: sshd on {vm.Address}:{vm.Port}");
+            }
 
             if (command.Demo)
             {
@@ -107,10 +113,15 @@ public static class SandboxApp
 
                 Say($"starting {command.Nodes} controller process(es)…");
                 if (command.Nodes > 1 && connectionString is null)
+                {
                     Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
+                }
                 // All nodes start at once, each listing every node as a seed: node 0 forms the cluster, the others join it.
                 foreach (var node in ControllerNode.Plan(command.Nodes, connectionString))
+                {
                     controllers.Add(ControllerProcess.Start(webhooks?.Receiving(node) ?? node, controllerDll, stateDir, world));
+                }
+
                 foreach (var controller in controllers)
                 {
                     await controller.WaitUntilJoinedAsync(JoinTimeout, stop.Token);
@@ -128,7 +139,10 @@ public static class SandboxApp
             }
 
             if (!stop.IsCancellationRequested)
+            {
                 Say(command.Duration is null ? "running; Ctrl-C stops everything" : $"running until --duration {command.Duration.Value.TotalSeconds:F0} s have passed");
+            }
+
             await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             return ExitOk;
         }
@@ -146,8 +160,16 @@ public static class SandboxApp
             Say("stopping: controllers, then VMs and emulators…");
             var stopping = System.Diagnostics.Stopwatch.StartNew();
             await Task.WhenAll(controllers.Select(c => c.DisposeAsync().AsTask()));
-            if (postgres is not null) await postgres.DisposeAsync();
-            if (world is not null) await world.DisposeAsync();
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+
+            if (world is not null)
+            {
+                await world.DisposeAsync();
+            }
+
             Say($"stopped in {stopping.Elapsed.TotalSeconds:F1} s; nothing left running");
         }
     }
@@ -197,8 +219,15 @@ public static class SandboxApp
         o.WriteLine($"GitHub emulator: {world.GitHub.Url} (admin API under /_sandbox/, see src/Blip.Sandbox/GitHub/README.md)");
         if (controllers.Count > 0)
         {
-            foreach (var c in controllers) o.WriteLine($"Controller {c.Index} log: {c.LogPath}");
-            foreach (var c in controllers) o.WriteLine($"Controller {c.Index} inspect: dotnet run --project src/Blip.Ctl -- --endpoint {c.ManagementUrl} cluster show");
+            foreach (var c in controllers)
+            {
+                o.WriteLine($"Controller {c.Index} log: {c.LogPath}");
+            }
+
+            foreach (var c in controllers)
+            {
+                o.WriteLine($"Controller {c.Index} inspect: dotnet run --project src/Blip.Ctl -- --endpoint {c.ManagementUrl} cluster show");
+            }
         }
         else
         {

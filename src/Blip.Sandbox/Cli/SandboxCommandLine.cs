@@ -77,8 +77,16 @@ public static class SandboxCommandLine
 
             string Value()
             {
-                if (inlineValue is not null) return inlineValue;
-                if (i + 1 >= args.Count) throw new CommandLineException($"{arg} needs a value");
+                if (inlineValue is not null)
+                {
+                    return inlineValue;
+                }
+
+                if (i + 1 >= args.Count)
+                {
+                    throw new CommandLineException($"{arg} needs a value");
+                }
+
                 return args[++i];
             }
 
@@ -106,7 +114,11 @@ public static class SandboxCommandLine
                         break;
                     case "--postgres":
                         var connectionString = Value();
-                        if (string.IsNullOrWhiteSpace(connectionString)) throw new CommandLineException($"{arg} is empty");
+                        if (string.IsNullOrWhiteSpace(connectionString))
+                        {
+                            throw new CommandLineException($"{arg} is empty");
+                        }
+
                         command = command with { Store = "postgres", PostgresConnectionString = connectionString };
                         break;
                     case "--no-demo":
@@ -120,7 +132,11 @@ public static class SandboxCommandLine
                         break;
                     case "--state-dir":
                         var dir = Value();
-                        if (string.IsNullOrWhiteSpace(dir)) throw new CommandLineException($"{arg} '{dir}' is empty");
+                        if (string.IsNullOrWhiteSpace(dir))
+                        {
+                            throw new CommandLineException($"{arg} '{dir}' is empty");
+                        }
+
                         command = command with { StateDir = dir };
                         break;
                     case "--duration":
@@ -160,12 +176,18 @@ public static class SandboxCommandLine
     private static IReadOnlyList<string> Repos(string option, string value)
     {
         var repos = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        if (repos.Length == 0) throw new CommandLineException($"{option} '{value}' names no repository");
+        if (repos.Length == 0)
+        {
+            throw new CommandLineException($"{option} '{value}' names no repository");
+        }
+
         foreach (var repo in repos)
         {
             var parts = repo.Split('/');
             if (parts.Length != 2 || !parts.All(IsRepoNamePart))
+            {
                 throw new CommandLineException($"{option} '{repo}' is not owner/name (letters, digits, '-', '_', '.')");
+            }
         }
 
         return repos.Distinct(StringComparer.OrdinalIgnoreCase).ToList();

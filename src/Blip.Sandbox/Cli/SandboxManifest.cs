@@ -47,7 +47,11 @@ public sealed record SandboxManifest(
         var temp = path + ".tmp";
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(this, Json), ct);
         // Only root reads the PAT, the admin token and the webhook secret; the sandbox VMs' runner user must not.
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
         File.Move(temp, path, overwrite: true);
         return path;
     }

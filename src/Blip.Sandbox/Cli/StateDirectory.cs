@@ -29,25 +29,42 @@ public static class StateDirectory
 
     private static string? PrepareOrThrow(string dir, TextWriter progress)
     {
-        if (File.Exists(dir)) return $"--state-dir '{dir}' is a file, not a directory";
+        if (File.Exists(dir))
+        {
+            return $"--state-dir '{dir}' is a file, not a directory";
+        }
+
         if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
         {
             var marker = Path.Combine(dir, MarkerFile);
             if (!File.Exists(marker))
+            {
                 return $"--state-dir '{dir}' is not empty and was not made by blip-sandbox; name a new or empty directory";
+            }
+
             if (int.TryParse(File.ReadAllText(marker).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
                 && owner != Environment.ProcessId && IsSandbox(owner))
+            {
                 return $"--state-dir '{dir}' is in use by another blip-sandbox (pid {owner}); stop it or name another directory";
+            }
 
             var leftovers = KillProcessesMentioning(dir);
-            if (leftovers > 0) progress.WriteLine($"ended {leftovers} processes a previous sandbox left in {dir}");
+            if (leftovers > 0)
+            {
+                progress.WriteLine($"ended {leftovers} processes a previous sandbox left in {dir}");
+            }
+
             foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
             {
                 // A symbolic link is removed, never followed out of the directory.
                 if (Directory.Exists(entry) && !new DirectoryInfo(entry).Attributes.HasFlag(FileAttributes.ReparsePoint))
+                {
                     Directory.Delete(entry, recursive: true);
+                }
                 else
+                {
                     File.Delete(entry);
+                }
             }
         }
 
@@ -63,10 +80,16 @@ public static class StateDirectory
         var found = new List<int>();
         foreach (var proc in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(proc), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId) continue;
+            if (!int.TryParse(Path.GetFileName(proc), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
             if (Read(Path.Combine(proc, "cmdline")).Contains(prefix, StringComparison.Ordinal)
                 || Read(Path.Combine(proc, "environ")).Contains("=" + prefix, StringComparison.Ordinal))
+            {
                 found.Add(pid);
+            }
         }
 
         return found;
@@ -78,7 +101,11 @@ public static class StateDirectory
         for (var round = 0; round < 5; round++)
         {
             var pids = ProcessesMentioning(dir);
-            if (pids.Count == 0) break;
+            if (pids.Count == 0)
+            {
+                break;
+            }
+
             foreach (var pid in pids)
             {
                 try

@@ -14,7 +14,10 @@ internal sealed class ApiStats
         {
             _all.Add(status, counted);
             Get(_byEndpoint, endpoint).Add(status, counted);
-            if (repo is not null) Get(_byRepo, repo).Add(status, counted);
+            if (repo is not null)
+            {
+                Get(_byRepo, repo).Add(status, counted);
+            }
         }
     }
 
@@ -33,7 +36,11 @@ internal sealed class ApiStats
 
     private static Counts Get(Dictionary<string, Counts> map, string key)
     {
-        if (!map.TryGetValue(key, out var counts)) map[key] = counts = new Counts();
+        if (!map.TryGetValue(key, out var counts))
+        {
+            map[key] = counts = new Counts();
+        }
+
         return counts;
     }
 
@@ -47,8 +54,16 @@ internal sealed class ApiStats
         public void Add(int status, bool counted)
         {
             Total++;
-            if (counted) Counted++;
-            if (status == 304) NotModified++;
+            if (counted)
+            {
+                Counted++;
+            }
+
+            if (status == 304)
+            {
+                NotModified++;
+            }
+
             var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
             _byStatus[key] = _byStatus.GetValueOrDefault(key) + 1;
         }

@@ -49,8 +49,13 @@ internal sealed class EmulatedRun(long id, EmulatedRepo repo, DateTimeOffset cre
 
     public EmulatedRun Copy() => new(Id, Repo, CreatedAt, RunNumber)
     {
-        UpdatedAt = UpdatedAt, StartedAt = StartedAt, Status = Status, Conclusion = Conclusion, JobIds = [.. JobIds],
-        ConcurrencyGroup = ConcurrencyGroup, Pending = Pending,
+        UpdatedAt = UpdatedAt,
+        StartedAt = StartedAt,
+        Status = Status,
+        Conclusion = Conclusion,
+        JobIds = [.. JobIds],
+        ConcurrencyGroup = ConcurrencyGroup,
+        Pending = Pending,
     };
 }
 
@@ -71,8 +76,12 @@ internal sealed class EmulatedJob(long id, EmulatedRun run, string name, string[
 
     public EmulatedJob Copy() => new(Id, Run, Name, Labels, DurationSeconds, CreatedAt)
     {
-        Status = Status, Conclusion = Conclusion, RunnerId = RunnerId, RunnerName = RunnerName,
-        StartedAt = StartedAt, CompletedAt = CompletedAt,
+        Status = Status,
+        Conclusion = Conclusion,
+        RunnerId = RunnerId,
+        RunnerName = RunnerName,
+        StartedAt = StartedAt,
+        CompletedAt = CompletedAt,
     };
 
     public SandboxJob ToSandbox() => new(
@@ -98,7 +107,13 @@ internal sealed class EmulatedRunner(long id, EmulatedRepo repo, string name, st
 
     public EmulatedRunner Copy() => new(Id, Repo, Name, Labels, RedeemSecret, RegisteredAt)
     {
-        RedeemedAt = RedeemedAt, RemovedAt = RemovedAt, LastContactAt = LastContactAt, Online = Online, Busy = Busy, JobId = JobId, SessionToken = SessionToken,
+        RedeemedAt = RedeemedAt,
+        RemovedAt = RemovedAt,
+        LastContactAt = LastContactAt,
+        Online = Online,
+        Busy = Busy,
+        JobId = JobId,
+        SessionToken = SessionToken,
     };
 
     public SandboxRunner ToSandbox() => new(

@@ -12,11 +12,26 @@ internal sealed class FaultInjector(TimeProvider time)
     {
         foreach (var f in faults.Endpoints ?? [])
         {
-            if (f.ErrorRate is < 0 or > 1) throw new ArgumentException($"errorRate of '{f.Endpoint}' must be within 0..1");
-            if (f.Status != 0 && f.Status is < 400 or > 599) throw new ArgumentException($"status of '{f.Endpoint}' must be an error status");
-            if (!Enum.IsDefined(f.Corrupt)) throw new ArgumentException($"corrupt of '{f.Endpoint}' must be one of {string.Join(", ", Enum.GetNames<ReplyCorruption>())}");
+            if (f.ErrorRate is < 0 or > 1)
+            {
+                throw new ArgumentException($"errorRate of '{f.Endpoint}' must be within 0..1");
+            }
+
+            if (f.Status != 0 && f.Status is < 400 or > 599)
+            {
+                throw new ArgumentException($"status of '{f.Endpoint}' must be an error status");
+            }
+
+            if (!Enum.IsDefined(f.Corrupt))
+            {
+                throw new ArgumentException($"corrupt of '{f.Endpoint}' must be one of {string.Join(", ", Enum.GetNames<ReplyCorruption>())}");
+            }
         }
-        if (faults.SecondaryLimit is { Status: not (403 or 429) }) throw new ArgumentException("secondaryLimit.status must be 403 or 429");
+        if (faults.SecondaryLimit is { Status: not (403 or 429) })
+        {
+            throw new ArgumentException("secondaryLimit.status must be 403 or 429");
+        }
+
         lock (_gate)
         {
             _endpoints = (faults.Endpoints ?? []).Select(f => new ActiveFault(f)).ToList();
@@ -35,7 +50,10 @@ internal sealed class FaultInjector(TimeProvider time)
             foreach (var active in _endpoints.Where(a => a.Rule.Endpoint == "*" || a.Rule.Endpoint == endpoint))
             {
                 latency += active.Rule.LatencyMs;
-                if (fired is null && active.Fires()) fired = active.Rule;
+                if (fired is null && active.Fires())
+                {
+                    fired = active.Rule;
+                }
             }
             return (latency, fired);
         }
@@ -46,7 +64,11 @@ internal sealed class FaultInjector(TimeProvider time)
     {
         lock (_gate)
         {
-            if (_secondary is not { } s || (s.Token is not null && s.Token != token)) return null;
+            if (_secondary is not { } s || (s.Token is not null && s.Token != token))
+            {
+                return null;
+            }
+
             var left = _secondaryUntil - time.GetUtcNow();
             if (left <= TimeSpan.Zero)
             {
@@ -66,7 +88,11 @@ internal sealed class FaultInjector(TimeProvider time)
         {
             if (_left is { } left)
             {
-                if (left <= 0) return false;
+                if (left <= 0)
+                {
+                    return false;
+                }
+
                 _left = left - 1;
                 return true;
             }

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.GitHub;
 
@@ -22,7 +20,11 @@ public sealed partial class GitHubEmulator
         admin.MapPost("/jobs", async (HttpContext http) =>
         {
             var request = await ReadAsync<QueueJobRequest>(http).ConfigureAwait(false);
-            if (request is null) return BadRequest("body must be {repo, labels[], durationSeconds}");
+            if (request is null)
+            {
+                return BadRequest("body must be {repo, labels[], durationSeconds}");
+            }
+
             try
             {
                 return Results.Json(_world.QueueJob(request), AdminJson, statusCode: 201);
@@ -44,7 +46,11 @@ public sealed partial class GitHubEmulator
         admin.MapPost("/tokens", async (HttpContext http) =>
         {
             var request = await ReadAsync<CreateTokenRequest>(http).ConfigureAwait(false);
-            if (request?.Repos is null) return BadRequest("body must be {repos[], actions, administration}");
+            if (request?.Repos is null)
+            {
+                return BadRequest("body must be {repos[], actions, administration}");
+            }
+
             try
             {
                 return Results.Json(new CreatedToken(_world.CreateToken(request)), AdminJson, statusCode: 201);
@@ -57,7 +63,11 @@ public sealed partial class GitHubEmulator
         admin.MapPut("/tokens/{token}/budget", async (string token, HttpContext http) =>
         {
             var request = await ReadAsync<SetBudgetRequest>(http).ConfigureAwait(false);
-            if (request is null) return BadRequest("body must be {remaining, resetSeconds}");
+            if (request is null)
+            {
+                return BadRequest("body must be {remaining, resetSeconds}");
+            }
+
             return _world.SetBudget(token, request.Remaining, request.ResetSeconds) ? Results.NoContent() : NotFound("token");
         });
         admin.MapGet("/deliveries", () => Results.Json(_webhooks?.Deliveries() ?? [], AdminJson));
@@ -66,8 +76,16 @@ public sealed partial class GitHubEmulator
         admin.MapPost("/deliveries", async (HttpContext http) =>
         {
             var request = await ReadAsync<SendEventRequest>(http).ConfigureAwait(false);
-            if (request is null || string.IsNullOrWhiteSpace(request.Event)) return BadRequest("body must be {event, repo?}");
-            if (_webhooks is null) return BadRequest("no webhook URL is configured");
+            if (request is null || string.IsNullOrWhiteSpace(request.Event))
+            {
+                return BadRequest("body must be {event, repo?}");
+            }
+
+            if (_webhooks is null)
+            {
+                return BadRequest("no webhook URL is configured");
+            }
+
             var repo = request.Repo is { } name ? _world.FindRepo(name.Split('/')[0], name.Split('/').ElementAtOrDefault(1) ?? "") : null;
             var guid = _webhooks.Enqueue(GitHubJson.OtherEvent(request.Event, repo, ApiBase).ToJsonString(), request.Event);
             return Results.Json(new SandboxDelivery(guid, request.Event, false, null, 0), AdminJson, statusCode: 202);
@@ -75,8 +93,16 @@ public sealed partial class GitHubEmulator
         admin.MapPut("/settings", async (HttpContext http) =>
         {
             var settings = await ReadAsync<SandboxSettings>(http).ConfigureAwait(false);
-            if (settings is null || settings.LostRunnerSeconds is < 1) return BadRequest("body must be {lostRunnerSeconds >= 1}");
-            if (settings.LostRunnerSeconds is { } lost) _world.LostRunnerTimeout = TimeSpan.FromSeconds(lost);
+            if (settings is null || settings.LostRunnerSeconds is < 1)
+            {
+                return BadRequest("body must be {lostRunnerSeconds >= 1}");
+            }
+
+            if (settings.LostRunnerSeconds is { } lost)
+            {
+                _world.LostRunnerTimeout = TimeSpan.FromSeconds(lost);
+            }
+
             return Results.NoContent();
         });
         admin.MapGet("/stats", () => Results.Json(_stats.Snapshot(), AdminJson));
@@ -84,7 +110,11 @@ public sealed partial class GitHubEmulator
         admin.MapPut("/faults", async (HttpContext http) =>
         {
             var faults = await ReadAsync<SandboxFaults>(http).ConfigureAwait(false);
-            if (faults is null) return BadRequest("body must be {endpoints[], secondaryLimit}");
+            if (faults is null)
+            {
+                return BadRequest("body must be {endpoints[], secondaryLimit}");
+            }
+
             try
             {
                 SetFaults(faults);

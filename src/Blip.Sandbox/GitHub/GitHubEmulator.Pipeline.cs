@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.GitHub;
 
@@ -41,7 +39,10 @@ public sealed partial class GitHubEmulator
         try
         {
             var (latencyMs, fault) = _faults.Decide(endpoint);
-            if (latencyMs > 0) await Task.Delay(latencyMs, abort).ConfigureAwait(false);
+            if (latencyMs > 0)
+            {
+                await Task.Delay(latencyMs, abort).ConfigureAwait(false);
+            }
 
             if (fault is { RegisterThenFail: false, Corrupt: ReplyCorruption.None })
             {
@@ -67,7 +68,11 @@ public sealed partial class GitHubEmulator
 
     private async Task FailAsync(HttpContext http, string endpoint, string? repoName, EndpointFault fault, bool counted, CancellationToken abort)
     {
-        if (fault.TimeoutSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(fault.TimeoutSeconds), abort).ConfigureAwait(false);
+        if (fault.TimeoutSeconds > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(fault.TimeoutSeconds), abort).ConfigureAwait(false);
+        }
+
         var status = fault.Status != 0 ? fault.Status : 504;
         _stats.Record(endpoint, repoName, status, counted);
         var message = fault.Message ?? status switch
@@ -89,7 +94,10 @@ public sealed partial class GitHubEmulator
     {
         var headers = new List<KeyValuePair<string, string>>();
         var pat = Authenticate(http);
-        if (pat is null) return new(401, Json(GitHubJson.Error("Bad credentials", 401)), headers, false);
+        if (pat is null)
+        {
+            return new(401, Json(GitHubJson.Error("Bad credentials", 401)), headers, false);
+        }
 
         if (_faults.SecondaryLimitFor(pat.Token) is var (secondary, retryAfter))
         {
@@ -117,7 +125,10 @@ public sealed partial class GitHubEmulator
         if (http.Request.RouteValues.TryGetValue("o", out var o) && http.Request.RouteValues.TryGetValue("r", out var r))
         {
             repo = _world.FindRepo($"{o}", $"{r}");
-            if (repo is null || !pat.CanSee(repo)) repo = null;
+            if (repo is null || !pat.CanSee(repo))
+            {
+                repo = null;
+            }
         }
         var repoRequired = http.Request.RouteValues.ContainsKey("o");
         if (repoRequired && repo is null)
@@ -143,12 +154,20 @@ public sealed partial class GitHubEmulator
             headers.Add(new("ETag", etag));
             if (IfNoneMatch(http, etag))
             {
-                if (!free) rate = _world.Refund(pat);
+                if (!free)
+                {
+                    rate = _world.Refund(pat);
+                }
+
                 AddRateHeaders(headers, rate);
                 return new(304, null, headers, false);
             }
         }
-        if (result.Link is not null) headers.Add(new("Link", result.Link));
+        if (result.Link is not null)
+        {
+            headers.Add(new("Link", result.Link));
+        }
+
         AddRateHeaders(headers, rate);
         return new(status, body, headers, !free);
     }
@@ -157,10 +176,17 @@ public sealed partial class GitHubEmulator
     {
         var header = http.Request.Headers.Authorization.ToString();
         var space = header.IndexOf(' ', StringComparison.Ordinal);
-        if (space <= 0) return null;
+        if (space <= 0)
+        {
+            return null;
+        }
+
         var scheme = header[..space];
         if (!scheme.Equals("token", StringComparison.OrdinalIgnoreCase) && !scheme.Equals("bearer", StringComparison.OrdinalIgnoreCase))
+        {
             return null;
+        }
+
         return _world.FindToken(header[(space + 1)..].Trim());
     }
 
@@ -180,7 +206,10 @@ public sealed partial class GitHubEmulator
             foreach (var candidate in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 // Weak comparison, as GitHub: W/"x" matches "x".
-                if (candidate == "*" || StripWeak(candidate) == StripWeak(etag)) return true;
+                if (candidate == "*" || StripWeak(candidate) == StripWeak(etag))
+                {
+                    return true;
+                }
             }
         }
         return false;
@@ -203,10 +232,18 @@ public sealed partial class GitHubEmulator
     private static async Task WriteAsync(HttpContext http, int status, byte[]? body, List<KeyValuePair<string, string>> headers)
     {
         http.Response.StatusCode = status;
-        foreach (var (name, value) in headers) http.Response.Headers.Append(name, value);
+        foreach (var (name, value) in headers)
+        {
+            http.Response.Headers.Append(name, value);
+        }
+
         http.Response.Headers["X-GitHub-Media-Type"] = "github.v3; format=json";
         http.Response.Headers["X-GitHub-Api-Version-Selected"] = "2022-11-28";
-        if (body is null || status is 204 or 304) return;
+        if (body is null || status is 204 or 304)
+        {
+            return;
+        }
+
         http.Response.ContentType = "application/json; charset=utf-8";
         http.Response.ContentLength = body.Length;
         await http.Response.Body.WriteAsync(body, http.RequestAborted).ConfigureAwait(false);

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.GitHub;
 
@@ -34,10 +32,18 @@ public sealed partial class GitHubEmulator
         var runs = _world.Runs(call.Repo!, string.IsNullOrEmpty(status) ? null : status);
         // GitHub: "This endpoint will return up to 1,000 results for each search when using the following parameters:
         // actor, branch, check_suite_id, created, event, head_sha, status." Newest first, so the oldest are out of reach.
-        if (!string.IsNullOrEmpty(status) && runs.Count > MaxFilteredRuns) runs = runs.Take(MaxFilteredRuns).ToList();
+        if (!string.IsNullOrEmpty(status) && runs.Count > MaxFilteredRuns)
+        {
+            runs = runs.Take(MaxFilteredRuns).ToList();
+        }
+
         var (page, link) = Paginate(call, runs);
         var array = new JsonArray();
-        foreach (var run in page) array.Add(GitHubJson.Run(run, call.ApiBase));
+        foreach (var run in page)
+        {
+            array.Add(GitHubJson.Run(run, call.ApiBase));
+        }
+
         return ApiResult.Ok(new JsonObject { ["total_count"] = runs.Count, ["workflow_runs"] = array }, link);
     }
 
@@ -48,15 +54,25 @@ public sealed partial class GitHubEmulator
 
     private ApiResult ListJobsOfRun(ApiCall call)
     {
-        if (RouteId(call, "run_id") is not { } runId || _world.Run(call.Repo!, runId) is null) return ApiResult.NotFound();
+        if (RouteId(call, "run_id") is not { } runId || _world.Run(call.Repo!, runId) is null)
+        {
+            return ApiResult.NotFound();
+        }
+
         var filter = call.Query["filter"].ToString();
         if (filter.Length > 0 && filter is not ("latest" or "all"))
+        {
             return new ApiResult(422, GitHubJson.ValidationFailed("WorkflowJob", "filter", "invalid", $"filter must be latest or all, not {filter}"));
+        }
         // Every job here has one attempt, so latest and all agree.
         var jobs = _world.JobsOfRun(runId);
         var (page, link) = Paginate(call, jobs);
         var array = new JsonArray();
-        foreach (var job in page) array.Add(GitHubJson.Job(job, call.ApiBase));
+        foreach (var job in page)
+        {
+            array.Add(GitHubJson.Job(job, call.ApiBase));
+        }
+
         return ApiResult.Ok(new JsonObject { ["total_count"] = jobs.Count, ["jobs"] = array }, link);
     }
 
@@ -69,10 +85,18 @@ public sealed partial class GitHubEmulator
     {
         var runners = _world.Runners(call.Repo!, includeRemoved: false);
         var name = call.Query["name"].ToString();
-        if (name.Length > 0) runners = runners.Where(r => r.Name == name).ToList();
+        if (name.Length > 0)
+        {
+            runners = runners.Where(r => r.Name == name).ToList();
+        }
+
         var (page, link) = Paginate(call, runners);
         var array = new JsonArray();
-        foreach (var runner in page) array.Add(GitHubJson.Runner(runner));
+        foreach (var runner in page)
+        {
+            array.Add(GitHubJson.Runner(runner));
+        }
+
         return ApiResult.Ok(new JsonObject { ["total_count"] = runners.Count, ["runners"] = array }, link);
     }
 
@@ -83,7 +107,11 @@ public sealed partial class GitHubEmulator
 
     private ApiResult DeleteRunner(ApiCall call)
     {
-        if (RouteId(call, "runner_id") is not { } id) return ApiResult.NotFound();
+        if (RouteId(call, "runner_id") is not { } id)
+        {
+            return ApiResult.NotFound();
+        }
+
         return _world.DeleteRunner(call.Repo!, id) switch
         {
             GitHubWorld.DeleteOutcome.Deleted => new ApiResult(204, null),
@@ -104,22 +132,36 @@ public sealed partial class GitHubEmulator
         {
             return new ApiResult(400, GitHubJson.Error("Problems parsing JSON", 400));
         }
-        if (body is null) return new ApiResult(400, GitHubJson.Error("Problems parsing JSON", 400));
+        if (body is null)
+        {
+            return new ApiResult(400, GitHubJson.Error("Problems parsing JSON", 400));
+        }
 
         var name = body["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s.Trim() : "";
         if (name.Length == 0)
+        {
             return new ApiResult(422, GitHubJson.ValidationFailedSimple("name is required"));
+        }
+
         if (body["runner_group_id"] is not JsonValue group || !group.TryGetValue<long>(out _))
+        {
             return new ApiResult(422, GitHubJson.ValidationFailedSimple("runner_group_id is required"));
+        }
+
         var labels = (body["labels"] as JsonArray)?
             .Select(l => l is JsonValue v && v.TryGetValue<string>(out var label) ? label.Trim() : "")
             .ToArray() ?? [];
         if (labels.Length == 0 || labels.Length > 100 || labels.Any(l => l.Length == 0))
+        {
             return new ApiResult(422, GitHubJson.ValidationFailedSimple("labels must hold 1 to 100 non-empty labels"));
+        }
 
         var outcome = _world.GenerateJitConfig(call.Repo!, name, labels.Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), Url, out var runner, out var jit);
         if (outcome == GitHubWorld.JitOutcome.DuplicateName)
+        {
             return new ApiResult(409, GitHubJson.Error($"Already exists - A runner with the name {name} already exists.", 409));
+        }
+
         return new ApiResult(201, new JsonObject
         {
             ["runner"] = GitHubJson.Runner(runner!),
@@ -165,7 +207,9 @@ public sealed partial class GitHubEmulator
         foreach (var (key, values) in request.Query.Where(q => q.Key != "page"))
         {
             foreach (var value in values)
+            {
                 query.Append(query.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value ?? ""));
+            }
         }
         query.Append(query.Length == 0 ? '?' : '&').Append("page=").Append(page.ToString(CultureInfo.InvariantCulture));
         return $"{call.ApiBase}{request.PathBase}{request.Path}{query}";

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.GitHub;
 
@@ -19,7 +17,10 @@ public sealed partial class GitHubEmulator
         {
             var parts = (await BodyAsync(http).ConfigureAwait(false)).Split(' ', 2);
             if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var runnerId))
+            {
                 return Results.Text("malformed jit config", statusCode: 400);
+            }
+
             return _world.Redeem(runnerId, parts[1], out var sessionOrError, out var name)
                 ? Results.Text($"{sessionOrError} {name}")
                 : Results.Text(sessionOrError, statusCode: 403);
@@ -33,10 +34,21 @@ public sealed partial class GitHubEmulator
             {
                 var outcome = _world.TryAcquire(session, out var job, out var changed);
                 if (outcome == GitHubWorld.AcquireOutcome.Job)
+                {
                     return Results.Text(string.Create(CultureInfo.InvariantCulture, $"job {job!.Id} {job.DurationSeconds}"));
-                if (outcome == GitHubWorld.AcquireOutcome.Gone) return Results.Text("runner gone", statusCode: 410);
+                }
+
+                if (outcome == GitHubWorld.AcquireOutcome.Gone)
+                {
+                    return Results.Text("runner gone", statusCode: 410);
+                }
+
                 var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero) return Results.StatusCode(204);
+                if (left <= TimeSpan.Zero)
+                {
+                    return Results.StatusCode(204);
+                }
+
                 await Task.WhenAny(changed, Task.Delay(left, http.RequestAborted)).ConfigureAwait(false);
                 http.RequestAborted.ThrowIfCancellationRequested();
             }

@@ -1,11 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Blip.Sandbox.GitHub;
 
@@ -42,7 +38,10 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
             try
             {
-                while (await tick.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false)) _world.FailLostRunners();
+                while (await tick.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+                {
+                    _world.FailLostRunners();
+                }
             }
             catch (OperationCanceledException)
             {
@@ -93,7 +92,10 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     public void SetFaults(SandboxFaults faults)
     {
         _faults.Set(faults);
-        foreach (var exhausted in faults.ExhaustedTokens ?? []) _world.SetBudget(exhausted.Token, 0, exhausted.ResetSeconds);
+        foreach (var exhausted in faults.ExhaustedTokens ?? [])
+        {
+            _world.SetBudget(exhausted.Token, 0, exhausted.ResetSeconds);
+        }
     }
 
     /// <summary>Sets what is left of a token's primary budget (same as <c>PUT /_sandbox/tokens/{token}/budget</c>).</summary>
@@ -118,6 +120,9 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
             await _app.StopAsync(stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         await _app.DisposeAsync().ConfigureAwait(false);
-        if (_webhooks is not null) await _webhooks.DisposeAsync().ConfigureAwait(false);
+        if (_webhooks is not null)
+        {
+            await _webhooks.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

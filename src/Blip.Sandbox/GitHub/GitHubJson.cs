@@ -25,7 +25,10 @@ internal static class GitHubJson
         ["message"] = "Validation Failed",
         ["errors"] = new JsonArray(new JsonObject
         {
-            ["resource"] = resource, ["field"] = field, ["code"] = code, ["message"] = message,
+            ["resource"] = resource,
+            ["field"] = field,
+            ["code"] = code,
+            ["message"] = message,
         }),
         ["documentation_url"] = DocsUrl,
         ["status"] = "422",
@@ -60,7 +63,11 @@ internal static class GitHubJson
             ["fork"] = false,
             ["url"] = url,
         };
-        foreach (var (field, path) in RepoUrls) body[field] = url + path;
+        foreach (var (field, path) in RepoUrls)
+        {
+            body[field] = url + path;
+        }
+
         body["created_at"] = created;
         body["updated_at"] = created;
         body["pushed_at"] = created;
@@ -144,7 +151,11 @@ internal static class GitHubJson
     private static long OwnerId(string login)
     {
         ulong hash = 14695981039346656037;
-        foreach (var c in login.ToLowerInvariant()) hash = (hash ^ c) * 1099511628211;
+        foreach (var c in login.ToLowerInvariant())
+        {
+            hash = (hash ^ c) * 1099511628211;
+        }
+
         return (long)(hash % 90_000_000) + 10_000_000;
     }
 
@@ -202,7 +213,11 @@ internal static class GitHubJson
     {
         var repoUrl = $"{api}/repos/{job.Run.Repo.FullName}";
         var labels = new JsonArray();
-        foreach (var label in job.Labels) labels.Add(label);
+        foreach (var label in job.Labels)
+        {
+            labels.Add(label);
+        }
+
         return new JsonObject
         {
             ["id"] = job.Id,
@@ -262,7 +277,11 @@ internal static class GitHubJson
     {
         JsonObject Entry(int limit, int remaining, int used, long reset, string resource) => new()
         {
-            ["limit"] = limit, ["used"] = used, ["remaining"] = remaining, ["reset"] = reset, ["resource"] = resource,
+            ["limit"] = limit,
+            ["used"] = used,
+            ["remaining"] = remaining,
+            ["reset"] = reset,
+            ["resource"] = resource,
         };
         var reset = core.ResetEpochSeconds;
         return new JsonObject
@@ -295,7 +314,11 @@ internal static class GitHubJson
         var body = eventName == "ping"
             ? new JsonObject { ["zen"] = "Design for failure.", ["hook_id"] = 1, ["hook"] = new JsonObject { ["id"] = 1, ["type"] = "Repository", ["events"] = new JsonArray("workflow_job") } }
             : new JsonObject();
-        if (repo is not null) body["repository"] = Repository(repo, api);
+        if (repo is not null)
+        {
+            body["repository"] = Repository(repo, api);
+        }
+
         body["sender"] = User("octocat", "User", api);
         return body;
     }

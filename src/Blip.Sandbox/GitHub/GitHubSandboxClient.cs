@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Blip.Sandbox.GitHub;
@@ -83,20 +82,35 @@ public sealed class GitHubSandboxClient : IDisposable
         where T : class
     {
         using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        }
+
         using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
-        if (nullOn404 && response.StatusCode == HttpStatusCode.NotFound) return null;
+        if (nullOn404 && response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
         if (!response.IsSuccessStatusCode)
         {
             var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
             throw new HttpRequestException($"{method} /{path}: {(int)response.StatusCode} {text}", null, response.StatusCode);
         }
-        if (response.StatusCode == HttpStatusCode.NoContent || typeof(T) == typeof(object)) return null;
+        if (response.StatusCode == HttpStatusCode.NoContent || typeof(T) == typeof(object))
+        {
+            return null;
+        }
+
         return await response.Content.ReadFromJsonAsync<T>(Json, ct).ConfigureAwait(false);
     }
 
     public void Dispose()
     {
-        if (_ownsHttp) _http.Dispose();
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
     }
 }

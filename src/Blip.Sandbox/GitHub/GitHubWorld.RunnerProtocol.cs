@@ -49,7 +49,11 @@ internal sealed partial class GitHubWorld
             changed = _changed.Task;
             job = null;
             var runner = BySession(session);
-            if (runner is null || (runner.RemovedAt is not null && runner.JobId is null)) return AcquireOutcome.Gone;
+            if (runner is null || (runner.RemovedAt is not null && runner.JobId is null))
+            {
+                return AcquireOutcome.Gone;
+            }
+
             if (runner.JobId is { } current)
             {
                 // A retried acquire after a lost reply: hand back the same job.
@@ -60,7 +64,11 @@ internal sealed partial class GitHubWorld
                 j.Run.Repo == runner.Repo
                 && j.Status == "queued"
                 && j.Labels.All(l => runner.Labels.Contains(l, StringComparer.OrdinalIgnoreCase)));
-            if (candidate is null) return AcquireOutcome.NoJobYet;
+            if (candidate is null)
+            {
+                return AcquireOutcome.NoJobYet;
+            }
+
             candidate.Status = "in_progress";
             candidate.StartedAt = Now;
             candidate.RunnerId = runner.Id;
@@ -81,8 +89,16 @@ internal sealed partial class GitHubWorld
         lock (_gate)
         {
             var runner = BySession(session);
-            if (runner is null) return null;
-            if (runner.JobId is not { } jobId) return runner.RemovedAt is null ? "idle" : null;
+            if (runner is null)
+            {
+                return null;
+            }
+
+            if (runner.JobId is not { } jobId)
+            {
+                return runner.RemovedAt is null ? "idle" : null;
+            }
+
             return _jobs[jobId].Status == "in_progress" ? "running" : "cancelled";
         }
     }
@@ -96,12 +112,20 @@ internal sealed partial class GitHubWorld
         lock (_gate)
         {
             var runner = BySession(session);
-            if (runner?.JobId is not { } jobId) return CompleteOutcome.Gone;
+            if (runner?.JobId is not { } jobId)
+            {
+                return CompleteOutcome.Gone;
+            }
+
             var job = _jobs[jobId];
             Deregister(runner);
             Pulse();
             // A repeated complete (its first reply lost) finds the job done already.
-            if (job.Status != "in_progress") return job.Conclusion == "success" ? CompleteOutcome.Completed : CompleteOutcome.Cancelled;
+            if (job.Status != "in_progress")
+            {
+                return job.Conclusion == "success" ? CompleteOutcome.Completed : CompleteOutcome.Cancelled;
+            }
+
             job.Status = "completed";
             job.Conclusion = "success";
             job.CompletedAt = Now;
@@ -116,7 +140,11 @@ internal sealed partial class GitHubWorld
     private EmulatedRunner? BySession(string session)
     {
         var runner = session.Length == 0 ? null : _runners.Values.FirstOrDefault(r => r.SessionToken == session);
-        if (runner is not null) runner.LastContactAt = Now;
+        if (runner is not null)
+        {
+            runner.LastContactAt = Now;
+        }
+
         return runner;
     }
 
@@ -138,16 +166,27 @@ internal sealed partial class GitHubWorld
                 runner.Busy = false;
                 runner.Online = false;
                 runner.SessionToken = null;
-                if (job.Status != "in_progress") continue;
+                if (job.Status != "in_progress")
+                {
+                    continue;
+                }
+
                 job.Status = "completed";
                 job.Conclusion = "failure";
                 job.CompletedAt = now;
                 UpdateRun(job.Run);
                 events.Add(JobEvent("completed", job));
             }
-            if (events.Count > 0) Pulse();
+            if (events.Count > 0)
+            {
+                Pulse();
+            }
         }
-        foreach (var e in events) JobChanged?.Invoke(e);
+        foreach (var e in events)
+        {
+            JobChanged?.Invoke(e);
+        }
+
         RaiseReleased();
     }
 }

@@ -61,8 +61,15 @@ internal sealed partial class GitHubWorld
         lock (_gate)
         {
             if (!_runners.TryGetValue(runnerId, out var runner) || runner.Repo != repo || runner.RemovedAt is not null)
+            {
                 return DeleteOutcome.NotFound;
-            if (runner.Busy) return DeleteOutcome.Busy;
+            }
+
+            if (runner.Busy)
+            {
+                return DeleteOutcome.Busy;
+            }
+
             Deregister(runner);
             Pulse();
             return DeleteOutcome.Deleted;

@@ -11,8 +11,16 @@ internal sealed partial class GitHubWorld
 
     public QueuedJob QueueJob(QueueJobRequest request)
     {
-        if (request.Labels is null || request.Labels.Count == 0) throw new ArgumentException("labels must not be empty");
-        if (request.DurationSeconds < 0) throw new ArgumentException("durationSeconds must not be negative");
+        if (request.Labels is null || request.Labels.Count == 0)
+        {
+            throw new ArgumentException("labels must not be empty");
+        }
+
+        if (request.DurationSeconds < 0)
+        {
+            throw new ArgumentException("durationSeconds must not be negative");
+        }
+
         var events = new List<WorkflowJobEvent>();
         QueuedJob result;
         lock (_gate)
@@ -23,7 +31,10 @@ internal sealed partial class GitHubWorld
             if (request.RunId is { } runId)
             {
                 if (!_runs.TryGetValue(runId, out var existing) || existing.Repo != repo)
+                {
                     throw new ArgumentException($"run {runId} does not exist in {repo.FullName}");
+                }
+
                 run = existing;
             }
             else
@@ -77,7 +88,11 @@ internal sealed partial class GitHubWorld
             result = new QueuedJob(run.Id, job.Id);
             Pulse();
         }
-        foreach (var e in events) JobChanged?.Invoke(e);
+        foreach (var e in events)
+        {
+            JobChanged?.Invoke(e);
+        }
+
         return result;
     }
 
@@ -100,16 +115,31 @@ internal sealed partial class GitHubWorld
             : jobs.Any(j => j.Status == "waiting") ? "waiting"
             : jobs.All(j => j.Status == "queued") ? "queued"
             : "in_progress";
-        if (status != run.Status) run.UpdatedAt = Now;
-        if (status == "in_progress" && run.StartedAt is null) run.StartedAt = Now;
+        if (status != run.Status)
+        {
+            run.UpdatedAt = Now;
+        }
+
+        if (status == "in_progress" && run.StartedAt is null)
+        {
+            run.StartedAt = Now;
+        }
+
         var finished = status == "completed" && run.Status != "completed";
-        if (status == "completed") run.Pending = false;
+        if (status == "completed")
+        {
+            run.Pending = false;
+        }
+
         run.Status = status;
         run.Conclusion = status != "completed" ? null
             : jobs.Any(j => j.Conclusion == "failure") ? "failure"
             : jobs.Any(j => j.Conclusion == "cancelled") ? "cancelled"
             : "success";
-        if (finished && run.ConcurrencyGroup is { } group) ReleasePending(run.Repo, group);
+        if (finished && run.ConcurrencyGroup is { } group)
+        {
+            ReleasePending(run.Repo, group);
+        }
     }
 
     private IEnumerable<EmulatedRun> InGroup(EmulatedRepo repo, string group) =>
@@ -119,8 +149,16 @@ internal sealed partial class GitHubWorld
     /// <see cref="RaiseReleased"/> once the lock is let go).</summary>
     private void ReleasePending(EmulatedRepo repo, string group)
     {
-        if (InGroup(repo, group).Any(r => !r.Pending && r.Status != "completed")) return;
-        if (InGroup(repo, group).FirstOrDefault(r => r.Pending) is not { } next) return;
+        if (InGroup(repo, group).Any(r => !r.Pending && r.Status != "completed"))
+        {
+            return;
+        }
+
+        if (InGroup(repo, group).FirstOrDefault(r => r.Pending) is not { } next)
+        {
+            return;
+        }
+
         next.Pending = false;
         foreach (var job in next.JobIds.Select(id => _jobs[id]).Where(j => j.Status == "pending"))
         {
@@ -139,7 +177,10 @@ internal sealed partial class GitHubWorld
             released = [.. _released];
             _released.Clear();
         }
-        foreach (var e in released) JobChanged?.Invoke(e);
+        foreach (var e in released)
+        {
+            JobChanged?.Invoke(e);
+        }
     }
 
     public IReadOnlyList<EmulatedRun> Runs(EmulatedRepo repo, string? status)
@@ -156,7 +197,10 @@ internal sealed partial class GitHubWorld
 
     public EmulatedRun? Run(EmulatedRepo repo, long runId)
     {
-        lock (_gate) return _runs.TryGetValue(runId, out var run) && run.Repo == repo ? run.Copy() : null;
+        lock (_gate)
+        {
+            return _runs.TryGetValue(runId, out var run) && run.Repo == repo ? run.Copy() : null;
+        }
     }
 
     public IReadOnlyList<EmulatedJob> JobsOfRun(long runId)
@@ -169,7 +213,10 @@ internal sealed partial class GitHubWorld
 
     public EmulatedJob? Job(long jobId)
     {
-        lock (_gate) return _jobs.TryGetValue(jobId, out var job) ? job.Copy() : null;
+        lock (_gate)
+        {
+            return _jobs.TryGetValue(jobId, out var job) ? job.Copy() : null;
+        }
     }
 
     public IReadOnlyList<EmulatedJob> Jobs(string? repo)
@@ -190,7 +237,11 @@ internal sealed partial class GitHubWorld
         WorkflowJobEvent? queued = null;
         lock (_gate)
         {
-            if (!_jobs.TryGetValue(jobId, out var job)) return false;
+            if (!_jobs.TryGetValue(jobId, out var job))
+            {
+                return false;
+            }
+
             if (job.Status == "waiting")
             {
                 job.Status = "queued";
@@ -199,7 +250,11 @@ internal sealed partial class GitHubWorld
                 Pulse();
             }
         }
-        if (queued is not null) JobChanged?.Invoke(queued);
+        if (queued is not null)
+        {
+            JobChanged?.Invoke(queued);
+        }
+
         return true;
     }
 
@@ -209,19 +264,31 @@ internal sealed partial class GitHubWorld
         WorkflowJobEvent? completed = null;
         lock (_gate)
         {
-            if (!_jobs.TryGetValue(jobId, out var job)) return false;
+            if (!_jobs.TryGetValue(jobId, out var job))
+            {
+                return false;
+            }
+
             if (job.Status != "completed")
             {
                 job.Status = "completed";
                 job.Conclusion = "cancelled";
                 job.CompletedAt = Now;
-                if (job.RunnerId is { } runnerId && _runners.TryGetValue(runnerId, out var runner)) Deregister(runner);
+                if (job.RunnerId is { } runnerId && _runners.TryGetValue(runnerId, out var runner))
+                {
+                    Deregister(runner);
+                }
+
                 UpdateRun(job.Run);
                 completed = JobEvent("completed", job);
                 Pulse();
             }
         }
-        if (completed is not null) JobChanged?.Invoke(completed);
+        if (completed is not null)
+        {
+            JobChanged?.Invoke(completed);
+        }
+
         RaiseReleased();
         return true;
     }

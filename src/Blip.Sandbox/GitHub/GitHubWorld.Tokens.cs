@@ -15,7 +15,11 @@ internal sealed partial class GitHubWorld
         lock (_gate)
         {
             var all = request.Repos.Contains("*");
-            foreach (var repo in request.Repos.Where(r => r != "*")) EnsureRepo(repo);
+            foreach (var repo in request.Repos.Where(r => r != "*"))
+            {
+                EnsureRepo(repo);
+            }
+
             _pats[token] = new PatGrant(
                 token,
                 all,
@@ -35,7 +39,10 @@ internal sealed partial class GitHubWorld
 
     public PatGrant? FindToken(string token)
     {
-        lock (_gate) return _pats.GetValueOrDefault(token);
+        lock (_gate)
+        {
+            return _pats.GetValueOrDefault(token);
+        }
     }
 
     /// <summary>Charges one call to the token's primary budget. False (and nothing charged) when it is spent.</summary>
@@ -60,7 +67,11 @@ internal sealed partial class GitHubWorld
     {
         lock (_gate)
         {
-            if (pat.Used > 0) pat.Used--;
+            if (pat.Used > 0)
+            {
+                pat.Used--;
+            }
+
             return Snapshot(pat);
         }
     }
@@ -78,7 +89,11 @@ internal sealed partial class GitHubWorld
     {
         lock (_gate)
         {
-            if (!_pats.TryGetValue(token, out var pat)) return false;
+            if (!_pats.TryGetValue(token, out var pat))
+            {
+                return false;
+            }
+
             pat.Used = Math.Clamp(pat.Limit - remaining, 0, pat.Limit);
             pat.ResetAt = Now.AddSeconds(resetSeconds);
             return true;
@@ -88,7 +103,11 @@ internal sealed partial class GitHubWorld
     private void RollWindow(PatGrant pat)
     {
         var now = Now;
-        if (pat.ResetAt is { } reset && now < reset) return;
+        if (pat.ResetAt is { } reset && now < reset)
+        {
+            return;
+        }
+
         pat.Used = 0;
         pat.ResetAt = now.AddHours(1);
     }

@@ -26,7 +26,10 @@ internal sealed partial class GitHubWorld
     {
         _time = time;
         _defaultRateLimit = defaultRateLimit;
-        foreach (var repo in repos) EnsureRepo(repo);
+        foreach (var repo in repos)
+        {
+            EnsureRepo(repo);
+        }
     }
 
     /// <summary>Raised (outside the lock) after a job changes state; feeds webhook delivery.</summary>
@@ -40,15 +43,25 @@ internal sealed partial class GitHubWorld
 
     public EmulatedRepo? FindRepo(string owner, string name)
     {
-        lock (_gate) return _repos.GetValueOrDefault($"{owner}/{name}");
+        lock (_gate)
+        {
+            return _repos.GetValueOrDefault($"{owner}/{name}");
+        }
     }
 
     private EmulatedRepo EnsureRepo(string fullName)
     {
         var parts = fullName.Split('/');
         if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+        {
             throw new ArgumentException($"repo '{fullName}' is not owner/name", nameof(fullName));
-        if (_repos.TryGetValue(fullName, out var existing)) return existing;
+        }
+
+        if (_repos.TryGetValue(fullName, out var existing))
+        {
+            return existing;
+        }
+
         var repo = new EmulatedRepo(_nextRepoId++, parts[0], parts[1]);
         _repos[repo.FullName] = repo;
         return repo;
@@ -56,7 +69,10 @@ internal sealed partial class GitHubWorld
 
     public SandboxSecrets Secrets()
     {
-        lock (_gate) return new SandboxSecrets([.. _issuedPats], [.. _issuedJitConfigs]);
+        lock (_gate)
+        {
+            return new SandboxSecrets([.. _issuedPats], [.. _issuedJitConfigs]);
+        }
     }
 
     private void Pulse()

@@ -18,7 +18,10 @@ internal static class ReplyCorrupter
     public static byte[] Apply(ReplyCorruption kind, JsonNode body)
     {
         // The handlers build a fresh body per call: spoiling it in place touches no state.
-        if (kind is ReplyCorruption.MissingFields or ReplyCorruption.UnknownEnums) Spoil(kind, body);
+        if (kind is ReplyCorruption.MissingFields or ReplyCorruption.UnknownEnums)
+        {
+            Spoil(kind, body);
+        }
 
         var bytes = System.Text.Encoding.UTF8.GetBytes(body.ToJsonString());
         return kind == ReplyCorruption.InvalidJson ? bytes[..(bytes.Length / 2)] : bytes;
@@ -26,21 +29,39 @@ internal static class ReplyCorrupter
 
     private static void Spoil(ReplyCorruption kind, JsonNode body)
     {
-        if (body is not JsonObject reply) return;
+        if (body is not JsonObject reply)
+        {
+            return;
+        }
+
         foreach (var (list, item) in new[] { ("workflow_runs", Item.Run), ("jobs", Item.Job), ("runners", Item.Runner) })
         {
-            if (reply[list] is not JsonArray items) continue;
+            if (reply[list] is not JsonArray items)
+            {
+                continue;
+            }
+
             for (var i = 0; i < items.Count; i++)
             {
-                if (items[i] is JsonObject o) SpoilItem(kind, item, o, i);
+                if (items[i] is JsonObject o)
+                {
+                    SpoilItem(kind, item, o, i);
+                }
             }
             return;
         }
 
         if (reply.ContainsKey("encoded_jit_config"))
         {
-            if (kind == ReplyCorruption.MissingFields) reply.Remove("encoded_jit_config");
-            else if (reply["runner"] is JsonObject runner) SpoilItem(kind, Item.Runner, runner, 0);
+            if (kind == ReplyCorruption.MissingFields)
+            {
+                reply.Remove("encoded_jit_config");
+            }
+            else if (reply["runner"] is JsonObject runner)
+            {
+                SpoilItem(kind, Item.Runner, runner, 0);
+            }
+
             return;
         }
 
@@ -48,7 +69,10 @@ internal static class ReplyCorrupter
             : reply.ContainsKey("workflow_id") ? Item.Run
             : reply.ContainsKey("busy") ? Item.Runner
             : (Item?)null;
-        if (single is { } one) SpoilItem(kind, one, reply, 0);
+        if (single is { } one)
+        {
+            SpoilItem(kind, one, reply, 0);
+        }
     }
 
     private enum Item { Run, Job, Runner }
@@ -69,8 +93,16 @@ internal static class ReplyCorrupter
             case (ReplyCorruption.UnknownEnums, Item.Run):
                 o["status"] = UnknownStatus;
                 o["conclusion"] = UnknownConclusion;
-                foreach (var user in new[] { o["actor"], o["triggering_actor"], o["repository"]?["owner"] }.OfType<JsonObject>()) user["type"] = UnknownAccountType;
-                if (o["repository"] is JsonObject repository) repository["visibility"] = UnknownVisibility;
+                foreach (var user in new[] { o["actor"], o["triggering_actor"], o["repository"]?["owner"] }.OfType<JsonObject>())
+                {
+                    user["type"] = UnknownAccountType;
+                }
+
+                if (o["repository"] is JsonObject repository)
+                {
+                    repository["visibility"] = UnknownVisibility;
+                }
+
                 break;
             case (ReplyCorruption.UnknownEnums, Item.Job):
                 o["status"] = UnknownStatus;

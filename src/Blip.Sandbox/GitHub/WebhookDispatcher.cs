@@ -45,7 +45,11 @@ internal sealed class WebhookDispatcher : IAsyncDisposable
     /// <summary>Sends a past delivery again under its own GUID. False when the GUID is unknown.</summary>
     public bool Redeliver(string guid)
     {
-        if (!_payloads.TryGetValue(guid, out var original)) return false;
+        if (!_payloads.TryGetValue(guid, out var original))
+        {
+            return false;
+        }
+
         _queue.Writer.TryWrite(original with { Redelivery = true });
         return true;
     }

@@ -55,7 +55,11 @@ internal static class Discovery
     public static JsonObject? ApiResourceList(string group, string version)
     {
         var resources = KubeResource.All.Where(r => r.Group == group && r.Version == version).ToList();
-        if (resources.Count == 0) return null;
+        if (resources.Count == 0)
+        {
+            return null;
+        }
+
         return new JsonObject
         {
             ["kind"] = "APIResourceList",
@@ -97,7 +101,11 @@ internal static class Discovery
     public static JsonObject? OpenApiDocument(string key)
     {
         var resources = KubeResource.All.Where(r => OpenApiKey(r.Group, r.Version) == key).ToList();
-        if (resources.Count == 0) return null;
+        if (resources.Count == 0)
+        {
+            return null;
+        }
+
         var paths = new JsonObject();
         foreach (var r in resources)
         {

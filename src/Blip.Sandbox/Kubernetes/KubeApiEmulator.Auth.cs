@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -11,11 +10,18 @@ public sealed partial class KubeApiEmulator
     {
         var header = ctx.Request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
-        if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)) return null;
+        if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         var token = header[bearer.Length..].Trim();
         foreach (var (known, identity) in _tokens)
         {
-            if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(known), Encoding.UTF8.GetBytes(token))) return identity;
+            if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(known), Encoding.UTF8.GetBytes(token)))
+            {
+                return identity;
+            }
         }
         return null;
     }
@@ -30,7 +36,11 @@ public sealed partial class KubeApiEmulator
         if (user != AdminUser && !_rbac.Allows(user, verb, r.Group, rbacResource, ns ?? "", rbacName))
         {
             var subject = name is null ? rbacResource : $"{rbacResource} \"{name}\"";
-            if (r.Group.Length > 0) subject = name is null ? $"{rbacResource}.{r.Group}" : $"{rbacResource}.{r.Group} \"{name}\"";
+            if (r.Group.Length > 0)
+            {
+                subject = name is null ? $"{rbacResource}.{r.Group}" : $"{rbacResource}.{r.Group} \"{name}\"";
+            }
+
             var scope = ns is null ? "at the cluster scope" : $"in the namespace \"{ns}\"";
             throw new KubeApiException(403, "Forbidden",
                 $"{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{rbacResource}\" in API group \"{r.Group}\" {scope}",

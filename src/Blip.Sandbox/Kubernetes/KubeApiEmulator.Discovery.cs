@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -8,7 +7,11 @@ public sealed partial class KubeApiEmulator
 {
     private async Task<bool> TryDiscoveryAsync(HttpContext ctx, string[] s)
     {
-        if (!HttpMethods.IsGet(ctx.Request.Method)) return false;
+        if (!HttpMethods.IsGet(ctx.Request.Method))
+        {
+            return false;
+        }
+
         JsonObject? body = s switch
         {
             ["api"] => Discovery.ApiVersions($"{Url.Host}:{Url.Port}"),

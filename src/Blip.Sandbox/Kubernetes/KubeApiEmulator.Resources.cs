@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -35,50 +34,65 @@ public sealed partial class KubeApiEmulator
         Authorize(user, verb, r, ns, name, subresource, q);
 
         var latency = Faults.Latency;
-        if (latency > TimeSpan.Zero) await Task.Delay(latency, ctx.RequestAborted);
+        if (latency > TimeSpan.Zero)
+        {
+            await Task.Delay(latency, ctx.RequestAborted);
+        }
+
         if (Faults.ShouldFail(verb, r.Plural))
+        {
             throw new KubeApiException(500, "InternalError", $"Internal error occurred: injected fault on {verb} {r.Plural}");
+        }
 
         var dryRun = q.ContainsKey("dryRun");
         var nsOrEmpty = ns ?? "";
         switch (verb)
         {
             case "get":
-            {
-                var obj = Store.Get(r, nsOrEmpty, name!);
-                if (Tables.Wanted(ctx.Request.Headers.Accept))
-                    await WriteJson(ctx, 200, Tables.Build(r, [obj], Store.CurrentResourceVersion, q["includeObject"]));
-                else
-                    await WriteJson(ctx, 200, obj);
-                return;
-            }
-            case "list":
-            {
-                var selector = Selector.ParseLabels(q["labelSelector"]).And(Selector.ParseFields(q["fieldSelector"]));
-                var (all, current) = Store.List(r, ns, selector);
-                var (items, rv, next, remaining) = ListPages.Page(all, current, q["limit"], q["continue"]);
-                if (Tables.Wanted(ctx.Request.Headers.Accept))
                 {
-                    var table = Tables.Build(r, items, rv, q["includeObject"]);
-                    if (next is not null) table["metadata"]!["continue"] = next;
-                    await WriteJson(ctx, 200, table);
+                    var obj = Store.Get(r, nsOrEmpty, name!);
+                    if (Tables.Wanted(ctx.Request.Headers.Accept))
+                    {
+                        await WriteJson(ctx, 200, Tables.Build(r, [obj], Store.CurrentResourceVersion, q["includeObject"]));
+                    }
+                    else
+                    {
+                        await WriteJson(ctx, 200, obj);
+                    }
+
                     return;
                 }
-                var listMeta = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
-                if (next is not null)
+            case "list":
                 {
-                    listMeta["continue"] = next;
-                    listMeta["remainingItemCount"] = remaining;
+                    var selector = Selector.ParseLabels(q["labelSelector"]).And(Selector.ParseFields(q["fieldSelector"]));
+                    var (all, current) = Store.List(r, ns, selector);
+                    var (items, rv, next, remaining) = ListPages.Page(all, current, q["limit"], q["continue"]);
+                    if (Tables.Wanted(ctx.Request.Headers.Accept))
+                    {
+                        var table = Tables.Build(r, items, rv, q["includeObject"]);
+                        if (next is not null)
+                        {
+                            table["metadata"]!["continue"] = next;
+                        }
+
+                        await WriteJson(ctx, 200, table);
+                        return;
+                    }
+                    var listMeta = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
+                    if (next is not null)
+                    {
+                        listMeta["continue"] = next;
+                        listMeta["remainingItemCount"] = remaining;
+                    }
+                    await WriteJson(ctx, 200, new JsonObject
+                    {
+                        ["kind"] = r.Kind + "List",
+                        ["apiVersion"] = r.ApiVersion,
+                        ["metadata"] = listMeta,
+                        ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
+                    });
+                    return;
                 }
-                await WriteJson(ctx, 200, new JsonObject
-                {
-                    ["kind"] = r.Kind + "List",
-                    ["apiVersion"] = r.ApiVersion,
-                    ["metadata"] = listMeta,
-                    ["items"] = new JsonArray(items.Select(i => (JsonNode)i).ToArray()),
-                });
-                return;
-            }
             case "watch":
                 await WatchAsync(ctx, r, ns);
                 return;
@@ -89,20 +103,20 @@ public sealed partial class KubeApiEmulator
                 await WriteJson(ctx, 200, Store.Update(r, nsOrEmpty, name!, await ReadObjectAsync(ctx), auditName, dryRun));
                 return;
             case "patch":
-            {
-                var body = await new StreamReader(ctx.Request.Body, Encoding.UTF8).ReadToEndAsync(ctx.RequestAborted);
-                await WriteJson(ctx, 200, Store.Patch(r, nsOrEmpty, name!, ctx.Request.ContentType ?? "", body, auditName, dryRun));
-                return;
-            }
+                {
+                    var body = await new StreamReader(ctx.Request.Body, Encoding.UTF8).ReadToEndAsync(ctx.RequestAborted);
+                    await WriteJson(ctx, 200, Store.Patch(r, nsOrEmpty, name!, ctx.Request.ContentType ?? "", body, auditName, dryRun));
+                    return;
+                }
             case "delete":
-            {
-                var options = await ReadOptionalObjectAsync(ctx);
-                var preconditions = options?["preconditions"];
-                var gone = Store.Delete(r, nsOrEmpty, name!, auditName,
-                    preconditions?["uid"]?.GetValue<string>(), preconditions?["resourceVersion"]?.GetValue<string>(), dryRun);
-                await WriteJson(ctx, 200, r.IsCustomResource ? gone : KubeStatus.Success(r, name!, gone["metadata"]?["uid"]?.GetValue<string>()));
-                return;
-            }
+                {
+                    var options = await ReadOptionalObjectAsync(ctx);
+                    var preconditions = options?["preconditions"];
+                    var gone = Store.Delete(r, nsOrEmpty, name!, auditName,
+                        preconditions?["uid"]?.GetValue<string>(), preconditions?["resourceVersion"]?.GetValue<string>(), dryRun);
+                    await WriteJson(ctx, 200, r.IsCustomResource ? gone : KubeStatus.Success(r, name!, gone["metadata"]?["uid"]?.GetValue<string>()));
+                    return;
+                }
         }
     }
 }

@@ -1,7 +1,5 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -13,7 +11,10 @@ public sealed partial class KubeApiEmulator
     {
         _app.MapGet("/version", () => Json(Discovery.Version()));
         foreach (var probe in new[] { "/healthz", "/readyz", "/livez" })
+        {
             _app.MapGet(probe, () => Results.Text("ok"));
+        }
+
         _app.Map("/{**path}", HandleAsync);
     }
 
@@ -36,7 +37,10 @@ public sealed partial class KubeApiEmulator
                 await HandleSandboxAsync(ctx, segments, user);
                 return;
             }
-            if (await TryDiscoveryAsync(ctx, segments)) return;
+            if (await TryDiscoveryAsync(ctx, segments))
+            {
+                return;
+            }
 
             if (!TryParseResourcePath(segments, out var resource, out var ns, out var name, out var subresource))
             {
@@ -47,7 +51,10 @@ public sealed partial class KubeApiEmulator
         }
         catch (KubeApiException e)
         {
-            if (!ctx.Response.HasStarted) await WriteJson(ctx, e.Code, e.ToStatus());
+            if (!ctx.Response.HasStarted)
+            {
+                await WriteJson(ctx, e.Code, e.ToStatus());
+            }
         }
         catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
         {
@@ -95,7 +102,11 @@ public sealed partial class KubeApiEmulator
     private static async Task<JsonObject?> ReadOptionalObjectAsync(HttpContext ctx)
     {
         var text = await new StreamReader(ctx.Request.Body, Encoding.UTF8).ReadToEndAsync(ctx.RequestAborted);
-        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
         try
         {
             return JsonNode.Parse(text) as JsonObject ?? throw KubeApiException.BadRequest("the request body is not a JSON object");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -45,7 +44,11 @@ public sealed partial class KubeApiEmulator
             while (!lifetime.IsCancellationRequested)
             {
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
-                if (bookmarks) tick.CancelAfter(_options.BookmarkInterval);
+                if (bookmarks)
+                {
+                    tick.CancelAfter(_options.BookmarkInterval);
+                }
+
                 bool open;
                 try
                 {
@@ -53,7 +56,10 @@ public sealed partial class KubeApiEmulator
                 }
                 catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
                 {
-                    if (Faults.WatchesHeld(r.Plural)) continue;
+                    if (Faults.WatchesHeld(r.Plural))
+                    {
+                        continue;
+                    }
                     // Read the version first: every event at or below it is already queued, so an empty
                     // queue means the watcher has seen everything up to it.
                     var rv = Store.CurrentResourceVersion;
@@ -72,7 +78,11 @@ public sealed partial class KubeApiEmulator
                     }
                     continue;
                 }
-                if (!open) break;
+                if (!open)
+                {
+                    break;
+                }
+
                 await Faults.WatchesFlowAsync(r.Plural, lifetime.Token);
                 while (subscription.Events.TryRead(out var e))
                 {

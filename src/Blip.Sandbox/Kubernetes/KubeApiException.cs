@@ -46,7 +46,11 @@ public static class KubeStatus
             ["reason"] = reason,
             ["code"] = code,
         };
-        if (details is not null) status["details"] = details;
+        if (details is not null)
+        {
+            status["details"] = details;
+        }
+
         return status;
     }
 
@@ -63,7 +67,11 @@ public static class KubeStatus
     public static JsonObject DetailsOf(KubeResource r, string name)
     {
         var d = new JsonObject { ["name"] = name };
-        if (r.Group.Length > 0) d["group"] = r.Group;
+        if (r.Group.Length > 0)
+        {
+            d["group"] = r.Group;
+        }
+
         d["kind"] = r.Plural;
         return d;
     }

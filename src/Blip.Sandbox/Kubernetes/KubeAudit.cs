@@ -18,7 +18,11 @@ public sealed record AuditEntry(
     public JsonObject ToJson()
     {
         var annotations = new JsonObject();
-        foreach (var (k, v) in Annotations) annotations[k] = v;
+        foreach (var (k, v) in Annotations)
+        {
+            annotations[k] = v;
+        }
+
         return new JsonObject
         {
             ["time"] = Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"),

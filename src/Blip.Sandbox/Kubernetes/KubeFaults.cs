@@ -26,32 +26,59 @@ public sealed class KubeFaults
 
     public TimeSpan Latency
     {
-        get { lock (_gate) return _latency; }
-        set { lock (_gate) _latency = value; }
+        get { lock (_gate)
+            {
+                return _latency;
+            }
+        }
+        set { lock (_gate)
+            {
+                _latency = value;
+            }
+        }
     }
 
     public IReadOnlyList<ErrorRule> Errors
     {
-        get { lock (_gate) return _errors; }
-        set { lock (_gate) _errors = value.ToList(); }
+        get { lock (_gate)
+            {
+                return _errors;
+            }
+        }
+        set { lock (_gate)
+            {
+                _errors = value.ToList();
+            }
+        }
     }
 
     /// <summary>Plurals whose watches are held.</summary>
     public IReadOnlyList<string> HeldWatches
     {
-        get { lock (_gate) return _held.Keys.Order(StringComparer.Ordinal).ToList(); }
+        get { lock (_gate)
+            {
+                return _held.Keys.Order(StringComparer.Ordinal).ToList();
+            }
+        }
     }
 
     /// <summary>Open and new watches of <paramref name="plural"/> send nothing until <see cref="ReleaseWatches"/>.</summary>
     public void HoldWatches(string plural)
     {
-        lock (_gate) _held.TryAdd(plural, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_gate)
+        {
+            _held.TryAdd(plural, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
     }
 
     public void ReleaseWatches(string plural)
     {
         TaskCompletionSource? held;
-        lock (_gate) _held.Remove(plural, out held);
+        lock (_gate)
+        {
+            _held.Remove(plural, out held);
+        }
+
         held?.TrySetResult();
     }
 
@@ -68,18 +95,27 @@ public sealed class KubeFaults
             held = [.. _held.Values];
             _held.Clear();
         }
-        foreach (var h in held) h.TrySetResult();
+        foreach (var h in held)
+        {
+            h.TrySetResult();
+        }
     }
 
     internal bool WatchesHeld(string plural)
     {
-        lock (_gate) return _held.ContainsKey(plural);
+        lock (_gate)
+        {
+            return _held.ContainsKey(plural);
+        }
     }
 
     /// <summary>Completes once watches of <paramref name="plural"/> may send again (at once when not held).</summary>
     internal Task WatchesFlowAsync(string plural, CancellationToken ct)
     {
-        lock (_gate) return _held.TryGetValue(plural, out var held) ? held.Task.WaitAsync(ct) : Task.CompletedTask;
+        lock (_gate)
+        {
+            return _held.TryGetValue(plural, out var held) ? held.Task.WaitAsync(ct) : Task.CompletedTask;
+        }
     }
 
     internal bool ShouldFail(string verb, string resource)
@@ -87,7 +123,11 @@ public sealed class KubeFaults
         var rules = Errors;
         var fail = rules.Any(r => (r.Verb is null || r.Verb == verb) && (r.Resource is null || r.Resource == resource) &&
                                   Random.Shared.NextDouble() < r.Rate);
-        if (fail) Interlocked.Increment(ref _injected);
+        if (fail)
+        {
+            Interlocked.Increment(ref _injected);
+        }
+
         return fail;
     }
 
@@ -100,12 +140,23 @@ public sealed class KubeFaults
                 .Select(e => new ErrorRule(e["verb"]?.GetValue<string>(), e["resource"]?.GetValue<string>(), e["rate"]?.GetValue<double>() ?? 1.0))
                 .ToList();
         }
-        if (body["latencyMs"] is { } latency) Latency = TimeSpan.FromMilliseconds(latency.GetValue<double>());
+        if (body["latencyMs"] is { } latency)
+        {
+            Latency = TimeSpan.FromMilliseconds(latency.GetValue<double>());
+        }
+
         if (body["heldWatches"] is JsonArray heldWatches)
         {
             var wanted = heldWatches.Select(h => h?.GetValue<string>()).OfType<string>().ToHashSet(StringComparer.Ordinal);
-            foreach (var plural in HeldWatches.Where(p => !wanted.Contains(p))) ReleaseWatches(plural);
-            foreach (var plural in wanted) HoldWatches(plural);
+            foreach (var plural in HeldWatches.Where(p => !wanted.Contains(p)))
+            {
+                ReleaseWatches(plural);
+            }
+
+            foreach (var plural in wanted)
+            {
+                HoldWatches(plural);
+            }
         }
         return body["dropWatches"]?.GetValue<bool>() == true;
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 
 namespace Blip.Sandbox.Kubernetes;
 
@@ -18,17 +17,31 @@ public sealed partial class KubeStore
             if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
             {
                 foreach (var (key, obj) in _objects.Where(kv => kv.Key.Resource == r).OrderBy(kv => ResourceVersionOf(kv.Value)))
+                {
                     sub.Offer(new WatchEvent(WatchEvent.Added, r, key.Namespace, obj.DeepClone().AsObject(), null, ResourceVersionOf(obj)));
+                }
             }
             else
             {
                 if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
+                {
                     throw KubeApiException.BadRequest($"invalid resource version: {resourceVersion}");
+                }
+
                 if (from < _compactedThrough)
+                {
                     throw KubeApiException.Expired($"too old resource version: {from} ({_compactedThrough + 1})");
+                }
+
                 if (_kindExpiredThrough.TryGetValue(r, out var expiredThrough) && from < expiredThrough)
+                {
                     throw KubeApiException.Expired($"too old resource version: {from} ({expiredThrough})");
-                foreach (var e in _history.Where(e => e.ResourceVersion > from)) sub.Offer(e);
+                }
+
+                foreach (var e in _history.Where(e => e.ResourceVersion > from))
+                {
+                    sub.Offer(e);
+                }
             }
             _watches.Add(sub);
             return sub;
@@ -75,7 +88,10 @@ public sealed partial class KubeStore
     /// <summary>How many watches of <paramref name="r"/> clients hold open (in-process ones not counted).</summary>
     public int OpenWatches(KubeResource r)
     {
-        lock (_gate) return _watches.Count(w => w.Droppable && w.Resource == r);
+        lock (_gate)
+        {
+            return _watches.Count(w => w.Droppable && w.Resource == r);
+        }
     }
 
     /// <summary>Ends every watch, in-process ones included (shutdown).</summary>
@@ -97,6 +113,9 @@ public sealed partial class KubeStore
 
     private void Unsubscribe(WatchSubscription sub)
     {
-        lock (_gate) _watches.Remove(sub);
+        lock (_gate)
+        {
+            _watches.Remove(sub);
+        }
     }
 }

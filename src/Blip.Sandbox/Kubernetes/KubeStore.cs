@@ -29,17 +29,27 @@ public sealed partial class KubeStore
     {
         _historyLimit = Math.Max(1, watchHistory);
         foreach (var ns in namespaces)
+        {
             Create(KubeResource.Namespaces, "", new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, "system");
+        }
     }
 
     public long CurrentResourceVersion
     {
-        get { lock (_gate) return _resourceVersion; }
+        get { lock (_gate)
+            {
+                return _resourceVersion;
+            }
+        }
     }
 
     public IReadOnlyList<AuditEntry> Audit
     {
-        get { lock (_gate) return _audit.ToList(); }
+        get { lock (_gate)
+            {
+                return _audit.ToList();
+            }
+        }
     }
 
     public JsonObject Get(KubeResource r, string ns, string name)
@@ -54,7 +64,10 @@ public sealed partial class KubeStore
 
     public JsonObject? TryGet(KubeResource r, string ns, string name)
     {
-        lock (_gate) return _objects.TryGetValue((r, NsOf(r, ns), name), out var obj) ? obj.DeepClone().AsObject() : null;
+        lock (_gate)
+        {
+            return _objects.TryGetValue((r, NsOf(r, ns), name), out var obj) ? obj.DeepClone().AsObject() : null;
+        }
     }
 
     /// <summary>Objects of one resource (ns null = all namespaces) matching the selector, by name, and the list's resourceVersion.</summary>
@@ -88,7 +101,10 @@ public sealed partial class KubeStore
             _compactedThrough = _history.First!.Value.ResourceVersion;
             _history.RemoveFirst();
         }
-        foreach (var w in _watches) w.Offer(e);
+        foreach (var w in _watches)
+        {
+            w.Offer(e);
+        }
 
         var annotations = new Dictionary<string, string>();
         if (e.Object["metadata"]?["annotations"] is JsonObject a)

@@ -26,10 +26,16 @@ public static class ListPages
         long limit = 0;
         if (!string.IsNullOrEmpty(limitText) &&
             (!long.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 0))
+        {
             throw KubeApiException.BadRequest($"invalid limit: \"{limitText}\": must be a non-negative integer");
+        }
 
         var rest = all.Skip(start).ToList();
-        if (limit == 0 || rest.Count <= limit) return (rest, rv, null, 0);
+        if (limit == 0 || rest.Count <= limit)
+        {
+            return (rest, rv, null, 0);
+        }
+
         var page = rest.Take((int)limit).ToList();
         return (page, rv, Encode(rv, Key(page[^1])), rest.Count - page.Count);
     }

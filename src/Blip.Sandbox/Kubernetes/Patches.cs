@@ -36,7 +36,11 @@ public static class Patches
         var doc = document.DeepClone();
         foreach (var opNode in operations)
         {
-            if (opNode is not JsonObject op) throw KubeApiException.BadRequest("json patch operation is not an object");
+            if (opNode is not JsonObject op)
+            {
+                throw KubeApiException.BadRequest("json patch operation is not an object");
+            }
+
             var kind = op["op"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("json patch operation has no op");
             var path = op["path"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("json patch operation has no path");
             switch (kind)
@@ -52,22 +56,25 @@ public static class Patches
                     doc = Add(doc, path, Value(op));
                     break;
                 case "move":
-                {
-                    var from = op["from"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("move without from");
-                    var moved = Resolve(doc, from).DeepClone();
-                    Remove(doc, from);
-                    doc = Add(doc, path, moved);
-                    break;
-                }
+                    {
+                        var from = op["from"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("move without from");
+                        var moved = Resolve(doc, from).DeepClone();
+                        Remove(doc, from);
+                        doc = Add(doc, path, moved);
+                        break;
+                    }
                 case "copy":
-                {
-                    var from = op["from"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("copy without from");
-                    doc = Add(doc, path, Resolve(doc, from).DeepClone());
-                    break;
-                }
+                    {
+                        var from = op["from"]?.GetValue<string>() ?? throw KubeApiException.BadRequest("copy without from");
+                        doc = Add(doc, path, Resolve(doc, from).DeepClone());
+                        break;
+                    }
                 case "test":
                     if (!JsonNode.DeepEquals(Resolve(doc, path), op["value"]))
+                    {
                         throw new KubeApiException(422, "Invalid", $"the server rejected our request due to an error in our request: test operation failed at {path}");
+                    }
+
                     break;
                 default:
                     throw KubeApiException.BadRequest($"Unexpected kind: {kind}");
@@ -81,8 +88,16 @@ public static class Patches
 
     private static string[] Tokens(string path)
     {
-        if (path.Length == 0) return [];
-        if (path[0] != '/') throw KubeApiException.BadRequest($"invalid json pointer: {path}");
+        if (path.Length == 0)
+        {
+            return [];
+        }
+
+        if (path[0] != '/')
+        {
+            throw KubeApiException.BadRequest($"invalid json pointer: {path}");
+        }
+
         return path[1..].Split('/').Select(t => t.Replace("~1", "/").Replace("~0", "~")).ToArray();
     }
 
@@ -104,14 +119,22 @@ public static class Patches
     private static (JsonNode Parent, string Last) Parent(JsonNode doc, string path)
     {
         var tokens = Tokens(path);
-        if (tokens.Length == 0) throw KubeApiException.BadRequest("cannot address the document root");
+        if (tokens.Length == 0)
+        {
+            throw KubeApiException.BadRequest("cannot address the document root");
+        }
+
         var parentPath = string.Concat(tokens[..^1].Select(t => "/" + t.Replace("~", "~0").Replace("/", "~1")));
         return (Resolve(doc, parentPath), tokens[^1]);
     }
 
     private static JsonNode Add(JsonNode doc, string path, JsonNode? value)
     {
-        if (path.Length == 0) return value ?? throw KubeApiException.BadRequest("cannot replace the document with null");
+        if (path.Length == 0)
+        {
+            return value ?? throw KubeApiException.BadRequest("cannot replace the document with null");
+        }
+
         var (parent, last) = Parent(doc, path);
         switch (parent)
         {

@@ -39,7 +39,11 @@ public sealed class Rbac
         stream.Load(new StringReader(yaml));
         foreach (var doc in stream.Documents)
         {
-            if (doc.RootNode is not YamlMappingNode root) continue;
+            if (doc.RootNode is not YamlMappingNode root)
+            {
+                continue;
+            }
+
             var kind = Scalar(root, "kind");
             var meta = root.Children.TryGetValue("metadata", out var m) ? m as YamlMappingNode : null;
             var name = meta is null ? "" : Scalar(meta, "name");
@@ -54,21 +58,25 @@ public sealed class Rbac
                     break;
                 case "RoleBinding":
                 case "ClusterRoleBinding":
-                {
-                    var roleRef = (YamlMappingNode)root["roleRef"];
-                    if (!root.Children.TryGetValue("subjects", out var subjects) || subjects is not YamlSequenceNode seq) break;
-                    foreach (var subject in seq.Children.OfType<YamlMappingNode>())
                     {
-                        var subjectNs = Scalar(subject, "namespace");
-                        var user = Scalar(subject, "kind") switch
+                        var roleRef = (YamlMappingNode)root["roleRef"];
+                        if (!root.Children.TryGetValue("subjects", out var subjects) || subjects is not YamlSequenceNode seq)
                         {
-                            "ServiceAccount" => $"system:serviceaccount:{(subjectNs.Length > 0 ? subjectNs : ns)}:{Scalar(subject, "name")}",
-                            _ => Scalar(subject, "name"),
-                        };
-                        rbac._bindings.Add((kind == "RoleBinding" ? ns : "*", Scalar(roleRef, "kind"), Scalar(roleRef, "name"), user));
+                            break;
+                        }
+
+                        foreach (var subject in seq.Children.OfType<YamlMappingNode>())
+                        {
+                            var subjectNs = Scalar(subject, "namespace");
+                            var user = Scalar(subject, "kind") switch
+                            {
+                                "ServiceAccount" => $"system:serviceaccount:{(subjectNs.Length > 0 ? subjectNs : ns)}:{Scalar(subject, "name")}",
+                                _ => Scalar(subject, "name"),
+                            };
+                            rbac._bindings.Add((kind == "RoleBinding" ? ns : "*", Scalar(roleRef, "kind"), Scalar(roleRef, "name"), user));
+                        }
+                        break;
                     }
-                    break;
-                }
             }
         }
         return rbac;
@@ -79,18 +87,29 @@ public sealed class Rbac
     {
         foreach (var (bindingNs, roleKind, roleName, subject) in _bindings)
         {
-            if (subject != user || (bindingNs != "*" && bindingNs != ns)) continue;
+            if (subject != user || (bindingNs != "*" && bindingNs != ns))
+            {
+                continue;
+            }
+
             var rules = roleKind == "ClusterRole"
                 ? _clusterRoles.GetValueOrDefault(roleName)
                 : _roles.GetValueOrDefault((bindingNs, roleName));
-            if (rules?.Any(r => r.Allows(group, resource, verb, name)) == true) return true;
+            if (rules?.Any(r => r.Allows(group, resource, verb, name)) == true)
+            {
+                return true;
+            }
         }
         return false;
     }
 
     private static List<RbacRule> Rules(YamlMappingNode root)
     {
-        if (!root.Children.TryGetValue("rules", out var rules) || rules is not YamlSequenceNode seq) return [];
+        if (!root.Children.TryGetValue("rules", out var rules) || rules is not YamlSequenceNode seq)
+        {
+            return [];
+        }
+
         return seq.Children.OfType<YamlMappingNode>()
             .Select(r => new RbacRule(List(r, "apiGroups"), List(r, "resources"), List(r, "verbs"), List(r, "resourceNames")))
             .ToList();

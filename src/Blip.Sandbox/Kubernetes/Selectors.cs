@@ -19,12 +19,20 @@ public sealed partial class Selector
 
     public static Selector ParseLabels(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return Everything;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Everything;
+        }
+
         var requirements = new List<Func<JsonObject, bool>>();
         foreach (var raw in SplitTopLevel(text))
         {
             var term = raw.Trim();
-            if (term.Length == 0) continue;
+            if (term.Length == 0)
+            {
+                continue;
+            }
+
             var set = SetTerm().Match(term);
             if (set.Success)
             {
@@ -64,7 +72,11 @@ public sealed partial class Selector
 
     public static Selector ParseFields(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return Everything;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Everything;
+        }
+
         var requirements = new List<Func<JsonObject, bool>>();
         foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -88,14 +100,25 @@ public sealed partial class Selector
     /// <summary>The name a field selector requires exactly (<c>metadata.name=X</c> or <c>==</c>), else null.</summary>
     public static string? ExactName(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
         string? name = null;
         foreach (var raw in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            if (raw.Contains("!=")) continue;
+            if (raw.Contains("!="))
+            {
+                continue;
+            }
+
             var op = raw.Contains("==") ? "==" : "=";
             var i = raw.IndexOf(op, StringComparison.Ordinal);
-            if (i > 0 && raw[..i].Trim() == "metadata.name") name = raw[(i + op.Length)..].Trim();
+            if (i > 0 && raw[..i].Trim() == "metadata.name")
+            {
+                name = raw[(i + op.Length)..].Trim();
+            }
         }
         return name;
     }
@@ -109,7 +132,11 @@ public sealed partial class Selector
     private static string Path(JsonObject o, string field)
     {
         JsonNode? node = o;
-        foreach (var part in field.Split('.')) node = node?[part];
+        foreach (var part in field.Split('.'))
+        {
+            node = node?[part];
+        }
+
         return node switch
         {
             null => "",
@@ -136,8 +163,14 @@ public sealed partial class Selector
         var start = 0;
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] == '(') depth++;
-            else if (text[i] == ')') depth--;
+            if (text[i] == '(')
+            {
+                depth++;
+            }
+            else if (text[i] == ')')
+            {
+                depth--;
+            }
             else if (text[i] == ',' && depth == 0)
             {
                 yield return text[start..i];

@@ -34,7 +34,11 @@ internal sealed class ServingCertificates : IDisposable
         var request = new CertificateRequest("CN=blip-sandbox-apiserver", serverKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddIpAddress(address);
-        if (!address.Equals(IPAddress.Loopback)) san.AddIpAddress(IPAddress.Loopback);
+        if (!address.Equals(IPAddress.Loopback))
+        {
+            san.AddIpAddress(IPAddress.Loopback);
+        }
+
         san.AddDnsName("localhost");
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));

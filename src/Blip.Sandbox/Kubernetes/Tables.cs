@@ -80,11 +80,20 @@ internal static class Tables
             ];
         }
         if (r == KubeResource.ConfigMaps)
+        {
             return [name, new("Data", "integer", "Number of entries in data", (o, _) => DataCount(o)), age];
+        }
+
         if (r == KubeResource.Secrets)
+        {
             return [name, new("Type", "string", "The type of the secret", (o, _) => o["type"]?.ToString() ?? ""), new("Data", "integer", "Number of entries in data", (o, _) => DataCount(o)), age];
+        }
+
         if (r == KubeResource.Namespaces)
+        {
             return [name, new("Status", "string", "The status of the namespace", (o, _) => o["status"]?["phase"]?.ToString() ?? ""), age];
+        }
+
         return [name, age];
     }
 
@@ -108,17 +117,53 @@ internal static class Tables
     public static string HumanDuration(TimeSpan d)
     {
         var seconds = (long)d.TotalSeconds;
-        if (seconds < -1) return "<invalid>";
-        if (seconds < 0) return "0s";
-        if (seconds < 120) return $"{seconds}s";
+        if (seconds < -1)
+        {
+            return "<invalid>";
+        }
+
+        if (seconds < 0)
+        {
+            return "0s";
+        }
+
+        if (seconds < 120)
+        {
+            return $"{seconds}s";
+        }
+
         var minutes = seconds / 60;
-        if (minutes < 10) return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
-        if (minutes < 180) return $"{minutes}m";
+        if (minutes < 10)
+        {
+            return seconds % 60 == 0 ? $"{minutes}m" : $"{minutes}m{seconds % 60}s";
+        }
+
+        if (minutes < 180)
+        {
+            return $"{minutes}m";
+        }
+
         var hours = minutes / 60;
-        if (hours < 8) return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
-        if (hours < 48) return $"{hours}h";
-        if (hours < 24 * 8) return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
-        if (hours < 24 * 365 * 2) return $"{hours / 24}d";
+        if (hours < 8)
+        {
+            return minutes % 60 == 0 ? $"{hours}h" : $"{hours}h{minutes % 60}m";
+        }
+
+        if (hours < 48)
+        {
+            return $"{hours}h";
+        }
+
+        if (hours < 24 * 8)
+        {
+            return hours % 24 == 0 ? $"{hours / 24}d" : $"{hours / 24}d{hours % 24}h";
+        }
+
+        if (hours < 24 * 365 * 2)
+        {
+            return $"{hours / 24}d";
+        }
+
         return $"{hours / 24 / 365}y";
     }
 }

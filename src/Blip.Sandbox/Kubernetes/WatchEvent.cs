@@ -38,7 +38,11 @@ public sealed class WatchSubscription : IDisposable
     /// when the object moved into or out of the selector, or nothing.</summary>
     internal WatchEvent? Translate(WatchEvent e)
     {
-        if (e.Resource != Resource || (Namespace is not null && e.Namespace != Namespace)) return null;
+        if (e.Resource != Resource || (Namespace is not null && e.Namespace != Namespace))
+        {
+            return null;
+        }
+
         var now = Selector.Matches(e.Object);
         var before = e.Previous is not null && Selector.Matches(e.Previous);
         return e.Type switch
@@ -53,7 +57,10 @@ public sealed class WatchSubscription : IDisposable
 
     internal void Offer(WatchEvent e)
     {
-        if (Translate(e) is { } seen) _channel.Writer.TryWrite(seen);
+        if (Translate(e) is { } seen)
+        {
+            _channel.Writer.TryWrite(seen);
+        }
     }
 
     internal void Close() => _channel.Writer.TryComplete();

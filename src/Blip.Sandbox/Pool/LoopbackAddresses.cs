@@ -28,7 +28,11 @@ internal static class LoopbackAddresses
             {
                 var index = (_next + step) % Count;
                 var address = new IPAddress([127, 0, (byte)(1 + (index / PerBlock)), (byte)(1 + (index % PerBlock))]);
-                if (InUse.Contains((address, port)) || (avoid?.Contains(address) ?? false) || !CanBind(address, port)) continue;
+                if (InUse.Contains((address, port)) || (avoid?.Contains(address) ?? false) || !CanBind(address, port))
+                {
+                    continue;
+                }
+
                 InUse.Add((address, port));
                 _next = index + 1;
                 return address;
@@ -39,7 +43,10 @@ internal static class LoopbackAddresses
 
     public static void Release(IPAddress address, int port)
     {
-        lock (Gate) InUse.Remove((address, port));
+        lock (Gate)
+        {
+            InUse.Remove((address, port));
+        }
     }
 
     private static bool CanBind(IPAddress address, int port)

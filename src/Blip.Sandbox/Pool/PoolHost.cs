@@ -24,7 +24,10 @@ internal static class PoolHost
     /// cannot hold it (no sshd, a state dir the runner user cannot reach).</summary>
     public static async Task<PreparedPoolHost> PrepareAsync(VmPoolOptions options, CancellationToken ct)
     {
-        if (!File.Exists("/usr/sbin/sshd")) throw new InvalidOperationException("the sandbox VMs need sshd: install openssh-server");
+        if (!File.Exists("/usr/sbin/sshd"))
+        {
+            throw new InvalidOperationException("the sandbox VMs need sshd: install openssh-server");
+        }
 
         var stateDir = Path.GetFullPath(options.StateDir);
         Directory.CreateDirectory(Path.Combine(stateDir, "vms"));
@@ -34,8 +37,10 @@ internal static class PoolHost
         for (var dir = Directory.GetParent(stateDir); dir is not null; dir = dir.Parent)
         {
             if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(dir.FullName) & UnixFileMode.OtherExecute) == 0)
+            {
                 throw new InvalidOperationException(
                     $"the VM pool's state dir {stateDir} must be reachable by user {options.RunnerUser}, but {dir.FullName} is not searchable by others (chmod o+x)");
+            }
         }
         await PrepareMachineAsync(options, ct);
 
@@ -60,10 +65,16 @@ internal static class PoolHost
             if (LinuxUsers.Find(options.RunnerUser) is null)
             {
                 var add = await ProcessRunner.RunAsync("useradd", ["-m", "-p", "*", "-s", "/bin/bash", options.RunnerUser], ct: ct);
-                if (add.ExitCode != 0 && LinuxUsers.Find(options.RunnerUser) is null) add.EnsureSuccess("useradd");
+                if (add.ExitCode != 0 && LinuxUsers.Find(options.RunnerUser) is null)
+                {
+                    add.EnsureSuccess("useradd");
+                }
             }
             if (LinuxUsers.IsLocked(options.RunnerUser))
+            {
                 (await ProcessRunner.RunAsync("usermod", ["-p", "*", options.RunnerUser], ct: ct)).EnsureSuccess("usermod");
+            }
+
             Directory.CreateDirectory("/run/sshd");
             LinuxUsers.SetMode("/run/sshd", LinuxUsers.Mode755);
 

@@ -18,7 +18,11 @@ internal static class ProcessReaper
         for (var round = 0; round < 10; round++)
         {
             var found = Find(wanted).ToList();
-            if (found.Count == 0) break;
+            if (found.Count == 0)
+            {
+                break;
+            }
+
             foreach (var pid in found)
             {
                 try
@@ -41,7 +45,11 @@ internal static class ProcessReaper
         var self = Environment.ProcessId;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self)
+            {
+                continue;
+            }
+
             byte[] environ;
             try
             {
@@ -52,7 +60,10 @@ internal static class ProcessReaper
                 continue;
             }
             var entries = Encoding.UTF8.GetString(environ).Split('\0');
-            if (wantedEntries.All(w => entries.Contains(w))) yield return pid;
+            if (wantedEntries.All(w => entries.Contains(w)))
+            {
+                yield return pid;
+            }
         }
     }
 }

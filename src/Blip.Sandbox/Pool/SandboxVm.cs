@@ -101,7 +101,11 @@ internal sealed class SandboxVm
         await _gate.WaitAsync(ct);
         try
         {
-            if (Lifetime.IsCancellationRequested) throw new InvalidOperationException($"VM {Name} is shut down");
+            if (Lifetime.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"VM {Name} is shut down");
+            }
+
             StopListeners();
             Misbehaviour = misbehaviour;
             switch (misbehaviour)
@@ -110,7 +114,11 @@ internal sealed class SandboxVm
                     await StartSshdAsync(HostKeyPath, ct);
                     break;
                 case VmMisbehaviour.WrongHostKey:
-                    if (!File.Exists(WrongHostKeyPath)) await SshKeys.GenerateEd25519Async(WrongHostKeyPath, $"impostor@{Name}", ct);
+                    if (!File.Exists(WrongHostKeyPath))
+                    {
+                        await SshKeys.GenerateEd25519Async(WrongHostKeyPath, $"impostor@{Name}", ct);
+                    }
+
                     await StartSshdAsync(WrongHostKeyPath, ct);
                     break;
                 case VmMisbehaviour.RefuseConnections:
@@ -164,7 +172,10 @@ internal sealed class SandboxVm
         }
         finally
         {
-            if (locked) _gate.Release();
+            if (locked)
+            {
+                _gate.Release();
+            }
         }
     }
 
@@ -202,7 +213,11 @@ internal sealed class SandboxVm
 
         var log = Path.Combine(VmDir, "sshd.log");
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (var a in new[] { "-c", "exec /usr/sbin/sshd -D -e -f \"$0\" </dev/null >>\"$1\" 2>&1", ConfigPath, log }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-c", "exec /usr/sbin/sshd -D -e -f \"$0\" </dev/null >>\"$1\" 2>&1", ConfigPath, log })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         var sshd = Process.Start(psi) ?? throw new SshdDidNotStartException($"VM {Name}: could not start sshd");
         _sshd = sshd;
 
@@ -215,7 +230,11 @@ internal sealed class SandboxVm
                 _sshd = null;
                 throw new SshdDidNotStartException($"VM {Name}: sshd on {address}:{_options.SshPort} exited with {sshd.ExitCode}: {Tail(log)}");
             }
-            if (await IsListeningAsync(address, _options.SshPort, ct)) return;
+            if (await IsListeningAsync(address, _options.SshPort, ct))
+            {
+                return;
+            }
+
             if (DateTime.UtcNow > deadline)
             {
                 StopListeners();
@@ -237,7 +256,10 @@ internal sealed class SandboxVm
                 while (true)
                 {
                     var socket = await listener.AcceptSocketAsync();
-                    lock (_silentConnections) _silentConnections.Add(socket);
+                    lock (_silentConnections)
+                    {
+                        _silentConnections.Add(socket);
+                    }
                 }
             }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -272,7 +294,11 @@ internal sealed class SandboxVm
             _silentListener = null;
             lock (_silentConnections)
             {
-                foreach (var s in _silentConnections) s.Dispose();
+                foreach (var s in _silentConnections)
+                {
+                    s.Dispose();
+                }
+
                 _silentConnections.Clear();
             }
         }

@@ -19,7 +19,11 @@ public sealed partial class VmPool
             // the lowest index no VM holds (a terminating VM still holds its name). A name comes back seconds after its
             // VM is gone.
             var index = 0;
-            while (_vms.ContainsKey(VmName(index)) || store.TryGet(KubeResource.VirtualMachines, ns, VmName(index)) is not null) index++;
+            while (_vms.ContainsKey(VmName(index)) || store.TryGet(KubeResource.VirtualMachines, ns, VmName(index)) is not null)
+            {
+                index++;
+            }
+
             name = VmName(index);
             // Each incarnation of a name gets its own directory: nothing of the old VM's (a runner-exited marker) leaks in.
             vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", $"{name}.{++_incarnations}"), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
@@ -30,15 +34,27 @@ public sealed partial class VmPool
         try
         {
             var ct = vm.Lifetime.Token;
-            if (_options.BootDelay > TimeSpan.Zero) await Task.Delay(_options.BootDelay, ct);
+            if (_options.BootDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(_options.BootDelay, ct);
+            }
+
             await vm.BootAsync(ct);
             var address = vm.Info!.Address.ToString();
 
             store.Mutate(KubeResource.VirtualMachines, ns, name, o =>
             {
                 var meta = o["metadata"]!.AsObject();
-                if (meta["uid"]?.GetValue<string>() != vm.Uid) return; // the name is another VM's by now
-                if (meta["annotations"] is not JsonObject annotations) meta["annotations"] = annotations = new JsonObject();
+                if (meta["uid"]?.GetValue<string>() != vm.Uid)
+                {
+                    return; // the name is another VM's by now
+                }
+
+                if (meta["annotations"] is not JsonObject annotations)
+                {
+                    meta["annotations"] = annotations = new JsonObject();
+                }
+
                 annotations[HostKeyAnnotation] = vm.HostKey!.PublicKey;
                 annotations[ClientKeyAnnotation] = _clientKey.PublicKeyLine;
                 o["status"] = PoolObjects.VmStatus("Running", ready: true);
@@ -46,9 +62,13 @@ public sealed partial class VmPool
 
             var vmi = PoolObjects.Instance(name, _options.PoolName, vm.Uid, address);
             if (store.TryGet(KubeResource.VirtualMachineInstances, ns, name) is null)
+            {
                 store.Create(KubeResource.VirtualMachineInstances, ns, vmi, User);
+            }
             else
+            {
                 store.Mutate(KubeResource.VirtualMachineInstances, ns, name, o => o["status"] = PoolObjects.VmiStatus("Running", true, address), User);
+            }
 
             // Deleted while booting: the watch loop tore it down before the VMI existed; remove the VMI too.
             if (vm.Lifetime.IsCancellationRequested)
@@ -75,9 +95,17 @@ public sealed partial class VmPool
                 var meta = e.Object["metadata"]!;
                 var name = meta["name"]!.GetValue<string>();
                 var terminating = e.Type == WatchEvent.Modified && meta["deletionTimestamp"] is not null;
-                if (e.Type != WatchEvent.Deleted && !terminating) continue;
+                if (e.Type != WatchEvent.Deleted && !terminating)
+                {
+                    continue;
+                }
+
                 var uid = meta["uid"]?.GetValue<string>();
-                if (!_vms.TryGetValue(name, out var vm) || (vm.Uid is not null && vm.Uid != uid)) continue;
+                if (!_vms.TryGetValue(name, out var vm) || (vm.Uid is not null && vm.Uid != uid))
+                {
+                    continue;
+                }
+
                 if (!vm.Terminating)
                 {
                     // KubeVirt's pool counts only VMs not being deleted: the replacement comes at once, and takes the
@@ -85,8 +113,14 @@ public sealed partial class VmPool
                     vm.Terminating = true;
                     Track(CreateVmAsync());
                 }
-                if (terminating && _options.TerminationGracePeriod > TimeSpan.Zero) Track(TerminateAfterGraceAsync(vm, uid));
-                else Terminate(vm, uid, removeFinalizer: terminating);
+                if (terminating && _options.TerminationGracePeriod > TimeSpan.Zero)
+                {
+                    Track(TerminateAfterGraceAsync(vm, uid));
+                }
+                else
+                {
+                    Terminate(vm, uid, removeFinalizer: terminating);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -103,7 +137,11 @@ public sealed partial class VmPool
             {
                 foreach (var vm in _vms.Values)
                 {
-                    if (vm.RunnerExited || vm.Address is null || !File.Exists(Path.Combine(vm.HomeDir, RunnerExitedMarker))) continue;
+                    if (vm.RunnerExited || vm.Address is null || !File.Exists(Path.Combine(vm.HomeDir, RunnerExitedMarker)))
+                    {
+                        continue;
+                    }
+
                     vm.RunnerExited = true;
                     MarkStopped(vm.Name, vm.Address.ToString());
                 }
@@ -132,10 +170,17 @@ public sealed partial class VmPool
     /// <summary>Stops a deleted VM's guest, removes its VMI and (when it is terminating) the finalizer: the VM goes.</summary>
     private void Terminate(SandboxVm vm, string? uid, bool removeFinalizer)
     {
-        if (!_vms.TryRemove(new KeyValuePair<string, SandboxVm>(vm.Name, vm))) return; // done already
+        if (!_vms.TryRemove(new KeyValuePair<string, SandboxVm>(vm.Name, vm)))
+        {
+            return; // done already
+        }
+
         vm.Shutdown();
         DeleteVmi(vm.Name);
-        if (removeFinalizer) RemoveFinalizer(vm.Name, uid);
+        if (removeFinalizer)
+        {
+            RemoveFinalizer(vm.Name, uid);
+        }
     }
 
     /// <summary>A guest shutting down within its grace period: the VM is terminating while its VMI still runs.</summary>
@@ -158,10 +203,17 @@ public sealed partial class VmPool
         {
             _api.Store.Mutate(KubeResource.VirtualMachines, _options.Namespace, name, o =>
             {
-                if (o["metadata"]!["uid"]?.GetValue<string>() != uid) return;
+                if (o["metadata"]!["uid"]?.GetValue<string>() != uid)
+                {
+                    return;
+                }
+
                 if (o["metadata"]!["finalizers"] is JsonArray finalizers)
                 {
-                    foreach (var f in finalizers.Where(f => f?.GetValue<string>() == VmFinalizer).ToList()) finalizers.Remove(f);
+                    foreach (var f in finalizers.Where(f => f?.GetValue<string>() == VmFinalizer).ToList())
+                    {
+                        finalizers.Remove(f);
+                    }
                 }
             }, User);
         }

@@ -67,15 +67,27 @@ public sealed partial class VmPool : IAsyncDisposable
 
     public static async Task<VmPool> StartAsync(KubeApiEmulator api, VmPoolOptions options, CancellationToken ct = default)
     {
-        if (string.IsNullOrWhiteSpace(options.StateDir)) throw new ArgumentException("VmPoolOptions.StateDir is required", nameof(options));
-        if (options.Count < 0) throw new ArgumentException("VmPoolOptions.Count must not be negative", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.StateDir))
+        {
+            throw new ArgumentException("VmPoolOptions.StateDir is required", nameof(options));
+        }
+
+        if (options.Count < 0)
+        {
+            throw new ArgumentException("VmPoolOptions.Count must not be negative", nameof(options));
+        }
+
         var host = await PoolHost.PrepareAsync(options, ct);
         WriteClientKeySecret(api, options.Namespace, host.ClientKey);
 
         var pool = new VmPool(api, options with { StateDir = host.StateDir }, host.ClientKey, host.RunnerScriptPath);
         pool._watchLoop = Task.Run(pool.WatchLoopAsync, CancellationToken.None);
         pool._markerLoop = Task.Run(pool.MarkerLoopAsync, CancellationToken.None);
-        for (var i = 0; i < options.Count; i++) pool.Track(pool.CreateVmAsync());
+        for (var i = 0; i < options.Count; i++)
+        {
+            pool.Track(pool.CreateVmAsync());
+        }
+
         return pool;
     }
 
@@ -86,9 +98,16 @@ public sealed partial class VmPool : IAsyncDisposable
         while (true)
         {
             var ready = ReadyVmNames().Count;
-            if (ready >= count) return;
+            if (ready >= count)
+            {
+                return;
+            }
+
             if (DateTime.UtcNow > deadline)
+            {
                 throw new TimeoutException($"pool {_options.PoolName}: {ready} of {count} VMs ready after {timeout}");
+            }
+
             await Task.Delay(25);
         }
     }
@@ -108,11 +127,18 @@ public sealed partial class VmPool : IAsyncDisposable
         int add;
         lock (_scaleGate)
         {
-            if (count < _count) throw new ArgumentOutOfRangeException(nameof(count), count, $"pool {_options.PoolName} has {_count} VMs; it only scales up");
+            if (count < _count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count), count, $"pool {_options.PoolName} has {_count} VMs; it only scales up");
+            }
+
             add = count - _count;
             _count = count;
         }
-        for (var i = 0; i < add; i++) Track(CreateVmAsync());
+        for (var i = 0; i < add; i++)
+        {
+            Track(CreateVmAsync());
+        }
     }
 
     public async Task SetMisbehaviourAsync(string vmName, VmMisbehaviour misbehaviour, CancellationToken ct = default)
@@ -126,7 +152,11 @@ public sealed partial class VmPool : IAsyncDisposable
         await _stopping.CancelAsync();
         _watch.Dispose();
         await Task.WhenAll(_watchLoop, _markerLoop);
-        foreach (var vm in _vms.Values) await vm.Lifetime.CancelAsync();
+        foreach (var vm in _vms.Values)
+        {
+            await vm.Lifetime.CancelAsync();
+        }
+
         try
         {
             await Task.WhenAll(_work.Keys).WaitAsync(TimeSpan.FromSeconds(15));
@@ -135,7 +165,11 @@ public sealed partial class VmPool : IAsyncDisposable
         {
             // Teardown below kills what is left either way.
         }
-        foreach (var vm in _vms.Values) vm.Shutdown();
+        foreach (var vm in _vms.Values)
+        {
+            vm.Shutdown();
+        }
+
         _vms.Clear();
         _stopping.Dispose();
     }
@@ -148,7 +182,10 @@ public sealed partial class VmPool : IAsyncDisposable
         task.ContinueWith(t =>
         {
             _work.TryRemove(t, out _);
-            if (t.IsFaulted) Console.Error.WriteLine($"blip-sandbox: pool {_options.PoolName}: VM start failed: {t.Exception!.GetBaseException().Message}");
+            if (t.IsFaulted)
+            {
+                Console.Error.WriteLine($"blip-sandbox: pool {_options.PoolName}: VM start failed: {t.Exception!.GetBaseException().Message}");
+            }
         }, TaskScheduler.Default);
     }
 

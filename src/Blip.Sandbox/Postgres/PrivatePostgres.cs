@@ -37,7 +37,11 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public static string? FindServerBinaries()
     {
         const string root = "/usr/lib/postgresql";
-        if (!System.IO.Directory.Exists(root)) return null;
+        if (!System.IO.Directory.Exists(root))
+        {
+            return null;
+        }
+
         return System.IO.Directory.EnumerateDirectories(root)
             .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : 0))
             .Where(d => File.Exists(Path.Combine(d.Dir, "postgres")) && File.Exists(Path.Combine(d.Dir, "initdb")))
@@ -64,7 +68,9 @@ public sealed class PrivatePostgres : IAsyncDisposable
                 foreach (var parent in Parents(dir))
                 {
                     if (!File.GetUnixFileMode(parent).HasFlag(UnixFileMode.OtherExecute))
+                    {
                         throw new InvalidOperationException($"user {ServiceUser} cannot reach {dir}: {parent} is not traversable by others (chmod o+x it, or use a directory under /tmp)");
+                    }
                 }
 
                 File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
@@ -77,7 +83,10 @@ public sealed class PrivatePostgres : IAsyncDisposable
             var options = $"-p {server.Port} -k {Path.Combine(dir, "socket")} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
             var start = await server.RunToolAsync("pg_ctl", ["-D", server.DataDir, "-l", server.LogPath, "-o", options, "-w", "-t", "60", "start"], TimeSpan.FromSeconds(90), ct);
             if (start.ExitCode != 0)
+            {
                 throw new InvalidOperationException($"PostgreSQL did not start (pg_ctl exit {start.ExitCode}); see {server.LogPath}: {LastLine(server.LogPath)}");
+            }
+
             return server;
         }
         catch
@@ -95,7 +104,10 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public async Task<string> CreateDatabaseAsync(string name, CancellationToken ct = default)
     {
         if (name.Length == 0 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        {
             throw new ArgumentException($"database name '{name}' must be lower-case letters, digits and '_'", nameof(name));
+        }
+
         await using var connection = new NpgsqlConnection(ConnectionString());
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
@@ -119,7 +131,10 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
         try
         {
-            if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
+            if (System.IO.Directory.Exists(Directory))
+            {
+                System.IO.Directory.Delete(Directory, recursive: true);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -138,7 +153,9 @@ public sealed class PrivatePostgres : IAsyncDisposable
     private static IEnumerable<string> Parents(string dir)
     {
         for (var d = Path.GetDirectoryName(dir); !string.IsNullOrEmpty(d) && d != "/"; d = Path.GetDirectoryName(d))
+        {
             yield return d;
+        }
     }
 
     private static string LastLine(string path)

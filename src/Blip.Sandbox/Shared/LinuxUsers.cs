@@ -25,13 +25,20 @@ public static class LinuxUsers
     /// <summary>chmod; the sandbox VMs only exist on Linux, where this always applies.</summary>
     public static void SetMode(string path, UnixFileMode mode)
     {
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, mode);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
     }
 
     public static async Task ChownAsync(string path, string user, bool recursive = false, CancellationToken ct = default)
     {
         var args = new List<string>();
-        if (recursive) args.Add("-R");
+        if (recursive)
+        {
+            args.Add("-R");
+        }
+
         args.Add($"{user}:{user}");
         args.Add(path);
         (await ProcessRunner.RunAsync("chown", args, ct: ct)).EnsureSuccess($"chown {path}");

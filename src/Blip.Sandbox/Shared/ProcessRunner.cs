@@ -20,7 +20,11 @@ public static class ProcessRunner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        foreach (var a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {fileName}");
         process.StandardInput.Close();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -64,8 +64,16 @@ public sealed class BurstScenario : Scenario
                 lastSaid = DateTime.UtcNow;
             }
 
-            if (point.Completed == jobs) break;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"burst: {point.Completed} of {jobs} jobs completed in the time allowed");
+            if (point.Completed == jobs)
+            {
+                break;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"burst: {point.Completed} of {jobs} jobs completed in the time allowed");
+            }
+
             await Task.Delay(500, ct);
         }
 

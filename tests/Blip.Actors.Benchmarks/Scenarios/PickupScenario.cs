@@ -1,4 +1,3 @@
-using Blip.Sandbox.GitHub;
 using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.Benchmarks.Scenarios;
@@ -43,7 +42,11 @@ public sealed class PickupScenario : Scenario
         for (var i = 0; i < jobs; i++)
         {
             var wait = random.NextDouble() * profile.PollInterval;
-            if (!context.Quick) await Task.Delay(wait, ct);
+            if (!context.Quick)
+            {
+                await Task.Delay(wait, ct);
+            }
+
             var queued = await world.GitHub.QueueJobAsync(Repo, BenchWorld.RunnerLabels, durationSeconds: 1, ct);
             var job = await Deadline.UntilAsync(() => world.GitHub.GetJobAsync(queued.JobId, ct), j => j?.StartedAt is not null,
                 TimeSpan.FromSeconds(120), $"job {queued.JobId} to start", ct, TimeSpan.FromMilliseconds(50));

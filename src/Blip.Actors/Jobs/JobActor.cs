@@ -261,7 +261,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 if (_child is null)
                 {
                     _child = Context.ActorOf(
-                        RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
+                        RunnerBootstrapper.Props(_deps.Runners, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _recovered || _state.VmsAbandoned > 0),
                         $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 }
 

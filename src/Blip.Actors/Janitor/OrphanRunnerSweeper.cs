@@ -3,9 +3,10 @@ using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Runners;
+namespace Blip.Actors.Janitor;
 
 /// <summary>
 /// Deletes runner registrations of ours that nothing will ever use: named <c>blip-&lt;jobId&gt;-…</c>, offline, not busy,

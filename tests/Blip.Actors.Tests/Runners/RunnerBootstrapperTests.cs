@@ -5,13 +5,11 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
-using Blip.Actors.Hosting;
-using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Tests.Jobs;
+namespace Blip.Actors.Tests.Runners;
 
 /// <summary>The bootstrapper's protocol with fake ports: what it tells its parent, what it asks of GitHub and the VMs.</summary>
 public sealed class RunnerBootstrapperTests : TestKit
@@ -185,7 +183,7 @@ public sealed class RunnerBootstrapperTests : TestKit
 
             return AutoPilot.KeepRunning;
         }));
-        var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new BlipOptions { SshAttempts = sshAttempts }, _faults);
+        var deps = new RunnerDependencies(_gitHub, shell, _pool, inventory, _faults, new RunnerOptions { SshAttempts = sshAttempts });
         parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
     }
 

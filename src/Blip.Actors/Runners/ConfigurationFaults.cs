@@ -1,7 +1,6 @@
 using Blip.Actors.Config;
-using Blip.Actors.Runners;
 
-namespace Blip.Actors.Jobs;
+namespace Blip.Actors.Runners;
 
 /// <summary>A bootstrap failure that the controller's configuration (or the VM image) can cause on every VM alike.</summary>
 public enum ConfigurationFaultCause

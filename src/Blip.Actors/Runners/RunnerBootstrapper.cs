@@ -3,11 +3,10 @@ using System.Net;
 using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Config;
-using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Jobs;
+namespace Blip.Actors.Runners;
 
 /// <summary>
 /// Child of a job actor: starts the JIT runner on the claimed VM. The host key is checked first (a bad one costs no
@@ -20,7 +19,7 @@ namespace Blip.Actors.Jobs;
 /// </summary>
 public sealed class RunnerBootstrapper : ReceiveActor
 {
-    private readonly JobDependencies _deps;
+    private readonly RunnerDependencies _deps;
     private readonly long _jobId;
     private readonly RepoName _repo;
     private readonly ImmutableArray<string> _labels;
@@ -31,7 +30,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
 
-    public RunnerBootstrapper(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)
+    public RunnerBootstrapper(RunnerDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)
     {
         _sweepStale = sweepStale;
         _deps = deps;
@@ -49,7 +48,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
     /// (a crash between generate-jitconfig and the journal, or a half-registration answered with 5xx).</param>
     /// <param name="vmUid">The claimed VM's uid (null for a claim journaled before uids were): a VM of the same name and
     /// another uid is not ours.</param>
-    public static Props Props(JobDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale) =>
+    public static Props Props(RunnerDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale) =>
         Akka.Actor.Props.Create(() => new RunnerBootstrapper(deps, jobId, repo, labels, vmName, vmUid, previousRunnerId, sweepStale));
 
     protected override void PreStart()

@@ -248,7 +248,7 @@ public sealed class RunnerBootstrapper : ReceiveActor
         var halfRegistered = false;
         while (true)
         {
-            var name = $"blip-{_jobId}-{Guid.NewGuid().ToString("N")[..8]}";
+            var name = RunnerName.New(new JobId(_jobId)).ToString();
             try
             {
                 return (await _deps.GitHub.GenerateJitConfigAsync(_repo, name, _labels, ct).ConfigureAwait(false), halfRegistered);
@@ -283,10 +283,9 @@ public sealed class RunnerBootstrapper : ReceiveActor
         RunnerInfo? live = null;
         try
         {
-            var prefix = $"blip-{_jobId}-";
             foreach (var runner in await _deps.GitHub.ListRunnersAsync(_repo, ct).ConfigureAwait(false))
             {
-                if (runner.Id == keep || !runner.Name.StartsWith(prefix, StringComparison.Ordinal))
+                if (runner.Id == keep || RunnerName.JobOf(runner.Name) != _jobId)
                 {
                     continue;
                 }

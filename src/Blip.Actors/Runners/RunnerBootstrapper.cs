@@ -2,23 +2,40 @@ using System.Collections.Immutable;
 using System.Net;
 using Akka.Actor;
 using Akka.Event;
-using Blip.Actors.Config;
-using Blip.Actors.Vms;
 using Blip.Actors.Shared;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Runners;
 
 /// <summary>
-/// Child of a job actor: starts the JIT runner on the claimed VM. The host key is checked first (a bad one costs no
-/// registration), then generate-jitconfig (a name unique per attempt, the job's own labels), then SSH with the host key
-/// pinned, the config on stdin only, then <c>blip.io/runner-provisioned=true</c>. A failure the node has seen on another
-/// VM too is a configuration fault (<see cref="ConfigurationFaults"/>): the VM is held and the start retried with backoff
-/// instead of giving it up. A VM whose runner may have started is never given up on a guess (<see cref="BootstrapDecision"/>).
-/// The JIT config lives only in this actor's running task, never in a message, the journal or a log. Reports
-/// <see cref="Registered"/>, then <see cref="Started"/>, <see cref="JitFailed"/> (permanent) or <see cref="GaveUpOnVm"/>.
+/// Child of a job actor: starts the JIT runner on the claimed VM. Every step is a message: the actor starts the step's
+/// async work, pipes its result to itself and decides in a receive (pure decisions in <see cref="BootstrapDecision"/> and
+/// <see cref="BootstrapFaults"/>); retries wait on timers. The steps, in order:
+/// <list type="number">
+/// <item>Look the VM up in the node's inventory: gone (or its name taken by a new VM) → <see cref="GaveUpOnVm"/>; already
+/// marked provisioned → <see cref="Started"/>. A registration from before a crash is deleted (busy: it runs → started).</item>
+/// <item>Check the host key (a malformed one costs no registration); after a restart or a lost VM, sweep this job's stale
+/// registrations (one online or busy is adopted: <see cref="Registered"/>, then <see cref="Started"/>).</item>
+/// <item>generate-jitconfig with a <see cref="RunnerName"/> new per attempt and the job's labels: 409 → a new name at once;
+/// 5xx, rate limits, "spammed" → retry with backoff; permanent → <see cref="JitFailed"/>. Then <see cref="Registered"/>.</item>
+/// <item>SSH with the host key pinned, the config on stdin only, until it runs or the VM is given up. A failure seen on
+/// another VM too is a configuration fault (<see cref="ConfigurationFaults"/>): the VM is held and the start retried
+/// until the configuration changes. A VM whose runner may have started is never given up on a guess.</item>
+/// <item>Mark the VM <c>blip.io/runner-provisioned=true</c> (a few tries; the runner runs regardless), then <see cref="Started"/>.</item>
+/// </list>
+/// The JIT config lives only in this actor's state and in the one private message that brings it back from GitHub
+/// (<see cref="JitGenerated"/>): both print it redacted, that message is never persisted, and a copy arriving after the
+/// stop is a suppressed dead letter, never a log line.
 /// </summary>
-public sealed class RunnerBootstrapper : ReceiveActor
+public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
 {
+    private const string VmLookupTimer = "vm-lookup";
+    private const string JitRetryTimer = "jit-retry";
+    private const string StartRetryTimer = "start-retry";
+    private const string MarkRetryTimer = "mark-retry";
+    private const int MarkAttempts = 5;
+    private static readonly TimeSpan VmLookupTimeout = TimeSpan.FromSeconds(10);
+
     private readonly RunnerDependencies _deps;
     private readonly long _jobId;
     private readonly RepoName _repo;
@@ -29,10 +46,17 @@ public sealed class RunnerBootstrapper : ReceiveActor
     private readonly bool _sweepStale;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stop = new();
+    private readonly Backoff _jitBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+    private readonly Backoff _startBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+    private readonly Backoff _holdBackoff = new(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
+    private VmView? _vm;
+    private JitRunner? _runner;
+    private bool _halfRegistered;
+    private int _attempt;
+    private int _markAttempt;
 
     public RunnerBootstrapper(RunnerDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)
     {
-        _sweepStale = sweepStale;
         _deps = deps;
         _jobId = jobId;
         _repo = repo;
@@ -40,9 +64,11 @@ public sealed class RunnerBootstrapper : ReceiveActor
         _vmName = vmName;
         _vmUid = vmUid;
         _previousRunnerId = previousRunnerId;
-        Receive<Finished>(_ => Context.Stop(Self));
-        ReceiveAny(Unhandled);
+        _sweepStale = sweepStale;
+        Preparing();
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="sweepStale">After a restart or a lost VM: first delete this job's registrations that never came online
     /// (a crash between generate-jitconfig and the journal, or a half-registration answered with 5xx).</param>
@@ -53,307 +79,185 @@ public sealed class RunnerBootstrapper : ReceiveActor
 
     protected override void PreStart()
     {
-        var parent = Context.Parent;
-        var self = Self;
-        var ct = _stop.Token;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                parent.Tell(await RunAsync(parent, self, ct).ConfigureAwait(false), self);
-            }
-            catch (OperationCanceledException)
-            {
-                // The job actor stopped us (released, capped).
-            }
-            catch (Exception e)
-            {
-                parent.Tell(new GaveUpOnVm($"unexpected error: {e.GetType().Name}: {e.Message}"), self);
-            }
-
-            self.Tell(Finished.Instance);
-        }, CancellationToken.None);
+        _deps.Inventory.Tell(new VmInventoryProtocol.GetVm(_vmName), Self);
+        Timers.StartSingleTimer(VmLookupTimer, VmLookupTimedOut.Instance, VmLookupTimeout);
     }
 
-    protected override void PostStop() => _stop.Cancel();
+    protected override void PostStop() => _stop.Cancel(); // the job actor stopped us (released, capped): drop the work in flight
 
-    private async Task<object> RunAsync(IActorRef parent, IActorRef self, CancellationToken ct)
+    /// <summary>Steps 1–2: the VM, an earlier registration, the host key, stale registrations.</summary>
+    private void Preparing()
     {
-        var vm = (await _deps.Inventory.Ask<VmInventoryProtocol.VmOfJob>(new VmInventoryProtocol.GetVm(_vmName), TimeSpan.FromSeconds(10), ct).ConfigureAwait(false)).Vm;
+        Receive<VmInventoryProtocol.VmOfJob>(m =>
+        {
+            Timers.Cancel(VmLookupTimer);
+            OnVm(m.Vm);
+        });
+        Receive<VmLookupTimedOut>(_ => Finish(new GaveUpOnVm($"unexpected error: the VM inventory did not answer about VM {_vmName} within {VmLookupTimeout.TotalSeconds:F0} s")));
+        Receive<PreviousDeleted>(m =>
+        {
+            if (m.Outcome == DeleteRunnerOutcome.Busy)
+            {
+                Finish(new Started(DateTimeOffset.UtcNow)); // a registration from before a crash runs a job: keep it
+                return;
+            }
+
+            CheckVm();
+        });
+        Receive<Swept>(m =>
+        {
+            LogSweep(m);
+            if (m.Live is { } live)
+            {
+                // A runner of ours from before the stop is online or busy: it was started; adopt it rather than start a second one.
+                Context.Parent.Tell(new Registered(live.Id, live.Name));
+                Finish(new Started(DateTimeOffset.UtcNow));
+                return;
+            }
+
+            Register();
+        });
+        Always();
+    }
+
+    private void OnVm(VmView? vm)
+    {
         if (vm is null || (_vmUid is not null && vm.Uid != _vmUid) || vm.Terminating)
         {
-            return new GaveUpOnVm(vm is null || vm.Terminating ? "VM is gone" : "VM is gone (its name belongs to a new VM)");
+            Finish(new GaveUpOnVm(vm is null || vm.Terminating ? "VM is gone" : "VM is gone (its name belongs to a new VM)"));
+            return;
         }
 
         if (vm.Annotations.GetValueOrDefault(VmAnnotations.RunnerProvisioned) == "true")
         {
-            return new Started(DateTimeOffset.UtcNow); // Started before a crash; the annotation is the record.
+            Finish(new Started(DateTimeOffset.UtcNow)); // Started before a crash; the annotation is the record.
+            return;
         }
 
+        _vm = vm;
         if (_previousRunnerId is { } previous)
         {
             // A registration from before a crash whose start we cannot confirm. Busy means it runs a job: keep it.
-            if (await _deps.GitHub.DeleteRunnerAsync(_repo, previous, ct).ConfigureAwait(false) == DeleteRunnerOutcome.Busy)
-            {
-                return new Started(DateTimeOffset.UtcNow);
-            }
+            Run(DeletePreviousAsync(previous, _stop.Token));
+            return;
         }
 
-        if (vm.Address is null || vm.HostKey is null)
+        CheckVm();
+    }
+
+    private void CheckVm()
+    {
+        if (_vm!.Address is null || _vm.HostKey is null)
         {
-            return new GaveUpOnVm("VM has no address or host key");
+            Finish(new GaveUpOnVm("VM has no address or host key"));
+            return;
         }
 
         // Checked before generate-jitconfig: a VM that can never be reached safely costs no registration.
-        if (PinnedHostKey.Parse(vm.HostKey) is null)
+        if (PinnedHostKey.Parse(_vm.HostKey) is null)
         {
-            var malformed = PinnedHostKey.Malformed(_vmName, vm.HostKey);
+            var malformed = PinnedHostKey.Malformed(_vmName, _vm.HostKey);
             _log.Warning("job {0}: {1}; giving this VM up", _jobId, malformed);
-            return new GaveUpOnVm(malformed);
+            Finish(new GaveUpOnVm(malformed));
+            return;
         }
 
-        if (_sweepStale && await SweepStaleRegistrationsAsync(keep: null, ct).ConfigureAwait(false) is { } live)
+        if (_sweepStale)
         {
-            // A runner of ours from before the stop is online or busy: it was started; adopt it rather than start a second one.
-            parent.Tell(new Registered(live.Id, live.Name), self);
-            return new Started(DateTimeOffset.UtcNow);
+            Run(SweepAsync(keep: null, _stop.Token));
+            return;
         }
 
-        var (jit, halfRegistered) = await CreateJitConfigAsync(ct).ConfigureAwait(false);
-        if (jit is null)
-        {
-            return new JitFailed("permanent error");
-        }
-
-        if (halfRegistered)
-        {
-            await SweepStaleRegistrationsAsync(jit.RunnerId, ct).ConfigureAwait(false);
-        }
-
-        parent.Tell(new Registered(jit.RunnerId, jit.RunnerName), self);
-        if (await StartRunnerAsync(new RunnerTarget(_vmName, vm.Address, vm.HostKey), jit, ct).ConfigureAwait(false) is { } gaveUp)
-        {
-            return gaveUp;
-        }
-
-        foreach (var cleared in _deps.Faults.RunnerStarted())
-        {
-            _log.Info("configuration fault cleared ({0}): a runner started on VM {1}", BootstrapFaults.Label(cleared), _vmName);
-        }
-
-        await MarkProvisionedAsync(ct).ConfigureAwait(false);
-        _log.Info("job {0} ({1}): runner {2} started on VM {3}", _jobId, _repo, jit.RunnerName, _vmName);
-        return new Started(DateTimeOffset.UtcNow);
+        Register();
     }
 
-    /// <summary>SSH until the runner runs (null) or the VM is given up. A VM whose runner may run is never given up
-    /// on a guess: run.sh's lock and the registration's status on GitHub decide (<see cref="BootstrapDecision"/>).</summary>
-    private async Task<GaveUpOnVm?> StartRunnerAsync(RunnerTarget target, JitRunner jit, CancellationToken ct)
+    /// <summary>Step 3: generate-jitconfig until it works or fails permanently.</summary>
+    private void Register()
     {
-        var options = _deps.Options;
-        var delay = TimeSpan.FromSeconds(1);
-        var hold = TimeSpan.FromSeconds(2);
-        for (var attempt = 1; ; attempt++)
-        {
-            RunnerShellException failure;
-            try
-            {
-                await _deps.Shell.StartRunnerAsync(target, jit.Config, ct).ConfigureAwait(false);
-                return null;
-            }
-            catch (RunnerShellException e)
-            {
-                failure = e;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Whatever the shell threw, the command may have gone out: a shell error like the others.
-                failure = new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {_vmName}: {e.GetType().Name}: {e.Message}", e, mayHaveStarted: true);
-            }
-
-            var verdict = BootstrapFaults.Classify(failure.Failure) is { } cause
-                ? _deps.Faults.Observe(cause, _vmName, vms => BootstrapFaults.Describe(cause, vms, options.SshUser, options.RunnerDir))
-                : FaultVerdict.VmFault;
-            switch (BootstrapDecision.AfterFailure(failure.Failure, failure.MayHaveStarted, attempt, options.SshAttempts, verdict))
-            {
-                case BootstrapStep.RunnerRuns:
-                    _log.Info("job {0}: {1}; an earlier attempt started the runner", _jobId, failure.Message);
-                    return null;
-                case BootstrapStep.HoldForConfiguration:
-                    if (verdict.FirstReport)
-                    {
-                        ReportConfigurationFault(BootstrapFaults.Classify(failure.Failure)!.Value);
-                    }
-
-                    _log.Debug("job {0}: VM {1} held while the configuration fault lasts ({2}); retrying in {3}", _jobId, _vmName, failure.Message, hold);
-                    await Task.WhenAny(Task.Delay(hold, ct), _deps.Faults.Changed).ConfigureAwait(false);
-                    ct.ThrowIfCancellationRequested();
-                    hold = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, hold.Ticks * 2));
-                    continue;
-                case BootstrapStep.CheckRegistrationThenRetry when await RegistrationRunsAsync(jit.RunnerId, ct).ConfigureAwait(false):
-                    _log.Info("job {0}: {1}, but runner {2} is online on GitHub: it started", _jobId, failure.Message, jit.RunnerName);
-                    return null;
-                case BootstrapStep.CheckRegistrationThenRetry or BootstrapStep.Retry:
-                    _log.Warning($"job {_jobId}: SSH to VM {_vmName} failed ({failure.Failure}: {failure.Message}); attempt {attempt} of {options.SshAttempts}, retrying in {delay}");
-                    await Task.Delay(delay, ct).ConfigureAwait(false);
-                    delay *= 2;
-                    continue;
-                default:
-                    if (failure.Failure != RunnerShellFailure.HostKeyMismatch && await RegistrationRunsAsync(jit.RunnerId, ct).ConfigureAwait(false))
-                    {
-                        _log.Info("job {0}: {1}, but runner {2} is online on GitHub: it started; keeping VM {3}", _jobId, failure.Message, jit.RunnerName, _vmName);
-                        return null;
-                    }
-
-                    _log.Warning("job {0}: SSH to VM {1} failed ({2}: {3}); giving this VM up", _jobId, _vmName, failure.Failure, failure.Message);
-                    if (await DeleteRegistrationAsync(jit.RunnerId, ct).ConfigureAwait(false) == DeleteRunnerOutcome.Busy)
-                    {
-                        _log.Info("job {0}: runner {1} is busy with a job (GitHub refused to delete it): it started; keeping VM {2}", _jobId, jit.RunnerName, _vmName);
-                        return null;
-                    }
-
-                    return new GaveUpOnVm($"{failure.Failure}: {failure.Message}");
-            }
-        }
+        Become(Registering);
+        RequestJitConfig();
     }
 
-    /// <summary>One error line, one Warning event on the VM, one count: the rest of the fault is quiet.</summary>
-    private void ReportConfigurationFault(ConfigurationFaultCause cause)
+    private void Registering()
     {
-        var message = _deps.Faults.Active.GetValueOrDefault(cause) ?? cause.ToString();
-        _log.Error("configuration fault: {0}; VMs are no longer given up for it, retrying with backoff until it is fixed", message);
-        _ = _deps.Pool.RecordEventAsync(_vmName, _vmUid, new VmEvent("ConfigurationFault", message, Warning: true), CancellationToken.None);
-    }
-
-    /// <summary>Whether GitHub shows the registration online or busy: its runner runs. Unknown (call failed) is false.</summary>
-    private async Task<bool> RegistrationRunsAsync(long runnerId, CancellationToken ct)
-    {
-        try
+        Receive<JitGenerated>(m =>
         {
-            return BootstrapDecision.RegistrationRuns(await _deps.GitHub.GetRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false));
-        }
-        catch (GitHubCallException e)
-        {
-            _log.Warning("job {0}: could not read runner registration {1} ({2})", _jobId, runnerId, e.Message);
-            return false;
-        }
-    }
-
-    /// <summary>generate-jitconfig until it works or fails permanently (null). 409 → a new name at once; 5xx, limits and a
-    /// 422 "endpoint has been spammed" → backoff (1 s doubling to at most 60 s, until the job actor stops us).
-    /// <c>HalfRegistered</c>: an attempt failed in a way that may still have registered a runner.</summary>
-    private async Task<(JitRunner? Runner, bool HalfRegistered)> CreateJitConfigAsync(CancellationToken ct)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        var halfRegistered = false;
-        while (true)
-        {
-            var name = RunnerName.New(new JobId(_jobId)).ToString();
-            try
+            _runner = m.Runner;
+            if (_halfRegistered)
             {
-                return (await _deps.GitHub.GenerateJitConfigAsync(_repo, name, _labels, ct).ConfigureAwait(false), halfRegistered);
-            }
-            catch (GitHubCallException e) when (e.Status == HttpStatusCode.Conflict)
-            {
-                _log.Warning("job {0}: failed to create JIT runner config: HTTP 409 (runner name {1} taken); retrying with a new name", _jobId, name);
-            }
-            catch (GitHubCallException e) when (e.IsPermanent)
-            {
-                var status = (int)e.Status!.Value;
-                _log.Error($"job {_jobId} ({_repo}): failed to create JIT runner config: HTTP {status}; the PAT lacks permission or is not authorized for the repo (needs Administration read & write)");
-                return (null, halfRegistered);
-            }
-            catch (GitHubCallException e)
-            {
-                // Refused before anything was done (rate limit, a spammed endpoint): no runner can have been registered.
-                halfRegistered |= !e.IsRateLimited && !e.IsSpammed;
-                var wait = e.RetryAfter ?? delay;
-                _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",
-                    _jobId, _repo, e.IsSpammed ? "HTTP 422 (GitHub says the endpoint has been spammed)" : e.Status is { } s && !e.IsRateLimited ? $"HTTP {(int)s}" : e.Message, wait);
-                await Task.Delay(wait, ct).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(60).Ticks, delay.Ticks * 2));
-            }
-        }
-    }
-
-    /// <summary>Deletes this job's registrations that never came online (except <paramref name="keep"/>);
-    /// returns one that is online or busy, if any, untouched.</summary>
-    private async Task<RunnerInfo?> SweepStaleRegistrationsAsync(long? keep, CancellationToken ct)
-    {
-        RunnerInfo? live = null;
-        try
-        {
-            foreach (var runner in await _deps.GitHub.ListRunnersAsync(_repo, ct).ConfigureAwait(false))
-            {
-                if (runner.Id == keep || RunnerName.JobOf(runner.Name) != _jobId)
-                {
-                    continue;
-                }
-
-                if (runner.Busy || runner.Status == "online")
-                {
-                    live ??= runner;
-                    continue;
-                }
-
-                _log.Info("job {0}: deleting stale runner registration {1} ({2})", _jobId, runner.Name, runner.Status);
-                await _deps.GitHub.DeleteRunnerAsync(_repo, runner.Id, ct).ConfigureAwait(false);
-            }
-        }
-        catch (GitHubCallException e)
-        {
-            _log.Warning("job {0}: could not sweep stale runner registrations ({1})", _jobId, e.Message);
-        }
-
-        return live;
-    }
-
-    /// <summary>The runner runs now, whatever happens to this annotation: failing to write it must not give the VM up
-    /// (that would kill a working runner). It only speeds up recovery after a restart.</summary>
-    private async Task MarkProvisionedAsync(CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await _deps.Pool.AnnotateAsync(_vmName, _vmUid, new Dictionary<string, string?> { [VmAnnotations.RunnerProvisioned] = "true" }, ct).ConfigureAwait(false);
+                Run(SweepAsync(keep: m.Runner.RunnerId, _stop.Token)); // an earlier attempt may have registered a runner too
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException && attempt < 5)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                _log.Warning("job {0}: could not mark VM {1} provisioned ({2}); the runner runs regardless", _jobId, _vmName, e.Message);
-                return;
-            }
-        }
-    }
 
-    private async Task<DeleteRunnerOutcome?> DeleteRegistrationAsync(long runnerId, CancellationToken ct)
-    {
-        try
+            StartRunner();
+        });
+        Receive<JitRefused>(m => OnJitRefused(m.RunnerName, m.Error));
+        Receive<RetryJitConfig>(_ => RequestJitConfig());
+        Receive<Swept>(m =>
         {
-            return await _deps.GitHub.DeleteRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false);
-        }
-        catch (GitHubCallException e)
-        {
-            _log.Warning("job {0}: could not delete runner registration {1} ({2}); the janitor will", _jobId, runnerId, e.Message);
-            return null;
-        }
+            LogSweep(m);
+            StartRunner();
+        });
+        Always();
     }
 
-    public sealed record Registered(long RunnerId, string RunnerName) : INoSerializationVerificationNeeded;
+    private void RequestJitConfig() => Run(GenerateJitConfigAsync(RunnerName.New(new JobId(_jobId)).ToString(), _stop.Token));
 
-    public sealed record Started(DateTimeOffset At) : INoSerializationVerificationNeeded;
-
-    public sealed record JitFailed(string Reason) : INoSerializationVerificationNeeded;
-
-    public sealed record GaveUpOnVm(string Reason) : INoSerializationVerificationNeeded;
-
-    private sealed class Finished : INoSerializationVerificationNeeded
+    /// <summary>409 → a new name at once; permanent → <see cref="JitFailed"/>; 5xx, limits and a 422 "endpoint has been
+    /// spammed" → backoff (1 s doubling to at most 60 s, until the job actor stops us).</summary>
+    private void OnJitRefused(string name, GitHubCallException e)
     {
-        public static readonly Finished Instance = new();
+        if (e.Status == HttpStatusCode.Conflict)
+        {
+            _log.Warning("job {0}: failed to create JIT runner config: HTTP 409 (runner name {1} taken); retrying with a new name", _jobId, name);
+            RequestJitConfig();
+            return;
+        }
+
+        if (e.IsPermanent)
+        {
+            var status = (int)e.Status!.Value;
+            _log.Error($"job {_jobId} ({_repo}): failed to create JIT runner config: HTTP {status}; the PAT lacks permission or is not authorized for the repo (needs Administration read & write)");
+            Finish(new JitFailed("permanent error"));
+            return;
+        }
+
+        // Refused before anything was done (rate limit, a spammed endpoint): no runner can have been registered.
+        _halfRegistered |= !e.IsRateLimited && !e.IsSpammed;
+        var backoff = _jitBackoff.Next();
+        var wait = e.RetryAfter ?? backoff;
+        _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",
+            _jobId, _repo, e.IsSpammed ? "HTTP 422 (GitHub says the endpoint has been spammed)" : e.Status is { } s && !e.IsRateLimited ? $"HTTP {(int)s}" : e.Message, wait);
+        Timers.StartSingleTimer(JitRetryTimer, RetryJitConfig.Instance, wait);
     }
+
+    /// <summary>What every step handles alike: work that failed in a way no step expects gives the VM up.</summary>
+    private void Always()
+    {
+        Receive<StepFailed>(m => Finish(new GaveUpOnVm($"unexpected error: {m.Error.GetType().Name}: {m.Error.Message}")));
+        ReceiveAny(Unhandled);
+    }
+
+    private void LogSweep(Swept m)
+    {
+        foreach (var stale in m.Deleting)
+        {
+            _log.Info("job {0}: deleting stale runner registration {1} ({2})", _jobId, stale.Name, stale.Status);
+        }
+
+        if (m.Error is not null)
+        {
+            _log.Warning("job {0}: could not sweep stale runner registrations ({1})", _jobId, m.Error);
+        }
+    }
+
+    private void Finish(object report)
+    {
+        Context.Parent.Tell(report);
+        Context.Stop(Self);
+    }
+
+    /// <summary>Runs one step's async work; its result (or an unexpected failure) comes back as a message.</summary>
+    private void Run<T>(Task<T> work) where T : IStepResult =>
+        work.PipeTo(Self, success: r => r, failure: e => new StepFailed(e));
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
@@ -12,8 +13,12 @@ using Blip.Actors.Shared;
 namespace Blip.Actors.Tests.Runners;
 
 /// <summary>The bootstrapper's protocol with fake ports: what it tells its parent, what it asks of GitHub and the VMs.</summary>
-public sealed class RunnerBootstrapperTests : TestKit
+public sealed class RunnerBootstrapperTests() : TestKit("""
+    akka.loglevel = INFO
+    akka.log-dead-letters = 1000
+    """)
 {
+    private const string Secret = "jit-secret-7f3e9c51";
     private const string HostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
     private static readonly RepoName Repo = new("org", "repo");
     private readonly FakeGitHub _gitHub = new();
@@ -171,7 +176,53 @@ public sealed class RunnerBootstrapperTests : TestKit
         Assert.Single(_pool.Events);
     }
 
-    private void Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null)
+    [Fact]
+    public void The_jit_config_prints_redacted_in_everything_that_carries_it()
+    {
+        var runner = new JitRunner(101, "blip-7-a1b2c3d4", new JitConfig(Secret));
+
+        Assert.All(
+            [runner.Config.ToString(), runner.ToString(), new RunnerBootstrapper.JitGenerated(runner).ToString()],
+            text => Assert.DoesNotContain(Secret, text, StringComparison.Ordinal));
+        Assert.Contains("blip-7-a1b2c3d4", new RunnerBootstrapper.JitGenerated(runner).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_jit_config_arriving_after_the_stop_is_a_suppressed_dead_letter_and_no_log_line_shows_it()
+    {
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gitHub.JitReply = reply.Task;
+        var deadLetters = CreateTestProbe();
+        Sys.EventStream.Subscribe(deadLetters, typeof(AllDeadLetters));
+        var logs = CreateTestProbe();
+        Sys.EventStream.Subscribe(logs, typeof(LogEvent));
+        var parent = CreateTestProbe();
+        var bootstrapper = Start(parent, Vm("vm-1"), new FakeShell());
+        await AwaitAssertAsync(() => Assert.Equal(1, _gitHub.JitConfigs)); // generate-jitconfig is on its way
+
+        Watch(bootstrapper);
+        Sys.Stop(bootstrapper); // the job actor released the VM meanwhile
+        await ExpectTerminatedAsync(bootstrapper);
+        reply.SetResult(); // GitHub answers after all, with the secret
+
+        var late = await deadLetters.FishForMessageAsync<AllDeadLetters>(d => d.Message is RunnerBootstrapper.JitGenerated);
+        Assert.IsAssignableFrom<IDeadLetterSuppression>(late.Message); // the dead-letter listener logs no line for it
+        Assert.DoesNotContain(Secret, late.ToString(), StringComparison.Ordinal);
+
+        // An ordinary dead letter sent now is logged; every line before it (the late reply's would be one) is clean.
+        bootstrapper.Tell(new LateCheck());
+        var lines = new List<string>();
+        await logs.FishForMessageAsync<LogEvent>(e =>
+        {
+            lines.Add(e.ToString()!);
+            return lines[^1].Contains(nameof(LateCheck), StringComparison.Ordinal);
+        });
+        Assert.All(lines, line => Assert.DoesNotContain(Secret, line, StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(nameof(RunnerBootstrapper.JitGenerated), StringComparison.Ordinal));
+        await parent.ExpectNoMsgAsync(TimeSpan.Zero);
+    }
+
+    private IActorRef Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null)
     {
         var inventory = CreateTestProbe();
         inventory.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
@@ -184,8 +235,10 @@ public sealed class RunnerBootstrapperTests : TestKit
             return AutoPilot.KeepRunning;
         }));
         var deps = new RunnerDependencies(_gitHub, shell, _pool, inventory, _faults, new RunnerOptions { SshAttempts = sshAttempts });
-        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
+        return parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
     }
+
+    private sealed record LateCheck;
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
         new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new object());
@@ -231,15 +284,23 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public GitHubCallException? JitError { get; set; }
 
-        public Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
+        /// <summary>When set, generate-jitconfig answers once it completes, whatever the caller's token says (a reply in flight).</summary>
+        public Task? JitReply { get; set; }
+
+        public async Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
         {
             Interlocked.Increment(ref _jitConfigs);
             if (JitError is { } error)
             {
-                return Task.FromException<JitRunner>(error);
+                throw error;
             }
 
-            return Task.FromResult(new JitRunner(Interlocked.Increment(ref _nextId), runnerName, new JitConfig("secret")));
+            if (JitReply is { } reply)
+            {
+                await reply;
+            }
+
+            return new JitRunner(Interlocked.Increment(ref _nextId), runnerName, new JitConfig(Secret));
         }
 
         public Task<RunnerInfo?> GetRunnerAsync(RepoName repo, long runnerId, CancellationToken ct) =>

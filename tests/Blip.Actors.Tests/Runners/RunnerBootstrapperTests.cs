@@ -177,6 +177,50 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
     }
 
     [Fact]
+    public async Task A_5xx_from_generate_jitconfig_is_retried_under_a_new_name_and_this_jobs_half_registration_is_swept()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.JitFailures.Enqueue(new GitHubCallException("generate-jitconfig", System.Net.HttpStatusCode.ServiceUnavailable));
+        _gitHub.Runners = [new RunnerInfo(55, "blip-7-5eeded00", "offline", false, []), new RunnerInfo(56, "blip-8-0f0e4e00", "offline", false, [])];
+
+        Start(parent, Vm("vm-1"), new FakeShell());
+
+        var registered = await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>(TimeSpan.FromSeconds(10));
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(2, _gitHub.Names.Count);
+        Assert.Equal(2, _gitHub.Names.Distinct().Count());
+        Assert.Equal(registered.RunnerName, _gitHub.Names.Last());
+        Assert.Equal([55L], _gitHub.Deleted); // the 5xx may have registered blip-7-…; job 8's runner is not ours to touch
+    }
+
+    [Fact]
+    public async Task After_a_restart_a_live_registration_of_the_job_is_adopted_without_a_new_one()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.Runners = [new RunnerInfo(60, "blip-7-0ff11e00", "offline", false, []), new RunnerInfo(61, "blip-7-11fe0000", "online", false, [])];
+
+        Start(parent, Vm("vm-1"), new FakeShell(), sweepStale: true);
+
+        Assert.Equal(new RunnerBootstrapper.Registered(61, "blip-7-11fe0000"), await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>());
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(0, _gitHub.JitConfigs);
+        Assert.Equal([60L], _gitHub.Deleted);
+    }
+
+    [Fact]
+    public async Task A_registration_from_before_a_crash_that_github_will_not_delete_is_a_started_runner()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.DeleteOutcome = DeleteRunnerOutcome.Busy;
+
+        Start(parent, Vm("vm-1"), new FakeShell(), previousRunnerId: 42);
+
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal([42L], _gitHub.Deleted);
+        Assert.Equal(0, _gitHub.JitConfigs);
+    }
+
+    [Fact]
     public void The_jit_config_prints_redacted_in_everything_that_carries_it()
     {
         var runner = new JitRunner(101, "blip-7-a1b2c3d4", new JitConfig(Secret));
@@ -222,7 +266,7 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
         await parent.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
-    private IActorRef Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null)
+    private IActorRef Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null, long? previousRunnerId = null, bool sweepStale = false)
     {
         var inventory = CreateTestProbe();
         inventory.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
@@ -235,7 +279,7 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
             return AutoPilot.KeepRunning;
         }));
         var deps = new RunnerDependencies(_gitHub, shell, _pool, inventory, _faults, new RunnerOptions { SshAttempts = sshAttempts });
-        return parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
+        return parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId, sweepStale));
     }
 
     private sealed record LateCheck;
@@ -287,12 +331,26 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
         /// <summary>When set, generate-jitconfig answers once it completes, whatever the caller's token says (a reply in flight).</summary>
         public Task? JitReply { get; set; }
 
+        /// <summary>Thrown by generate-jitconfig in order, before it succeeds.</summary>
+        public ConcurrentQueue<GitHubCallException> JitFailures { get; } = new();
+
+        /// <summary>The runner names generate-jitconfig was asked for, in order.</summary>
+        public ConcurrentQueue<string> Names { get; } = new();
+
+        public IReadOnlyList<RunnerInfo> Runners { get; set; } = [];
+
         public async Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
         {
             Interlocked.Increment(ref _jitConfigs);
+            Names.Enqueue(runnerName);
             if (JitError is { } error)
             {
                 throw error;
+            }
+
+            if (JitFailures.TryDequeue(out var failure))
+            {
+                throw failure;
             }
 
             if (JitReply is { } reply)
@@ -312,7 +370,7 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
             return Task.FromResult(DeleteOutcome);
         }
 
-        public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<RunnerInfo>>([]);
+        public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult(Runners);
 
         public Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<QueuedJob>>([]);
 

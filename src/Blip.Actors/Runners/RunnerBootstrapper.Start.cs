@@ -8,7 +8,7 @@ namespace Blip.Actors.Runners;
 /// the registration's status on GitHub when a start may have happened), then mark the VM provisioned.</summary>
 public sealed partial class RunnerBootstrapper
 {
-    /// <summary>Steps 4–5: SSH until the runner runs or the VM is given up, then mark the VM.</summary>
+    /// <summary>The registration exists: the parent learns it (to journal it) before the first SSH attempt.</summary>
     private void StartRunner()
     {
         Context.Parent.Tell(new Registered(_runner!.RunnerId, _runner.RunnerName));
@@ -19,6 +19,7 @@ public sealed partial class RunnerBootstrapper
     private void Attempt(int attempt)
     {
         _attempt = attempt;
+        _held = false;
         Run(StartOnVmAsync(new RunnerTarget(_vmName, _vm!.Address!, _vm.HostKey!), _runner!.Config, _stop.Token));
     }
 
@@ -28,11 +29,19 @@ public sealed partial class RunnerBootstrapper
         Receive<ShellFailed>(m => OnShellFailed(m.Failure));
         Receive<RetryStart>(m =>
         {
-            // A held retry is woken by its timer or by a configuration change, whichever comes first: the other is stale.
             if (m.Attempt == _attempt + 1)
             {
-                Timers.Cancel(StartRetryTimer);
                 Attempt(m.Attempt);
+            }
+        });
+        Receive<ConfigurationMayHaveChanged>(_ =>
+        {
+            _watchedChange = null;
+            if (_held)
+            {
+                // A held start wakes on its timer or on this, whichever comes first.
+                Timers.Cancel(StartRetryTimer);
+                Attempt(_attempt + 1);
             }
         });
         Receive<RegistrationChecked>(OnRegistrationChecked);
@@ -76,10 +85,10 @@ public sealed partial class RunnerBootstrapper
                 }
 
                 var hold = _holdBackoff.Next();
-                var retry = new RetryStart(_attempt + 1);
                 _log.Debug("job {0}: VM {1} held while the configuration fault lasts ({2}); retrying in {3}", _jobId, _vmName, failure.Message, hold);
-                Timers.StartSingleTimer(StartRetryTimer, retry, hold);
-                _deps.Faults.Changed.PipeTo(Self, success: () => retry);
+                _held = true;
+                Timers.StartSingleTimer(StartRetryTimer, new RetryStart(_attempt + 1), hold);
+                WatchForConfigurationChange();
                 break;
             case BootstrapStep.CheckRegistrationThenRetry:
                 Run(CheckRegistrationAsync(_runner!.RunnerId, failure, giveUpUnlessRuns: false, _stop.Token));
@@ -98,6 +107,17 @@ public sealed partial class RunnerBootstrapper
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>One wake-up per change of the configuration, however many holds it spans.</summary>
+    private void WatchForConfigurationChange()
+    {
+        var changed = _deps.Faults.Changed;
+        if (!ReferenceEquals(changed, _watchedChange))
+        {
+            _watchedChange = changed;
+            changed.PipeTo(Self, success: () => ConfigurationMayHaveChanged.Instance);
         }
     }
 
@@ -182,7 +202,7 @@ public sealed partial class RunnerBootstrapper
             Finish(new Started(DateTimeOffset.UtcNow));
         });
         Receive<RetryMark>(_ => Mark(_markAttempt + 1));
-        Receive<RetryStart>(_ => { }); // a held retry woken after the runner started: nothing left to start
+        Receive<ConfigurationMayHaveChanged>(_ => { }); // the runner runs: nothing is held any more
         Always();
     }
 }

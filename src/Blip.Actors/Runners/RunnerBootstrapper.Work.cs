@@ -154,6 +154,11 @@ public sealed partial class RunnerBootstrapper
 
     private sealed record RetryStart(int Attempt) : IStepResult;
 
+    private sealed class ConfigurationMayHaveChanged : IStepResult
+    {
+        public static readonly ConfigurationMayHaveChanged Instance = new();
+    }
+
     private sealed class RetryJitConfig : IStepResult
     {
         public static readonly RetryJitConfig Instance = new();

@@ -53,6 +53,8 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     private JitRunner? _runner;
     private bool _halfRegistered;
     private int _attempt;
+    private bool _held;
+    private Task? _watchedChange;
     private int _markAttempt;
 
     public RunnerBootstrapper(RunnerDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)

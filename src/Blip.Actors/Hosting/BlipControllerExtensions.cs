@@ -123,7 +123,7 @@ public static class BlipControllerExtensions
                 // One sweeper of orphaned runner registrations for the cluster (conditional listings: ~free when idle).
                 .WithSingleton<OrphanRunnerSweeperKey>(
                     "runner-sweeper",
-                    (_, registry, _) => Runners.OrphanRunnerSweeper.Props(
+                    (_, registry, _) => Janitor.OrphanRunnerSweeper.Props(
                         registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.RunnerSweepInterval,
                         options.OrphanRunnerGrace, () => sp.GetRequiredService<BlipMetrics>().RunnerRegistrationsDeleted.Inc()),
                     new ClusterSingletonOptions { Role = "controller" },

@@ -231,7 +231,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Provisioning:
                 Timers.Cancel(SightingCheckTimer);
                 _child ??= Context.ActorOf(
-                    RunnerBootstrapper.Props(_deps, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _memory.Recovered || _state.VmsAbandoned > 0),
+                    RunnerBootstrapper.Props(_deps.Runners, _jobId, _state.Repo!, _state.Labels, _state.VmName!, _state.VmUid, _state.RunnerId, sweepStale: _memory.Recovered || _state.VmsAbandoned > 0),
                     $"bootstrap-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 break;
             case JobPhase.Running:

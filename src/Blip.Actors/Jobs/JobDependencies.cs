@@ -13,4 +13,10 @@ public sealed record JobDependencies(
     IRunnerShell Shell,
     IActorRef Inventory,
     BlipOptions Options,
-    ConfigurationFaults Faults);
+    ConfigurationFaults Faults)
+{
+    /// <summary>What the runner bootstrapper (a child of the job actor) uses: the same ports, its own settings.</summary>
+    public RunnerDependencies Runners => new(
+        GitHub, Shell, Pool, Inventory, Faults,
+        new RunnerOptions { SshUser = Options.SshUser, RunnerDir = Options.RunnerDir, SshAttempts = Options.SshAttempts });
+}

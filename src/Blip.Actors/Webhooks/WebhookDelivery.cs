@@ -96,9 +96,5 @@ public sealed record WorkflowJobEvent(
     public bool WantsRunner => Action == "queued" && (Status is null || Status == "queued");
 
     /// <summary>The job our runner was made for, from its name <c>blip-&lt;jobId&gt;-…</c>; null for other runners.</summary>
-    public long? TriggerJobOfRunner =>
-        RunnerName is { } name && name.StartsWith("blip-", StringComparison.Ordinal)
-        && name.Split('-') is [_, var id, ..] && long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var jobId)
-            ? jobId
-            : null;
+    public long? TriggerJobOfRunner => Runners.RunnerName.JobOf(RunnerName);
 }

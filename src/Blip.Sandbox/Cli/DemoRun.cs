@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Blip.Actors.Runners;
 using Blip.Sandbox.GitHub;
 using k8s;
 
@@ -144,11 +145,7 @@ public sealed class DemoRun
     }
 
     /// <summary>The job a runner named <c>blip-&lt;jobId&gt;-…</c> was made for: its VM carries that job id.</summary>
-    private static long? RunnerJobId(string runnerName)
-    {
-        var parts = runnerName.Split('-');
-        return parts.Length >= 3 && parts[0] == "blip" && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var id) ? id : null;
-    }
+    private static long? RunnerJobId(string runnerName) => RunnerName.JobOf(runnerName);
 
     private string? VmOf(string? runnerName) => runnerName is null ? null : _vmByRunner.GetValueOrDefault(runnerName);
 

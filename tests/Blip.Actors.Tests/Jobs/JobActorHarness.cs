@@ -6,6 +6,7 @@ using Blip.Actors.Config;
 using Blip.Actors.Hosting;
 using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;

@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;

@@ -1,8 +1,9 @@
+using Blip.Actors.Janitor;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Tests.Runners;
+namespace Blip.Actors.Tests.Janitor;
 
 public sealed class OrphanRunnerSweeperTests
 {

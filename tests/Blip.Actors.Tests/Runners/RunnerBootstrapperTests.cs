@@ -1,21 +1,24 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
-using Blip.Actors.Hosting;
-using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Tests.Jobs;
+namespace Blip.Actors.Tests.Runners;
 
 /// <summary>The bootstrapper's protocol with fake ports: what it tells its parent, what it asks of GitHub and the VMs.</summary>
-public sealed class RunnerBootstrapperTests : TestKit
+public sealed class RunnerBootstrapperTests() : TestKit("""
+    akka.loglevel = INFO
+    akka.log-dead-letters = 1000
+    """)
 {
+    private const string Secret = "jit-secret-7f3e9c51";
     private const string HostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
     private static readonly RepoName Repo = new("org", "repo");
     private readonly FakeGitHub _gitHub = new();
@@ -173,7 +176,97 @@ public sealed class RunnerBootstrapperTests : TestKit
         Assert.Single(_pool.Events);
     }
 
-    private void Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null)
+    [Fact]
+    public async Task A_5xx_from_generate_jitconfig_is_retried_under_a_new_name_and_this_jobs_half_registration_is_swept()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.JitFailures.Enqueue(new GitHubCallException("generate-jitconfig", System.Net.HttpStatusCode.ServiceUnavailable));
+        _gitHub.Runners = [new RunnerInfo(55, "blip-7-5eeded00", "offline", false, []), new RunnerInfo(56, "blip-8-0f0e4e00", "offline", false, [])];
+
+        Start(parent, Vm("vm-1"), new FakeShell());
+
+        var registered = await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>(TimeSpan.FromSeconds(10));
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(2, _gitHub.Names.Count);
+        Assert.Equal(2, _gitHub.Names.Distinct().Count());
+        Assert.Equal(registered.RunnerName, _gitHub.Names.Last());
+        Assert.Equal([55L], _gitHub.Deleted); // the 5xx may have registered blip-7-…; job 8's runner is not ours to touch
+    }
+
+    [Fact]
+    public async Task After_a_restart_a_live_registration_of_the_job_is_adopted_without_a_new_one()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.Runners = [new RunnerInfo(60, "blip-7-0ff11e00", "offline", false, []), new RunnerInfo(61, "blip-7-11fe0000", "online", false, [])];
+
+        Start(parent, Vm("vm-1"), new FakeShell(), sweepStale: true);
+
+        Assert.Equal(new RunnerBootstrapper.Registered(61, "blip-7-11fe0000"), await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>());
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal(0, _gitHub.JitConfigs);
+        Assert.Equal([60L], _gitHub.Deleted);
+    }
+
+    [Fact]
+    public async Task A_registration_from_before_a_crash_that_github_will_not_delete_is_a_started_runner()
+    {
+        var parent = CreateTestProbe();
+        _gitHub.DeleteOutcome = DeleteRunnerOutcome.Busy;
+
+        Start(parent, Vm("vm-1"), new FakeShell(), previousRunnerId: 42);
+
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Equal([42L], _gitHub.Deleted);
+        Assert.Equal(0, _gitHub.JitConfigs);
+    }
+
+    [Fact]
+    public void The_jit_config_prints_redacted_in_everything_that_carries_it()
+    {
+        var runner = new JitRunner(101, "blip-7-a1b2c3d4", new JitConfig(Secret));
+
+        Assert.All(
+            [runner.Config.ToString(), runner.ToString(), new RunnerBootstrapper.JitGenerated(runner).ToString()],
+            text => Assert.DoesNotContain(Secret, text, StringComparison.Ordinal));
+        Assert.Contains("blip-7-a1b2c3d4", new RunnerBootstrapper.JitGenerated(runner).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_jit_config_arriving_after_the_stop_is_a_suppressed_dead_letter_and_no_log_line_shows_it()
+    {
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gitHub.JitReply = reply.Task;
+        var deadLetters = CreateTestProbe();
+        Sys.EventStream.Subscribe(deadLetters, typeof(AllDeadLetters));
+        var logs = CreateTestProbe();
+        Sys.EventStream.Subscribe(logs, typeof(LogEvent));
+        var parent = CreateTestProbe();
+        var bootstrapper = Start(parent, Vm("vm-1"), new FakeShell());
+        await AwaitAssertAsync(() => Assert.Equal(1, _gitHub.JitConfigs)); // generate-jitconfig is on its way
+
+        Watch(bootstrapper);
+        Sys.Stop(bootstrapper); // the job actor released the VM meanwhile
+        await ExpectTerminatedAsync(bootstrapper);
+        reply.SetResult(); // GitHub answers after all, with the secret
+
+        var late = await deadLetters.FishForMessageAsync<AllDeadLetters>(d => d.Message is RunnerBootstrapper.JitGenerated);
+        Assert.IsAssignableFrom<IDeadLetterSuppression>(late.Message); // the dead-letter listener logs no line for it
+        Assert.DoesNotContain(Secret, late.ToString(), StringComparison.Ordinal);
+
+        // An ordinary dead letter sent now is logged; every line before it (the late reply's would be one) is clean.
+        bootstrapper.Tell(new LateCheck());
+        var lines = new List<string>();
+        await logs.FishForMessageAsync<LogEvent>(e =>
+        {
+            lines.Add(e.ToString()!);
+            return lines[^1].Contains(nameof(LateCheck), StringComparison.Ordinal);
+        });
+        Assert.All(lines, line => Assert.DoesNotContain(Secret, line, StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, line => line.Contains(nameof(RunnerBootstrapper.JitGenerated), StringComparison.Ordinal));
+        await parent.ExpectNoMsgAsync(TimeSpan.Zero);
+    }
+
+    private IActorRef Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null, long? previousRunnerId = null, bool sweepStale = false)
     {
         var inventory = CreateTestProbe();
         inventory.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
@@ -185,9 +278,11 @@ public sealed class RunnerBootstrapperTests : TestKit
 
             return AutoPilot.KeepRunning;
         }));
-        var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new BlipOptions { SshAttempts = sshAttempts }, _faults);
-        parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
+        var deps = new RunnerDependencies(_gitHub, shell, _pool, inventory, _faults, new RunnerOptions { SshAttempts = sshAttempts });
+        return parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId, sweepStale));
     }
+
+    private sealed record LateCheck;
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
         new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new object());
@@ -233,15 +328,37 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public GitHubCallException? JitError { get; set; }
 
-        public Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
+        /// <summary>When set, generate-jitconfig answers once it completes, whatever the caller's token says (a reply in flight).</summary>
+        public Task? JitReply { get; set; }
+
+        /// <summary>Thrown by generate-jitconfig in order, before it succeeds.</summary>
+        public ConcurrentQueue<GitHubCallException> JitFailures { get; } = new();
+
+        /// <summary>The runner names generate-jitconfig was asked for, in order.</summary>
+        public ConcurrentQueue<string> Names { get; } = new();
+
+        public IReadOnlyList<RunnerInfo> Runners { get; set; } = [];
+
+        public async Task<JitRunner> GenerateJitConfigAsync(RepoName repo, string runnerName, IReadOnlyList<string> labels, CancellationToken ct)
         {
             Interlocked.Increment(ref _jitConfigs);
+            Names.Enqueue(runnerName);
             if (JitError is { } error)
             {
-                return Task.FromException<JitRunner>(error);
+                throw error;
             }
 
-            return Task.FromResult(new JitRunner(Interlocked.Increment(ref _nextId), runnerName, new JitConfig("secret")));
+            if (JitFailures.TryDequeue(out var failure))
+            {
+                throw failure;
+            }
+
+            if (JitReply is { } reply)
+            {
+                await reply;
+            }
+
+            return new JitRunner(Interlocked.Increment(ref _nextId), runnerName, new JitConfig(Secret));
         }
 
         public Task<RunnerInfo?> GetRunnerAsync(RepoName repo, long runnerId, CancellationToken ct) =>
@@ -253,7 +370,7 @@ public sealed class RunnerBootstrapperTests : TestKit
             return Task.FromResult(DeleteOutcome);
         }
 
-        public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<RunnerInfo>>([]);
+        public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult(Runners);
 
         public Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<QueuedJob>>([]);
 

@@ -1,7 +1,6 @@
-using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 
-namespace Blip.Actors.Tests.Jobs;
+namespace Blip.Actors.Tests.Runners;
 
 public sealed class ConfigurationFaultsTests
 {

@@ -1,7 +1,6 @@
 using Blip.Actors.Config;
-using Blip.Actors.Runners;
 
-namespace Blip.Actors.Jobs;
+namespace Blip.Actors.Runners;
 
 /// <summary>A bootstrap failure that the controller's configuration (or the VM image) can cause on every VM alike.</summary>
 public enum ConfigurationFaultCause
@@ -67,7 +66,7 @@ public sealed record FaultVerdict(bool IsConfigurationFault, bool FirstReport, i
 /// when any runner starts on this node (the configuration works again). Observations older than
 /// <see cref="Window"/> are forgotten, so two unrelated VM faults a day apart are not taken for one. Every node learns
 /// on its own (two VMs on one node are enough); nothing is shared through the cluster, so nothing can go stale there.
-/// Thread-safe: bootstrappers report from their tasks.
+/// Thread-safe: every bootstrapper of the node reports to it, readiness and metrics read it, the config watcher wakes it.
 /// </summary>
 public sealed class ConfigurationFaults(TimeProvider? clock = null)
 {
@@ -95,7 +94,8 @@ public sealed class ConfigurationFaults(TimeProvider? clock = null)
         }
     }
 
-    /// <summary>Completes when the configuration may have been fixed (a Secret changed, a runner started): held retries try again.</summary>
+    /// <summary>Completes when the configuration may have been fixed (a Secret changed, a runner started): held starts try
+    /// again at once (a bootstrapper pipes it to itself).</summary>
     public Task Changed
     {
         get

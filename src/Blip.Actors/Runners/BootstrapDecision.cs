@@ -1,6 +1,5 @@
-using Blip.Actors.Runners;
 
-namespace Blip.Actors.Jobs;
+namespace Blip.Actors.Runners;
 
 /// <summary>What the bootstrapper does after a failed attempt to start the runner.</summary>
 public enum BootstrapStep

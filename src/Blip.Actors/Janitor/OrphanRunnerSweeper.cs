@@ -3,9 +3,10 @@ using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 using Blip.Actors.Shared;
 
-namespace Blip.Actors.Runners;
+namespace Blip.Actors.Janitor;
 
 /// <summary>
 /// Deletes runner registrations of ours that nothing will ever use: named <c>blip-&lt;jobId&gt;-…</c>, offline, not busy,
@@ -69,17 +70,14 @@ public sealed class OrphanRunnerSweeper : ReceiveActor, IWithTimers
 
     /// <summary>True for a registration of ours that its job will never use (before the grace period).</summary>
     public static bool IsOrphan(RunnerInfo runner, JobQueries.Status? job) =>
-        runner.Name.StartsWith("blip-", StringComparison.Ordinal)
+        RunnerName.TryParse(runner.Name) is not null
         && !runner.Busy
         && runner.Status == "offline"
         && job is not null
         && (job.Phase is JobPhase.Done or JobPhase.New || (job.RunnerId is { } mine && mine != runner.Id));
 
     /// <summary>The job a runner of ours was made for, from its name <c>blip-&lt;jobId&gt;-…</c>.</summary>
-    public static long? JobOf(string runnerName) =>
-        runnerName.Split('-') is ["blip", var id, ..] && long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var jobId)
-            ? jobId
-            : null;
+    public static long? JobOf(string runnerName) => RunnerName.JobOf(runnerName);
 
     private static async Task<Swept> SweepAsync(
         ImmutableArray<RepoName> repos, ImmutableDictionary<long, DateTimeOffset> suspects, IGitHubActions gitHub, IActorRef jobs,

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.Serialization;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,7 @@ namespace Blip.Actors.GitHub;
 /// items; a listed item lacking what the controller needs is skipped with one warning (not one per poll).
 /// </summary>
 public sealed class OctokitGitHubActions(
-    ControllerSecrets secrets, BlipOptions options, TimeProvider? clock = null, ILogger<OctokitGitHubActions>? logger = null,
+    ControllerSecrets secrets, GitHubOptions options, TimeProvider? clock = null, ILogger<OctokitGitHubActions>? logger = null,
     Inspection.BlipMetrics? metrics = null) : IGitHubActions
 {
     private const int PageSize = 100;

@@ -8,6 +8,7 @@ using Akka.Remote.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
 using Blip.Actors.Inspection;
+using Blip.Actors.Janitor;
 using Blip.Actors.Jobs;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Polling;
@@ -19,17 +20,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Blip.Actors.Hosting;
-
-/// <summary>Registry keys of the per-node actors.</summary>
-public sealed class ConfigWatcherKey;
-
-public sealed class VmInventoryKey;
-
-public sealed class PollerCoordinatorKey;
-
-public sealed class JanitorKey;
-
-public sealed class OrphanRunnerSweeperKey;
 
 /// <summary>The composition root of the controller, shared by the host executable and the integration tests.</summary>
 public static class BlipControllerExtensions
@@ -48,6 +38,10 @@ public static class BlipControllerExtensions
         JournalConnectivity.EnsureReachable(options, options.StoreConnectTimeout);
 
         services.AddSingleton(options);
+        services.AddSingleton(options.ForKubernetes());
+        services.AddSingleton(options.ForGitHub());
+        services.AddSingleton(options.ForSsh());
+        services.AddSingleton(options.ForWebhooks());
         services.AddSingleton<ControllerSecrets>();
         services.AddSingleton(sp =>
         {
@@ -59,8 +53,8 @@ public static class BlipControllerExtensions
             return faults;
         });
         services.AddSingleton<Webhooks.WebhookHealth>();
-        services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
-        services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
+        services.AddInspection(options.ForInspection());
+        services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options.ForKubernetes(), new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
         services.AddSingleton<KubeVirtVmPool>();
         services.AddSingleton(sp => new ClusterFence(sp.GetRequiredService<ActorSystem>, options, sp.GetRequiredService<ILogger<ClusterFence>>()));
         services.AddSingleton<IVmPool>(sp => new FencedVmPool(sp.GetRequiredService<KubeVirtVmPool>(), sp.GetRequiredService<ClusterFence>()));
@@ -145,18 +139,12 @@ public static class BlipControllerExtensions
 
     private static JobDependencies Dependencies(IServiceProvider sp, IActorRegistry registry, BlipOptions options) =>
         new(sp.GetRequiredService<IVmPool>(), sp.GetRequiredService<IGitHubActions>(), sp.GetRequiredService<IRunnerShell>(),
-            registry.Get<VmInventoryKey>(), options, sp.GetRequiredService<ConfigurationFaults>());
+            registry.Get<VmInventoryKey>(), options.ForJobs(), sp.GetRequiredService<ConfigurationFaults>());
 
     private static string[] SeedNodes(BlipOptions options, string self) =>
         string.IsNullOrWhiteSpace(options.SeedNodes)
             ? [self]
             : options.SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>The journal's connection string and linq2db provider (also opened by the readiness probe).</summary>
-    public static (string ConnectionString, string Provider) JournalConnection(BlipOptions options) =>
-        options.Store == "postgres"
-            ? (options.ConnectionString!, LinqToDB.ProviderName.PostgreSQL15)
-            : ($"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "blip-journal.db"))};Pooling=True", LinqToDB.ProviderName.SQLiteMS);
 
     private static AkkaConfigurationBuilder WithJournalAndSnapshot(this AkkaConfigurationBuilder builder, BlipOptions options)
     {
@@ -165,7 +153,7 @@ public static class BlipControllerExtensions
             Directory.CreateDirectory(options.DataDir);
         }
 
-        var (connectionString, provider) = JournalConnection(options);
-        return builder.WithSqlPersistence(connectionString, provider, PersistenceMode.Both, autoInitialize: true);
+        var journal = options.ForJournal();
+        return builder.WithSqlPersistence(journal.ConnectionString, journal.Provider, PersistenceMode.Both, autoInitialize: true);
     }
 }

@@ -161,13 +161,14 @@ public sealed class ManagementEndpointException(string message, Exception inner)
 /// <summary>Registers metrics, the log ring and the management endpoint; the caller adds the endpoint as a hosted service after the actor system.</summary>
 public static class InspectionServiceExtensions
 {
-    public static IServiceCollection AddInspection(this IServiceCollection services, ManagementBinding? binding)
+    public static IServiceCollection AddInspection(this IServiceCollection services, InspectionOptions options)
     {
+        services.AddSingleton(options);
         services.AddSingleton<BlipMetrics>();
         services.AddSingleton<LogRing>();
         services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<LogRing>());
         services.AddSingleton<NodeInspector>();
-        services.AddSingleton(sp => new ManagementEndpoint(binding, sp.GetRequiredService<NodeInspector>(), sp.GetRequiredService<ILogger<ManagementEndpoint>>()));
+        services.AddSingleton(sp => new ManagementEndpoint(options.Management, sp.GetRequiredService<NodeInspector>(), sp.GetRequiredService<ILogger<ManagementEndpoint>>()));
         return services;
     }
 }

@@ -1,22 +1,15 @@
-using System.Data.Common;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Blip.Actors.Inspection;
-
-/// <summary>Registry keys of the inspection actors.</summary>
-public sealed class ClusterEventLogKey;
 
 /// <summary>A question the node could not answer (unknown region, bad argument); the endpoint answers 4xx.</summary>
 public sealed class InspectionException(int status, string message) : Exception(message)
@@ -28,7 +21,7 @@ public sealed class InspectionException(int status, string message) : Exception(
 /// Everything the management endpoint asks of this node, as plain async methods returning the API's views:
 /// cluster state, actors, sharding, logs, and the domain (jobs, repos, VMs, config).
 /// </summary>
-public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, BlipOptions options, BlipMetrics metrics, LogRing logs, IGitHubActions? gitHub = null, ConfigurationFaults? faults = null)
+public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, InspectionOptions options, BlipMetrics metrics, LogRing logs, IGitHubActions? gitHub = null, ConfigurationFaults? faults = null)
 {
     /// <summary>Where <c>WithSingleton("pollers")</c> puts the coordinator: manager <c>/user/pollers</c>, singleton child <c>pollers</c>.</summary>
     public const string PollerSingletonPath = "pollers/pollers";
@@ -51,7 +44,7 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
             reasons.Add($"cluster member is {Cluster.SelfMember.Status}, not Up");
         }
 
-        var journal = ProbeJournalAsync(ct);
+        var journal = options.Journal.ProbeAsync(TimeSpan.FromSeconds(2), ct);
         var config = AskOrNull<ConfigProtocol.SettingsChanged>(registry.Get<ConfigWatcherKey>(), ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(2));
         // The inventory holds questions until its first complete list: no answer in time means not synced.
         var vms = AskOrNull<VmInventoryProtocol.AllVms>(registry.Get<VmInventoryKey>(), VmInventoryProtocol.GetAll.Instance, TimeSpan.FromSeconds(2));
@@ -76,47 +69,6 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, B
         }
 
         return reasons;
-    }
-
-    private async Task<string?> ProbeJournalAsync(CancellationToken ct)
-    {
-        var (connectionString, _) = BlipControllerExtensions.JournalConnection(options);
-        try
-        {
-            await using DbConnection connection = options.Store == "postgres"
-                ? new NpgsqlConnection(connectionString)
-                : new SqliteConnection(connectionString);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await connection.OpenAsync(timeout.Token).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1";
-            await command.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
-            return null;
-        }
-        catch (ArgumentException)
-        {
-            return "the journal's connection string is not valid"; // the parser's message may quote it, password included
-        }
-        catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
-        {
-            // /healthz needs no token: the reason must never carry the connection string's password.
-            var password = options.Store == "postgres" ? PasswordOf(connectionString) : null;
-            var reason = e.Message.ReplaceLineEndings(" ");
-            return string.IsNullOrEmpty(password) ? reason : reason.Replace(password, "***", StringComparison.Ordinal);
-        }
-    }
-
-    private static string? PasswordOf(string connectionString)
-    {
-        try
-        {
-            return new NpgsqlConnectionStringBuilder(connectionString).Password;
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
     }
 
     // ---- metrics ----

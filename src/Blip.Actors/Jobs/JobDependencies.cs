@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Blip.Actors.Hosting;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 
@@ -12,5 +11,5 @@ public sealed record JobDependencies(
     IGitHubActions GitHub,
     IRunnerShell Shell,
     IActorRef Inventory,
-    BlipOptions Options,
+    JobOptions Options,
     ConfigurationFaults Faults);

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,7 @@ namespace Blip.Actors.Kubernetes;
 /// namespace ever reaches this process. After every (re)list each name is reported as present or absent, so a
 /// deletion missed while disconnected is still seen; a kind counts as listed once all its names have been.
 /// </summary>
-public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
+public sealed class KubeConfigSource(IKubernetes client, KubernetesOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
 {
     public static readonly IReadOnlyList<string> SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
     public static readonly IReadOnlyList<string> ConfigMapNames = [ActionsConfig.ConfigMapName];

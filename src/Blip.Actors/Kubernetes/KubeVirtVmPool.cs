@@ -1,7 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Blip.Actors.Hosting;
 using Blip.Actors.Vms;
 using k8s;
 using k8s.Autorest;
@@ -11,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Blip.Actors.Kubernetes;
 
 /// <summary><see cref="IVmPool"/> on KubeVirt VirtualMachines and VirtualMachineInstances.</summary>
-public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILogger<KubeVirtVmPool> logger) : IVmPool
+public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options, ILogger<KubeVirtVmPool> logger) : IVmPool
 {
     private string Ns => options.Namespace;
     private string PoolSelector => $"{VmAnnotations.PoolLabel}={options.Pool}";

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Blip.Actors.Hosting;
 using Blip.Actors.IntegrationTests.Infrastructure;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Vms;
@@ -22,7 +21,7 @@ public sealed class ReusedVmNameTests
     {
         await using var world = await KubeWorld.StartAsync(1);
         using var client = world.Api.CreateClient(world.Api.ControllerToken);
-        var pool = new KubeVirtVmPool(client, new BlipOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
+        var pool = new KubeVirtVmPool(client, new KubernetesOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
 
         var (firstObject, _) = await world.ReadyVmAsync();
         var name = firstObject["metadata"]!["name"]!.GetValue<string>();
@@ -69,7 +68,7 @@ public sealed class ReusedVmNameTests
     {
         await using var world = await KubeWorld.StartAsync(1);
         using var client = world.Api.CreateClient(world.Api.ControllerToken);
-        var pool = new KubeVirtVmPool(client, new BlipOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
+        var pool = new KubeVirtVmPool(client, new KubernetesOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
         var (vm, _) = await world.ReadyVmAsync();
         var name = vm["metadata"]!["name"]!.GetValue<string>();
         var uid = vm["metadata"]!["uid"]!.GetValue<string>();

@@ -5,7 +5,6 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
-using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
@@ -185,7 +184,7 @@ public sealed class RunnerBootstrapperTests : TestKit
 
             return AutoPilot.KeepRunning;
         }));
-        var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new BlipOptions { SshAttempts = sshAttempts }, _faults);
+        var deps = new JobDependencies(_pool, _gitHub, shell, inventory, new JobOptions { SshAttempts = sshAttempts }, _faults);
         parent.ChildActorOf(RunnerBootstrapper.Props(deps, 7, Repo, ["self-hosted", "blip"], vmName ?? vm!.Name, vmUid: null, previousRunnerId: null, sweepStale: false));
     }
 

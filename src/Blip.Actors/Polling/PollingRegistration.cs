@@ -1,0 +1,4 @@
+namespace Blip.Actors.Polling;
+
+/// <summary>Registry key of the <see cref="PollerCoordinator"/> singleton.</summary>
+public sealed class PollerCoordinatorKey;

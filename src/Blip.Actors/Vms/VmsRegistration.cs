@@ -1,4 +1,15 @@
+using Akka.Actor;
+using Akka.Hosting;
+
 namespace Blip.Actors.Vms;
 
 /// <summary>Registry key of the node's <see cref="VmInventory"/>.</summary>
 public sealed class VmInventoryKey;
+
+/// <summary>Registers the node's <see cref="VmInventory"/> (actor <c>/user/vms</c>).</summary>
+public static class VmsRegistration
+{
+    /// <param name="jobs">Who hears of stopped VMs, looked up in the registry when the inventory starts.</param>
+    public static AkkaConfigurationBuilder AddVmInventory(this AkkaConfigurationBuilder builder, IVmPool pool, string poolName, Func<IActorRegistry, IActorRef> jobs) =>
+        builder.WithActors((system, registry) => registry.Register<VmInventoryKey>(system.ActorOf(VmInventory.Props(pool, jobs(registry), poolName), "vms")));
+}

@@ -9,7 +9,8 @@ namespace Blip.Actors.Polling;
 /// <summary>Registry key of the <see cref="PollerCoordinator"/> singleton.</summary>
 public sealed class PollerCoordinatorKey;
 
-/// <summary>Registers the cluster's one <see cref="PollerCoordinator"/> (singleton <c>/user/pollers/pollers</c>).</summary>
+/// <summary>Registers the cluster's one <see cref="PollerCoordinator"/> (singleton <c>/user/pollers/pollers</c>); the registry
+/// holds its proxy, so any node can ask it.</summary>
 public static class PollingRegistration
 {
     /// <param name="backstop">The poll interval a poller keeps to, given its own (longer while webhooks arrive).</param>
@@ -20,5 +21,5 @@ public static class PollingRegistration
             (_, registry, _) => PollerCoordinator.Props(
                 registry.Get<ConfigWatcherKey>(), gitHub, registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo, backstop),
             new ClusterSingletonOptions { Role = role },
-            createProxyToo: false);
+            createProxyToo: true);
 }

@@ -1,3 +1,5 @@
+using Blip.Actors.Runners;
+
 namespace Blip.Actors.GitHub;
 
 /// <summary>Which calls go first when the budget is short: starting runners and cleaning up before discovery.</summary>
@@ -6,9 +8,6 @@ public enum GitHubPriority
     Discovery,
     Critical,
 }
-
-/// <summary>What the governor knows, for metrics and blipctl.</summary>
-public sealed record RateLimitState(int? Limit, int? Remaining, DateTimeOffset? ResetAt, DateTimeOffset? PausedUntil, string? PauseReason);
 
 /// <summary>
 /// One per credential: reads <c>x-ratelimit-*</c> from every reply and decides when the next call may go.
@@ -33,13 +32,14 @@ public sealed class RateLimitGovernor(TimeProvider clock)
     private string? _pauseReason;
     private TimeSpan _backoff = FirstBackoff;
 
-    public RateLimitState State
+    /// <summary>What the governor knows, for metrics and blipctl.</summary>
+    public GitHubRateLimit State
     {
         get
         {
             lock (_gate)
             {
-                return new RateLimitState(_limit, _remaining, _reset, _pausedUntil > clock.GetUtcNow() ? _pausedUntil : null, _pausedUntil > clock.GetUtcNow() ? _pauseReason : null);
+                return new GitHubRateLimit(_limit, _remaining, _reset, _pausedUntil > clock.GetUtcNow() ? _pausedUntil : null, _pausedUntil > clock.GetUtcNow() ? _pauseReason : null);
             }
         }
     }

@@ -228,7 +228,7 @@ public sealed class RunnerBootstrapperTests : TestKit
 
         public DeleteRunnerOutcome DeleteOutcome { get; set; } = DeleteRunnerOutcome.Deleted;
 
-        public RateLimitState? RateLimit => null;
+        public GitHubRateLimit? RateLimit => null;
 
         public GitHubCallException? JitError { get; set; }
 

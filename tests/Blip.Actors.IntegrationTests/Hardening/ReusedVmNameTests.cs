@@ -94,7 +94,7 @@ public sealed class ReusedVmNameTests
             var raw = await client.CustomObjects.GetNamespacedCustomObjectAsync("kubevirt.io", "v1", ns, "virtualmachines", name);
             var vm = KubernetesJson.Deserialize<VirtualMachine>(((JsonElement)raw).GetRawText());
             var annotations = vm.Metadata.Annotations is { } a ? new Dictionary<string, string>(a) : [];
-            return new VmView(name, vm.Metadata.ResourceVersion, annotations, InPool: true, VmiReady: true, "127.0.1.1", "Running", vm, vm.Metadata.Uid, vm.Metadata.DeletionTimestamp is not null);
+            return new VmView(name, vm.Metadata.ResourceVersion, annotations, InPool: true, VmiReady: true, "127.0.1.1", "Running", new KubeVirtVmSource(vm), vm.Metadata.Uid, vm.Metadata.DeletionTimestamp is not null);
         }
         catch (k8s.Autorest.HttpOperationException e) when (allowMissing && e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -189,7 +189,7 @@ public sealed class RunnerBootstrapperTests : TestKit
     }
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
-        new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new object());
+        new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new Blip.Actors.Tests.ActorFakes.FakeVmSource());
 
     private static RunnerShellException Broken(string message) =>
         new(RunnerShellFailure.Unreachable, message, mayHaveStarted: true);

@@ -1,3 +1,4 @@
+using Blip.Actors.Shared;
 using Blip.Actors.Runners;
 
 namespace Blip.Actors.GitHub;
@@ -30,7 +31,7 @@ public sealed class RateLimitGovernor(TimeProvider clock)
     private DateTimeOffset? _reset;
     private DateTimeOffset? _pausedUntil;
     private string? _pauseReason;
-    private TimeSpan _backoff = FirstBackoff;
+    private readonly Backoff _backoff = new(FirstBackoff, MaxBackoff);
 
     /// <summary>What the governor knows, for metrics and blipctl.</summary>
     public GitHubRateLimit State
@@ -114,7 +115,7 @@ public sealed class RateLimitGovernor(TimeProvider clock)
 
             if (success)
             {
-                _backoff = FirstBackoff;
+                _backoff.Reset();
             }
         }
     }
@@ -140,8 +141,7 @@ public sealed class RateLimitGovernor(TimeProvider clock)
             }
             else
             {
-                wait = _backoff;
-                _backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, _backoff.Ticks * 2));
+                wait = _backoff.Next();
                 _pauseReason = $"rate limited; backing off {wait.TotalSeconds:F0} s";
             }
 

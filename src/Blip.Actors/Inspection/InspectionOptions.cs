@@ -1,6 +1,7 @@
 namespace Blip.Actors.Inspection;
 
-/// <summary>The settings inspection reads; bound and validated as part of <c>Hosting.BlipOptions</c> (same names).</summary>
+/// <summary>What inspection reads, derived from <c>Hosting.BlipOptions</c> (bound and validated there): <c>Pool</c>, the
+/// journal of <c>Store</c>/<c>ConnectionString</c>/<c>DataDir</c>, and the endpoint of <c>ManagementUrl</c>/<c>ManagementToken</c>.</summary>
 public sealed class InspectionOptions
 {
     /// <summary>The VM pool: VMs labelled <c>blip.io/pool=&lt;Pool&gt;</c>.</summary>

@@ -16,6 +16,8 @@ var options = builder.Configuration.GetSection(BlipOptions.Section).Get<BlipOpti
 try
 {
     builder.Services.AddBlipController(options);
+    // Before the actor system starts: Akka.Persistence.Sql would only log an unreachable journal and let asks time out.
+    JournalConnectivity.EnsureReachable(options, options.StoreConnectTimeout);
 }
 catch (InvalidOperationException e)
 {

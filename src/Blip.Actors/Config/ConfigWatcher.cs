@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Config;
 
@@ -100,7 +101,7 @@ public sealed class ConfigWatcher : ReceiveActor
             _subscribers.Remove(t.ActorRef);
         });
         Receive<ConfigProtocol.GetSettings>(_ => Sender.Tell(_current));
-        Receive<WatchEnded>(_ =>
+        Receive<WatchPump.Ended>(_ =>
         {
             if (!_stop.IsCancellationRequested)
             {
@@ -118,28 +119,7 @@ public sealed class ConfigWatcher : ReceiveActor
 
     protected override void PostStop() => _stop.Cancel();
 
-    private void StartWatching()
-    {
-        var self = Self;
-        var source = _source;
-        var ct = _stop.Token;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var change in source.WatchAsync(ct).ConfigureAwait(false))
-                {
-                    self.Tell(change);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            self.Tell(WatchEnded.Instance);
-        }, CancellationToken.None);
-    }
+    private void StartWatching() => WatchPump.Start(_source.WatchAsync, Self, _stop.Token);
 
     private void Recompute(bool logProblems)
     {
@@ -218,9 +198,4 @@ public sealed class ConfigWatcher : ReceiveActor
         a is null || b is null
             ? a is null && b is null
             : a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
-
-    private sealed class WatchEnded : INoSerializationVerificationNeeded
-    {
-        public static readonly WatchEnded Instance = new();
-    }
 }

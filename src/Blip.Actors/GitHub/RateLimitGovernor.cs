@@ -1,3 +1,6 @@
+using Blip.Actors.Shared;
+using Blip.Actors.Runners;
+
 namespace Blip.Actors.GitHub;
 
 /// <summary>Which calls go first when the budget is short: starting runners and cleaning up before discovery.</summary>
@@ -6,9 +9,6 @@ public enum GitHubPriority
     Discovery,
     Critical,
 }
-
-/// <summary>What the governor knows, for metrics and blipctl.</summary>
-public sealed record RateLimitState(int? Limit, int? Remaining, DateTimeOffset? ResetAt, DateTimeOffset? PausedUntil, string? PauseReason);
 
 /// <summary>
 /// One per credential: reads <c>x-ratelimit-*</c> from every reply and decides when the next call may go.
@@ -31,15 +31,16 @@ public sealed class RateLimitGovernor(TimeProvider clock)
     private DateTimeOffset? _reset;
     private DateTimeOffset? _pausedUntil;
     private string? _pauseReason;
-    private TimeSpan _backoff = FirstBackoff;
+    private readonly Backoff _backoff = new(FirstBackoff, MaxBackoff);
 
-    public RateLimitState State
+    /// <summary>What the governor knows, for metrics and blipctl.</summary>
+    public GitHubRateLimit State
     {
         get
         {
             lock (_gate)
             {
-                return new RateLimitState(_limit, _remaining, _reset, _pausedUntil > clock.GetUtcNow() ? _pausedUntil : null, _pausedUntil > clock.GetUtcNow() ? _pauseReason : null);
+                return new GitHubRateLimit(_limit, _remaining, _reset, _pausedUntil > clock.GetUtcNow() ? _pausedUntil : null, _pausedUntil > clock.GetUtcNow() ? _pauseReason : null);
             }
         }
     }
@@ -114,7 +115,7 @@ public sealed class RateLimitGovernor(TimeProvider clock)
 
             if (success)
             {
-                _backoff = FirstBackoff;
+                _backoff.Reset();
             }
         }
     }
@@ -140,8 +141,7 @@ public sealed class RateLimitGovernor(TimeProvider clock)
             }
             else
             {
-                wait = _backoff;
-                _backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, _backoff.Ticks * 2));
+                wait = _backoff.Next();
                 _pauseReason = $"rate limited; backing off {wait.TotalSeconds:F0} s";
             }
 

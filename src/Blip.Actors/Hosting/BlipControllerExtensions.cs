@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
@@ -8,35 +7,31 @@ using Akka.Remote.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
 using Blip.Actors.Inspection;
+using Blip.Actors.Janitor;
 using Blip.Actors.Jobs;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
 using Blip.Actors.Ssh;
 using Blip.Actors.Vms;
-using k8s;
+using Blip.Actors.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Blip.Actors.Hosting;
 
-/// <summary>Registry keys of the per-node actors.</summary>
-public sealed class ConfigWatcherKey;
-
-public sealed class VmInventoryKey;
-
-public sealed class PollerCoordinatorKey;
-
-public sealed class JanitorKey;
-
-public sealed class OrphanRunnerSweeperKey;
-
-/// <summary>The composition root of the controller, shared by the host executable and the integration tests.</summary>
+/// <summary>The composition root of the controller, shared by the host executable and the integration tests: it
+/// validates the options, then chains each feature's registration and wires what crosses features (metrics, the
+/// cluster fence).</summary>
 public static class BlipControllerExtensions
 {
     public const string ActorSystemName = "blip";
 
-    /// <summary>Adds the adapters and the actor system. Throws one <see cref="InvalidOperationException"/> listing every bad option.</summary>
+    /// <summary>The cluster role of every controller node: it hosts the job shards and the singletons.</summary>
+    public const string ControllerRole = "controller";
+
+    /// <summary>Adds the adapters and the actor system. Throws one <see cref="InvalidOperationException"/> listing every bad
+    /// option. Performs no I/O: the executable checks the journal first (<see cref="JournalConnectivity"/>).</summary>
     public static IServiceCollection AddBlipController(this IServiceCollection services, BlipOptions options)
     {
         var errors = options.Validate();
@@ -44,8 +39,6 @@ public static class BlipControllerExtensions
         {
             throw new InvalidOperationException("invalid configuration: " + string.Join("; ", errors));
         }
-
-        JournalConnectivity.EnsureReachable(options, options.StoreConnectTimeout);
 
         services.AddSingleton(options);
         services.AddSingleton<ControllerSecrets>();
@@ -58,106 +51,70 @@ public static class BlipControllerExtensions
             sp.GetRequiredService<ControllerSecrets>().SshClientKeyChanged += faults.ConfigurationChanged;
             return faults;
         });
-        services.AddSingleton<Webhooks.WebhookHealth>();
-        services.AddInspection(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _));
-        services.AddSingleton<IKubernetes>(sp => KubeClientFactory.Create(options, new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())));
-        services.AddSingleton<KubeVirtVmPool>();
-        services.AddSingleton(sp => new ClusterFence(sp.GetRequiredService<ActorSystem>, options, sp.GetRequiredService<ILogger<ClusterFence>>()));
+        services.AddInspection(options.ForInspection());
+        services.AddWebhooks(options.ForWebhooks());
+        services.AddKubernetes(options.ForKubernetes(), sp => [new KubernetesRequestCounter(sp.GetRequiredService<BlipMetrics>())]);
+        services.AddSingleton(sp => new ClusterFence(sp.GetRequiredService<Akka.Actor.ActorSystem>, options, sp.GetRequiredService<ILogger<ClusterFence>>()));
         services.AddSingleton<IVmPool>(sp => new FencedVmPool(sp.GetRequiredService<KubeVirtVmPool>(), sp.GetRequiredService<ClusterFence>()));
-        services.AddSingleton<IConfigSource, KubeConfigSource>();
-        services.AddSingleton<OctokitGitHubActions>();
+        services.AddGitHub(options.ForGitHub());
         services.AddSingleton<IGitHubActions>(sp => new CountingGitHubActions(sp.GetRequiredService<OctokitGitHubActions>(), sp.GetRequiredService<BlipMetrics>()));
-        services.AddSingleton<SshRunnerShell>();
+        services.AddSsh(options.ForSsh());
         services.AddSingleton<IRunnerShell>(sp => new CountingRunnerShell(sp.GetRequiredService<SshRunnerShell>(), sp.GetRequiredService<BlipMetrics>()));
 
         services.AddAkka(ActorSystemName, (builder, sp) =>
         {
-            var address = $"akka.tcp://{ActorSystemName}@{options.ClusterHostname}:{options.ClusterPort}";
+            var gitHub = sp.GetRequiredService<IGitHubActions>();
+            var metrics = sp.GetRequiredService<BlipMetrics>();
+            var webhooks = sp.GetRequiredService<WebhookHealth>();
+            var jobOptions = options.ForJobs();
             builder
-                .ConfigureLoggers(loggers =>
-                {
-                    loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
-                })
-                .AddHocon(
-                    // Job actors passivate themselves when done; idle passivation would stop the timers of a running job.
-                    "akka.cluster.sharding.passivate-idle-entity-after = off\n" +
-                    "akka.cluster.sharding.remember-entities = off\n" +
-                    "akka.coordinated-shutdown.exit-clr = off\n" +
-                    // Keep-majority decides only once the membership has been stable this long (default 20 s).
-                    $"akka.cluster.split-brain-resolver.stable-after = {(int)options.DowningStableAfter.TotalMilliseconds}ms",
-                    HoconAddMode.Prepend)
-                .WithRemoting(options.ClusterHostname, options.ClusterPort)
-                .WithClustering(new ClusterOptions
-                {
-                    SeedNodes = SeedNodes(options, address),
-                    Roles = ["controller"],
-                    // Keep-majority, explicitly (SplitBrainResolverOption.Default is the same strategy): a minority side downs
-                    // itself and stops claiming; with an even split the side holding the lowest address survives.
-                    SplitBrainResolver = new KeepMajorityOption { Role = "controller" },
-                })
+                .WithCluster(options)
                 .WithJournalAndSnapshot(options)
-                .WithCustomSerializer("blip-job-events", [typeof(IJobEvent)], system => new JobEventSerializer(system))
-                .WithShardRegion<JobRegion>(
-                    "job",
-                    (_, registry, _) => entityId => JobActor.Props(entityId, Dependencies(sp, registry, options)),
-                    new JobMessageExtractor(),
-                    new ShardOptions { Role = "controller" })
-                .WithActors((system, registry) =>
-                {
-                    var config = system.ActorOf(ConfigWatcher.Props(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>()), "config");
-                    registry.Register<ConfigWatcherKey>(config);
-                    var jobs = registry.Get<JobRegion>();
-                    var relay = system.ActorOf(VmStopRelay.Props(jobs), "vm-stop-relay");
-                    var inventory = system.ActorOf(VmInventory.Props(sp.GetRequiredService<IVmPool>(), relay, options.Pool), "vms");
-                    registry.Register<VmInventoryKey>(inventory);
-                    system.ActorOf(Webhooks.WebhookHealthRelay.Props(sp.GetRequiredService<Webhooks.WebhookHealth>()), "webhook-health");
-                })
-                // One reconciler for the cluster; it also sweeps when a node is removed, so the jobs that node hosted
-                // come back on another node at once instead of at the next sighting.
-                .WithSingleton<JanitorKey>(
-                    "janitor",
-                    (_, registry, _) => Janitor.Janitor.Props(registry.Get<VmInventoryKey>(), registry.Get<JobRegion>(), options.ReconcileInterval),
-                    new ClusterSingletonOptions { Role = "controller" },
-                    createProxyToo: false)
-                // One sweeper of orphaned runner registrations for the cluster (conditional listings: ~free when idle).
-                .WithSingleton<OrphanRunnerSweeperKey>(
-                    "runner-sweeper",
-                    (_, registry, _) => Janitor.OrphanRunnerSweeper.Props(
-                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.RunnerSweepInterval,
-                        options.OrphanRunnerGrace, () => sp.GetRequiredService<BlipMetrics>().RunnerRegistrationsDeleted.Inc()),
-                    new ClusterSingletonOptions { Role = "controller" },
-                    createProxyToo: false)
-                .WithSingleton<PollerCoordinatorKey>(
-                    "pollers",
-                    (_, registry, _) => PollerCoordinator.Props(
-                        registry.Get<ConfigWatcherKey>(), sp.GetRequiredService<IGitHubActions>(), registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo,
-                        interval => sp.GetRequiredService<Webhooks.WebhookHealth>().PollInterval(interval, options.PollIntervalWithWebhooks)),
-                    new ClusterSingletonOptions { Role = "controller" },
-                    createProxyToo: false)
-                .WithInspection(sp.GetRequiredService<BlipMetrics>());
+                .AddJobs(
+                    registry => new JobDependencies(sp.GetRequiredService<IVmPool>(), gitHub, sp.GetRequiredService<IRunnerShell>(),
+                        registry.Get<VmInventoryKey>(), jobOptions, sp.GetRequiredService<ConfigurationFaults>()),
+                    ControllerRole)
+                .AddConfigWatcher(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>())
+                .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>())
+                .AddWebhookHealthRelay(webhooks)
+                .AddJanitor(options.ReconcileInterval, ControllerRole)
+                .AddOrphanRunnerSweeper(gitHub, options.RunnerSweepInterval, options.OrphanRunnerGrace, () => metrics.RunnerRegistrationsDeleted.Inc(), ControllerRole)
+                .AddPolling(options.ForPolling(), gitHub, interval => webhooks.PollInterval(interval, options.PollIntervalWithWebhooks), ControllerRole)
+                .WithInspection(metrics);
         });
 
         // After AddAkka: hosted services start in order, so these start once the actor system runs.
         services.AddHostedService(sp => sp.GetRequiredService<ManagementEndpoint>());
-        services.AddHostedService<Webhooks.WebhookReceiver>();
+        services.AddWebhookReceiver();
         return services;
     }
 
-    private static JobDependencies Dependencies(IServiceProvider sp, IActorRegistry registry, BlipOptions options) =>
-        new(sp.GetRequiredService<IVmPool>(), sp.GetRequiredService<IGitHubActions>(), sp.GetRequiredService<IRunnerShell>(),
-            registry.Get<VmInventoryKey>(), options, sp.GetRequiredService<ConfigurationFaults>());
+    private static AkkaConfigurationBuilder WithCluster(this AkkaConfigurationBuilder builder, BlipOptions options) =>
+        builder
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .AddHocon(
+                "akka.coordinated-shutdown.exit-clr = off\n" +
+                // Keep-majority decides only once the membership has been stable this long (default 20 s).
+                $"akka.cluster.split-brain-resolver.stable-after = {(int)options.DowningStableAfter.TotalMilliseconds}ms",
+                HoconAddMode.Prepend)
+            .WithRemoting(options.ClusterHostname, options.ClusterPort)
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = SeedNodes(options, $"akka.tcp://{ActorSystemName}@{options.ClusterHostname}:{options.ClusterPort}"),
+                Roles = [ControllerRole],
+                // Keep-majority, explicitly (SplitBrainResolverOption.Default is the same strategy): a minority side downs
+                // itself and stops claiming; with an even split the side holding the lowest address survives.
+                SplitBrainResolver = new KeepMajorityOption { Role = ControllerRole },
+            });
 
     private static string[] SeedNodes(BlipOptions options, string self) =>
         string.IsNullOrWhiteSpace(options.SeedNodes)
             ? [self]
             : options.SeedNodes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>The journal's connection string and linq2db provider (also opened by the readiness probe).</summary>
-    public static (string ConnectionString, string Provider) JournalConnection(BlipOptions options) =>
-        options.Store == "postgres"
-            ? (options.ConnectionString!, LinqToDB.ProviderName.PostgreSQL15)
-            : ($"Data Source={Path.GetFullPath(Path.Combine(options.DataDir, "blip-journal.db"))};Pooling=True", LinqToDB.ProviderName.SQLiteMS);
 
     private static AkkaConfigurationBuilder WithJournalAndSnapshot(this AkkaConfigurationBuilder builder, BlipOptions options)
     {
@@ -166,7 +123,7 @@ public static class BlipControllerExtensions
             Directory.CreateDirectory(options.DataDir);
         }
 
-        var (connectionString, provider) = JournalConnection(options);
-        return builder.WithSqlPersistence(connectionString, provider, PersistenceMode.Both, autoInitialize: true);
+        var journal = options.ForJournal();
+        return builder.WithSqlPersistence(journal.ConnectionString, journal.Provider, PersistenceMode.Both, autoInitialize: true);
     }
 }

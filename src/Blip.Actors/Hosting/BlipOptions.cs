@@ -2,15 +2,15 @@ namespace Blip.Actors.Hosting;
 
 /// <summary>Everything the controller can be told, bound from the <c>Blip:</c> configuration section
 /// (<c>Blip__Namespace</c> and so on as environment variables). <see cref="Validate"/> names each bad value.</summary>
-public sealed class BlipOptions
+public sealed partial class BlipOptions
 {
     public const string Section = "Blip";
 
     /// <summary>The spec's hard cap from claim to release (runnerMaxTTL): <see cref="MaxDurationSeconds"/> may lower it, never raise it.</summary>
-    public const int SpecMaxDurationSeconds = 1800;
+    public const int SpecMaxDurationSeconds = Jobs.JobOptions.SpecMaxDurationSeconds;
 
     /// <summary>Where a pod finds its own namespace (the service account's projected volume).</summary>
-    public const string ServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+    public const string ServiceAccountNamespaceFile = Kubernetes.KubernetesOptions.ServiceAccountNamespaceFile;
 
     /// <summary>Namespace of the Secrets, the ConfigMap and the VMs. Default: the pod's own namespace (in a pod),
     /// else <c>blip</c>.</summary>
@@ -169,22 +169,7 @@ public sealed class BlipOptions
     }
 
     /// <summary>The namespace in <paramref name="serviceAccountFile"/> when it exists and holds one, else <c>blip</c>.</summary>
-    public static string DefaultNamespace(string serviceAccountFile)
-    {
-        try
-        {
-            var fromPod = File.Exists(serviceAccountFile) ? File.ReadAllText(serviceAccountFile).Trim() : "";
-            return fromPod.Length > 0 ? fromPod : "blip";
-        }
-        catch (IOException)
-        {
-            return "blip";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "blip";
-        }
-    }
+    public static string DefaultNamespace(string serviceAccountFile) => Kubernetes.KubernetesOptions.DefaultNamespace(serviceAccountFile);
 
     private static bool IsLoopback(Uri uri) =>
         uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));

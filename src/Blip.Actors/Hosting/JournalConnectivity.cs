@@ -1,11 +1,12 @@
-using System.Net.Sockets;
+using Blip.Actors.Inspection;
 using Npgsql;
 
 namespace Blip.Actors.Hosting;
 
 /// <summary>
 /// Fails the controller fast when its PostgreSQL journal cannot be reached: Akka.Persistence.Sql only logs an init
-/// failure and lets every ask time out, so the connection is opened once before the actor system starts.
+/// failure and lets every ask time out, so the executable opens a connection once (the readiness check's
+/// <see cref="JournalStore.ProbeAsync"/>) before the actor system starts.
 /// The message names host, port, database and user, never the password.
 /// </summary>
 public static class JournalConnectivity
@@ -14,7 +15,8 @@ public static class JournalConnectivity
     /// and a connection cannot be opened within <paramref name="timeout"/>.</summary>
     public static void EnsureReachable(BlipOptions options, TimeSpan timeout)
     {
-        if (options.Store != "postgres")
+        var journal = options.ForJournal();
+        if (!journal.IsPostgres)
         {
             return;
         }
@@ -22,7 +24,7 @@ public static class JournalConnectivity
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            builder = new NpgsqlConnectionStringBuilder(journal.ConnectionString);
         }
         catch (ArgumentException e)
         {
@@ -33,29 +35,11 @@ public static class JournalConnectivity
         var where = $"PostgreSQL journal at {builder.Host ?? "localhost"}:{builder.Port}, database '{builder.Database ?? builder.Username}', user '{builder.Username}'";
         builder.Timeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
         builder.Pooling = false;
-        try
+        // The driver's own timeout speaks first; the probe's deadline only guards against a hang past it.
+        var reason = journal.With(builder.ConnectionString).ProbeAsync(timeout + TimeSpan.FromSeconds(5), CancellationToken.None).GetAwaiter().GetResult();
+        if (reason is not null)
         {
-            using var connection = new NpgsqlConnection(builder.ConnectionString);
-            connection.Open();
-            using var command = new NpgsqlCommand("SELECT 1", connection);
-            command.ExecuteScalar();
+            throw new InvalidOperationException($"cannot reach the {where}: {reason}");
         }
-        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or InvalidOperationException or ArgumentException)
-        {
-            throw new InvalidOperationException($"cannot reach the {where}: {Reason(e, builder.Password)}");
-        }
-    }
-
-    private static string Reason(Exception e, string? password)
-    {
-        // The innermost cause says it best ("Connection refused", "28P01: password authentication failed for user …").
-        var reason = e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message;
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            reason = inner is PostgresException ipg ? $"{ipg.SqlState}: {ipg.MessageText}" : inner.Message;
-        }
-
-        reason = reason.ReplaceLineEndings(" ").Trim();
-        return string.IsNullOrEmpty(password) ? reason : reason.Replace(password, "***", StringComparison.Ordinal);
     }
 }

@@ -26,7 +26,7 @@ public sealed class CountingGitHubActions(IGitHubActions inner, BlipMetrics metr
 
     public TimeSpan Pace(TimeSpan interval) => inner.Pace(interval);
 
-    public GitHub.RateLimitState? RateLimit => inner.RateLimit;
+    public GitHubRateLimit? RateLimit => inner.RateLimit;
 
     private async Task<T> Count<T>(string endpoint, Func<Task<T>> call)
     {

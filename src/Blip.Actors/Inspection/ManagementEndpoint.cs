@@ -113,23 +113,23 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
         app.MapGet("/metrics", async () => Results.Text(await inspector.ScrapeAsync().ConfigureAwait(false), PrometheusContentType));
 
         var api = app.MapGroup("/api");
-        api.MapGet("/cluster", () => Guard(() => Task.FromResult<object>(inspector.ClusterState())));
-        api.MapGet("/cluster/events", (long? after) => Guard(async () => await inspector.ClusterEventsAsync(after ?? 0).ConfigureAwait(false)));
-        api.MapPost("/cluster/leave", (string? address) => Guard(() => Task.FromResult<object>(inspector.Leave(Required(address, "address")))));
-        api.MapPost("/cluster/down", (string? address) => Guard(() => Task.FromResult<object>(inspector.Down(Required(address, "address")))));
-        api.MapPost("/cluster/down-unreachable", () => Guard(() => Task.FromResult<object>(inspector.DownUnreachable())));
-        api.MapGet("/actors", (string? path, int? depth) => Guard(async () => await inspector.ActorTreeAsync(path, depth ?? 4).ConfigureAwait(false)));
-        api.MapGet("/sharding/regions", () => Guard(() => Task.FromResult<object>(inspector.Regions())));
-        api.MapGet("/sharding/regions/{type}/stats", (string type) => Guard(async () => await inspector.RegionStatsAsync(type).ConfigureAwait(false)));
-        api.MapGet("/sharding/regions/{type}/locate", (string type, string? id) => Guard(async () => await inspector.LocateAsync(type, Required(id, "id")).ConfigureAwait(false)));
-        api.MapGet("/logs", (int? count, string? level) => Guard(() => Task.FromResult<object>(inspector.Logs(count ?? 50, level))));
-        api.MapGet("/jobs", (string? repo, string? state, int? limit, CancellationToken ct) => Guard(async () => await inspector.JobsAsync(repo, state, Math.Clamp(limit ?? 50, 1, 10_000), ct).ConfigureAwait(false)));
+        api.MapGet("/cluster", () => Guard(() => Task.FromResult<object>(inspector.Cluster.ClusterState())));
+        api.MapGet("/cluster/events", (long? after) => Guard(async () => await inspector.Cluster.ClusterEventsAsync(after ?? 0).ConfigureAwait(false)));
+        api.MapPost("/cluster/leave", (string? address) => Guard(() => Task.FromResult<object>(inspector.Cluster.Leave(Required(address, "address")))));
+        api.MapPost("/cluster/down", (string? address) => Guard(() => Task.FromResult<object>(inspector.Cluster.Down(Required(address, "address")))));
+        api.MapPost("/cluster/down-unreachable", () => Guard(() => Task.FromResult<object>(inspector.Cluster.DownUnreachable())));
+        api.MapGet("/actors", (string? path, int? depth) => Guard(async () => await inspector.Cluster.ActorTreeAsync(path, depth ?? 4).ConfigureAwait(false)));
+        api.MapGet("/sharding/regions", () => Guard(() => Task.FromResult<object>(inspector.Sharding.Regions())));
+        api.MapGet("/sharding/regions/{type}/stats", (string type) => Guard(async () => await inspector.Sharding.RegionStatsAsync(type).ConfigureAwait(false)));
+        api.MapGet("/sharding/regions/{type}/locate", (string type, string? id) => Guard(async () => await inspector.Sharding.LocateAsync(type, Required(id, "id")).ConfigureAwait(false)));
+        api.MapGet("/logs", (int? count, string? level) => Guard(() => Task.FromResult<object>(inspector.Logs.Logs(count ?? 50, level))));
+        api.MapGet("/jobs", (string? repo, string? state, int? limit, CancellationToken ct) => Guard(async () => await inspector.Jobs.JobsAsync(repo, state, Math.Clamp(limit ?? 50, 1, 10_000), ct).ConfigureAwait(false)));
         api.MapGet("/jobs/{id}", (string id, CancellationToken ct) => Guard(async () =>
-            await inspector.JobAsync(long.TryParse(id, out var jobId) && jobId >= 0 ? jobId : throw new InspectionException(400, $"'{id}' is not a job id"), ct).ConfigureAwait(false)));
-        api.MapGet("/repos", () => Guard(async () => await inspector.ReposAsync().ConfigureAwait(false)));
-        api.MapGet("/vms", () => Guard(async () => await inspector.VmsAsync().ConfigureAwait(false)));
-        api.MapGet("/ratelimit", () => Guard(() => Task.FromResult<object>(inspector.RateLimit())));
-        api.MapGet("/config", () => Guard(async () => await inspector.ConfigAsync().ConfigureAwait(false)));
+            await inspector.Jobs.JobAsync(long.TryParse(id, out var jobId) && jobId >= 0 ? jobId : throw new InspectionException(400, $"'{id}' is not a job id"), ct).ConfigureAwait(false)));
+        api.MapGet("/repos", () => Guard(async () => await inspector.Jobs.ReposAsync().ConfigureAwait(false)));
+        api.MapGet("/vms", () => Guard(async () => await inspector.Jobs.VmsAsync().ConfigureAwait(false)));
+        api.MapGet("/ratelimit", () => Guard(() => Task.FromResult<object>(inspector.Jobs.RateLimit())));
+        api.MapGet("/config", () => Guard(async () => await inspector.Jobs.ConfigAsync().ConfigureAwait(false)));
         app.MapFallback(() => Results.Json(new ErrorView("no such management route"), statusCode: 404));
     }
 
@@ -161,13 +161,14 @@ public sealed class ManagementEndpointException(string message, Exception inner)
 /// <summary>Registers metrics, the log ring and the management endpoint; the caller adds the endpoint as a hosted service after the actor system.</summary>
 public static class InspectionServiceExtensions
 {
-    public static IServiceCollection AddInspection(this IServiceCollection services, ManagementBinding? binding)
+    public static IServiceCollection AddInspection(this IServiceCollection services, InspectionOptions options)
     {
+        services.AddSingleton(options);
         services.AddSingleton<BlipMetrics>();
         services.AddSingleton<LogRing>();
         services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<LogRing>());
         services.AddSingleton<NodeInspector>();
-        services.AddSingleton(sp => new ManagementEndpoint(binding, sp.GetRequiredService<NodeInspector>(), sp.GetRequiredService<ILogger<ManagementEndpoint>>()));
+        services.AddSingleton(sp => new ManagementEndpoint(options.Management, sp.GetRequiredService<NodeInspector>(), sp.GetRequiredService<ILogger<ManagementEndpoint>>()));
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Blip.Actors.Hosting;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
 
@@ -12,11 +11,10 @@ public sealed record JobDependencies(
     IGitHubActions GitHub,
     IRunnerShell Shell,
     IActorRef Inventory,
-    BlipOptions Options,
+    JobOptions Options,
     ConfigurationFaults Faults)
 {
     /// <summary>What the runner bootstrapper (a child of the job actor) uses: the same ports, its own settings.</summary>
     public RunnerDependencies Runners => new(
-        GitHub, Shell, Pool, Inventory, Faults,
-        new RunnerOptions { SshUser = Options.SshUser, RunnerDir = Options.RunnerDir, SshAttempts = Options.SshAttempts });
+        GitHub, Shell, Pool, Inventory, Faults, Options.Runner);
 }

@@ -7,6 +7,3 @@ public sealed class JobMessageExtractor(int maxShards = 100) : HashCodeMessageEx
 {
     public override string? EntityId(object message) => (message as IWithJobId)?.JobId.ToString();
 }
-
-/// <summary>Registry key of the job shard region.</summary>
-public sealed class JobRegion;

@@ -22,7 +22,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     private readonly JobDependencies _deps;
     private readonly IReadOnlySet<string> _exclude;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private TimeSpan _backoff = TimeSpan.FromSeconds(1);
+    private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     private int _failures;
     private DateTimeOffset _lastWarned = DateTimeOffset.MinValue;
 
@@ -65,8 +65,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
                 _lastWarned = now;
             }
 
-            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff);
-            _backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, _backoff.Ticks * 2));
+            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff.Next());
         });
         Receive<VmInventoryProtocol.VmAvailable>(_ =>
         {
@@ -91,9 +90,9 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         });
         Receive<Status.Failure>(f =>
         {
-            _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, _backoff);
-            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff);
-            _backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(30).Ticks, _backoff.Ticks * 2));
+            var wait = _backoff.Next();
+            _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, wait);
+            Timers.StartSingleTimer(RetryTimer, Retry.Instance, wait);
         });
         ReceiveAny(Unhandled);
     }

@@ -1,4 +1,3 @@
-using Blip.Actors.Hosting;
 using k8s;
 
 namespace Blip.Actors.Kubernetes;
@@ -6,7 +5,7 @@ namespace Blip.Actors.Kubernetes;
 /// <summary>Builds the KubernetesClient: an explicit kubeconfig, else in-cluster, else $KUBECONFIG / ~/.kube/config.</summary>
 public static class KubeClientFactory
 {
-    public static IKubernetes Create(BlipOptions options, params DelegatingHandler[] handlers)
+    public static IKubernetes Create(KubernetesOptions options, params DelegatingHandler[] handlers)
     {
         KubernetesClientConfiguration config;
         if (!string.IsNullOrWhiteSpace(options.Kubeconfig))

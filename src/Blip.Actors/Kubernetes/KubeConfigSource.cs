@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,7 @@ namespace Blip.Actors.Kubernetes;
 /// namespace ever reaches this process. After every (re)list each name is reported as present or absent, so a
 /// deletion missed while disconnected is still seen; a kind counts as listed once all its names have been.
 /// </summary>
-public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
+public sealed class KubeConfigSource(IKubernetes client, KubernetesOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
 {
     public static readonly IReadOnlyList<string> SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
     public static readonly IReadOnlyList<string> ConfigMapNames = [ActionsConfig.ConfigMapName];
@@ -43,32 +42,35 @@ public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, IL
             }
         }
 
-        Task PumpConfigMap(string name) => Pump<V1ConfigMap>(
-            "configmaps", name,
-            async (selector, c) =>
-            {
-                var list = await client.CoreV1.ListNamespacedConfigMapAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
-                return (list.Items.ToList(), list.Metadata.ResourceVersion);
-            },
-            (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedConfigMapAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
-            cm => cm.Metadata?.ResourceVersion,
-            (cm, listed) => Seen("configmaps", ConfigMapNames, name, new ConfigObjectChange.ConfigMapSeen(name, cm is null ? null : Copy(cm.Data)), listed),
-            ct);
+        // One path for both kinds: only the list and watch calls and the change reported differ.
+        IEnumerable<Task> PumpAll<T>(
+            string kind,
+            IReadOnlyList<string> names,
+            Func<string, CancellationToken, Task<(IReadOnlyList<T> Items, string ResourceVersion)>> list,
+            Func<string, string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Item)>> watch,
+            Func<string, T?, ConfigObjectChange> change)
+            where T : class, IMetadata<V1ObjectMeta> =>
+            names.Select(name => Task.Run(() => Pump(kind, name, list, watch, (item, listed) => Seen(kind, names, name, change(name, item), listed), ct), ct));
 
-        Task PumpSecret(string name) => Pump<V1Secret>(
-            "secrets", name,
-            async (selector, c) =>
-            {
-                var list = await client.CoreV1.ListNamespacedSecretAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
-                return (list.Items.ToList(), list.Metadata.ResourceVersion);
-            },
-            (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
-            s => s.Metadata?.ResourceVersion,
-            (s, listed) => Seen("secrets", SecretNames, name, new ConfigObjectChange.SecretSeen(name, s is null ? null : Copy(s.Data)), listed),
-            ct);
-
-        var pumps = Task.WhenAll(ConfigMapNames.Select(n => Task.Run(() => PumpConfigMap(n), ct))
-            .Concat(SecretNames.Select(n => Task.Run(() => PumpSecret(n), ct))));
+        var pumps = Task.WhenAll(
+            PumpAll<V1ConfigMap>(
+                "configmaps", ConfigMapNames,
+                async (selector, c) =>
+                {
+                    var list = await client.CoreV1.ListNamespacedConfigMapAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
+                    return (list.Items.ToList(), list.Metadata.ResourceVersion);
+                },
+                (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedConfigMapAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
+                (name, cm) => new ConfigObjectChange.ConfigMapSeen(name, cm is null ? null : Copy(cm.Data)))
+            .Concat(PumpAll<V1Secret>(
+                "secrets", SecretNames,
+                async (selector, c) =>
+                {
+                    var list = await client.CoreV1.ListNamespacedSecretAsync(ns, fieldSelector: selector, cancellationToken: c).ConfigureAwait(false);
+                    return (list.Items.ToList(), list.Metadata.ResourceVersion);
+                },
+                (selector, rv, onError, c) => client.CoreV1.WatchListNamespacedSecretAsync(ns, fieldSelector: selector, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: 300, onError: onError, cancellationToken: c),
+                (name, secret) => new ConfigObjectChange.SecretSeen(name, secret is null ? null : Copy(secret.Data)))));
         _ = pumps.ContinueWith(_ => merged.Writer.TryComplete(), TaskScheduler.Default);
         await foreach (var change in merged.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
@@ -83,7 +85,6 @@ public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, IL
         string name,
         Func<string, CancellationToken, Task<(IReadOnlyList<T> Items, string ResourceVersion)>> list,
         Func<string, string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Item)>> watch,
-        Func<T, string?> resourceVersionOf,
         Action<T?, bool> seen,
         CancellationToken ct)
         where T : class, IMetadata<V1ObjectMeta>
@@ -93,7 +94,7 @@ public sealed class KubeConfigSource(IKubernetes client, BlipOptions options, IL
             $"{kind}/{name}",
             c => list(selector, c),
             (rv, onError, c) => watch(selector, rv, onError, c),
-            resourceVersionOf,
+            item => item.Metadata?.ResourceVersion,
             logger,
             ct);
         await foreach (var item in stream.ConfigureAwait(false))

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using Blip.Actors.Hosting;
 using Blip.Actors.Vms;
 using k8s;
 using k8s.Autorest;
@@ -11,14 +10,14 @@ using Microsoft.Extensions.Logging;
 namespace Blip.Actors.Kubernetes;
 
 /// <summary><see cref="IVmPool"/> on KubeVirt VirtualMachines and VirtualMachineInstances.</summary>
-public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILogger<KubeVirtVmPool> logger) : IVmPool
+public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options, ILogger<KubeVirtVmPool> logger) : IVmPool
 {
     private string Ns => options.Namespace;
     private string PoolSelector => $"{VmAnnotations.PoolLabel}={options.Pool}";
 
     public async Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
     {
-        var source = (VirtualMachine)vm.Source;
+        var source = (vm.Source as KubeVirtVmSource ?? throw new ArgumentException($"VM {vm.Name} was not listed by this pool adapter", nameof(vm))).Vm;
         // Work on a copy: the cached object is shared with the inventory.
         var copy = KubernetesJson.Deserialize<VirtualMachine>(KubernetesJson.Serialize(source));
         copy.Metadata.Annotations ??= new Dictionary<string, string>();
@@ -204,7 +203,7 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             vm.Metadata.ResourceVersion ?? "",
             vm.Metadata.Annotations is { } a ? new Dictionary<string, string>(a) : new Dictionary<string, string>(),
             vm.Metadata.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>(),
-            vm,
+            new KubeVirtVmSource(vm),
             vm.Metadata.Uid ?? "",
             vm.Metadata.DeletionTimestamp is not null);
 
@@ -243,4 +242,10 @@ public sealed class KubeVirtVmPool(IKubernetes client, BlipOptions options, ILog
             yield return (type, KubernetesJson.Deserialize<T>(json));
         }
     }
+}
+
+/// <summary>The <see cref="VirtualMachine"/> behind a <see cref="VmView"/>, as this adapter listed or watched it.</summary>
+public sealed class KubeVirtVmSource(VirtualMachine vm) : VmSource
+{
+    public VirtualMachine Vm { get; } = vm;
 }

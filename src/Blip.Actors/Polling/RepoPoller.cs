@@ -32,7 +32,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private ImmutableArray<string> _labels;
     private string? _lastError;
     private HashSet<long> _queued = [];
-    private TimeSpan _errorBackoff;
+    private readonly Backoff _errorBackoff;
     private bool _polling;
     private bool _stopping;
 
@@ -43,7 +43,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         _gitHub = gitHub;
         _jobs = jobs;
         _interval = interval;
-        _errorBackoff = interval;
+        _errorBackoff = new Backoff(interval, MaxErrorBackoff);
 
         Receive<PollerProtocol.LabelsChanged>(m =>
         {
@@ -103,21 +103,21 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             }
 
             _queued = queued;
-            _errorBackoff = _interval;
+            _errorBackoff.Reset(_interval);
             Timers.StartSingleTimer(PollTimer, Poll.Instance, _gitHub.Pace(backstop(_interval)));
         });
         Receive<PollFailed>(m =>
         {
             _polling = false;
             var error = m.Cause.Message;
-            var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : _errorBackoff;
+            var backoff = _errorBackoff.Next();
+            var wait = m.Cause is GitHubCallException { RetryAfter: { } after } ? after : backoff;
             if (error != _lastError)
             {
                 _log.Warning("repo {0}: polling failed ({1}); next poll in {2:F0} s", _repo, error, wait.TotalSeconds);
                 _lastError = error;
             }
 
-            _errorBackoff = TimeSpan.FromTicks(Math.Min(MaxErrorBackoff.Ticks, _errorBackoff.Ticks * 2));
             Timers.StartSingleTimer(PollTimer, Poll.Instance, wait);
         });
         ReceiveAny(Unhandled);

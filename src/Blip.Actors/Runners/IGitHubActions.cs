@@ -24,8 +24,11 @@ public interface IGitHubActions
     TimeSpan Pace(TimeSpan interval);
 
     /// <summary>The current PAT's rate-limit state as last seen; null before the first call.</summary>
-    GitHub.RateLimitState? RateLimit { get; }
+    GitHubRateLimit? RateLimit { get; }
 }
+
+/// <summary>The current PAT's rate limit as the adapter last saw it, and any pause it imposes (for metrics and blipctl).</summary>
+public sealed record GitHubRateLimit(int? Limit, int? Remaining, DateTimeOffset? ResetAt, DateTimeOffset? PausedUntil, string? PauseReason);
 
 public sealed record QueuedJob(long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, DateTimeOffset? CreatedAt, string Name);
 

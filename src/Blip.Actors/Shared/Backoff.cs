@@ -1,10 +1,11 @@
 namespace Blip.Actors.Shared;
 
-/// <summary>Exponential backoff with a cap.</summary>
+/// <summary>Exponential backoff with a cap: each <see cref="Next"/> returns the current delay and doubles it, up to the cap.
+/// Not thread-safe: an actor's own state, or used under its owner's lock.</summary>
 public sealed class Backoff
 {
-    private readonly TimeSpan _initial;
     private readonly TimeSpan _max;
+    private TimeSpan _initial;
     private TimeSpan _next;
 
     public Backoff(TimeSpan initial, TimeSpan max) => (_initial, _max, _next) = (initial, max, initial);
@@ -17,4 +18,7 @@ public sealed class Backoff
     }
 
     public void Reset() => _next = _initial;
+
+    /// <summary>Starts over from <paramref name="initial"/> (also where later <see cref="Reset()"/>s start).</summary>
+    public void Reset(TimeSpan initial) => _next = _initial = initial;
 }

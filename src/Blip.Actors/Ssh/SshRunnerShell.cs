@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Runners;
 using Renci.SshNet;
 using Renci.SshNet.Common;
@@ -15,7 +14,7 @@ namespace Blip.Actors.Ssh;
 /// <c>ACTIONS_RUNNER_INPUT_JITCONFIG</c>. run.sh runs detached with all three streams redirected, so the
 /// command returns at once, and in a session of its own (setsid), so it survives the disconnect even mid-command.
 /// </summary>
-public sealed class SshRunnerShell(ControllerSecrets secrets, BlipOptions options) : IRunnerShell
+public sealed class SshRunnerShell(ControllerSecrets secrets, SshOptions options) : IRunnerShell
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(20);

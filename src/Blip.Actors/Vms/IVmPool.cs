@@ -41,7 +41,7 @@ public abstract record VmPoolChange
 {
     /// <param name="Uid">Tells this VM from an earlier or later one of the same name.</param>
     /// <param name="Terminating">Deleted, waiting on finalizers (<c>metadata.deletionTimestamp</c>): never claimable.</param>
-    public sealed record VmUpserted(string Name, string ResourceVersion, IReadOnlyDictionary<string, string> Annotations, IReadOnlyDictionary<string, string> Labels, object Source, string Uid = "", bool Terminating = false) : VmPoolChange;
+    public sealed record VmUpserted(string Name, string ResourceVersion, IReadOnlyDictionary<string, string> Annotations, IReadOnlyDictionary<string, string> Labels, VmSource Source, string Uid = "", bool Terminating = false) : VmPoolChange;
 
     public sealed record VmDeleted(string Name) : VmPoolChange;
 

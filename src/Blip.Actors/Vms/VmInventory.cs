@@ -125,7 +125,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             Sender.Tell(new VmInventoryProtocol.VmOfJob(Views().FirstOrDefault(v => v.ClaimedByJob == m.JobId))));
         Receive<VmInventoryProtocol.GetVm>(m => Sender.Tell(new VmInventoryProtocol.VmOfJob(View(m.VmName))));
         Receive<VmInventoryProtocol.GetAll>(_ => Sender.Tell(new VmInventoryProtocol.AllVms(Views().ToList(), _synced)));
-        Receive<WatchEnded>(_ =>
+        Receive<WatchPump.Ended>(_ =>
         {
             if (!_stop.IsCancellationRequested)
             {
@@ -145,28 +145,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 
     protected override void PostStop() => _stop.Cancel();
 
-    private void StartWatching()
-    {
-        var self = Self;
-        var pool = _pool;
-        var ct = _stop.Token;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var change in pool.WatchAsync(ct).ConfigureAwait(false))
-                {
-                    self.Tell(change);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            self.Tell(WatchEnded.Instance);
-        }, CancellationToken.None);
-    }
+    private void StartWatching() => WatchPump.Start(_pool.WatchAsync, Self, _stop.Token);
 
     private bool IsReserved(string name, DateTimeOffset now) =>
         _reserved.TryGetValue(name, out var until) && until > now;
@@ -223,11 +202,6 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         }
 
         return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating);
-    }
-
-    private sealed class WatchEnded : INoSerializationVerificationNeeded
-    {
-        public static readonly WatchEnded Instance = new();
     }
 }
 

@@ -2,7 +2,7 @@ namespace Blip.Actors.Vms;
 
 /// <summary>
 /// What the controller knows of one pool VM and its VMI, from the watch-fed cache.
-/// <see cref="Source"/> is the VM object as last seen, kept for the claim's conditional update.
+/// <see cref="Source"/> is the VM object as last seen (the pool adapter's own handle), kept for the claim's conditional update.
 /// </summary>
 public sealed record VmView(
     string Name,
@@ -12,7 +12,7 @@ public sealed record VmView(
     bool VmiReady,
     string? Address,
     string? VmiPhase,
-    object Source,
+    VmSource Source,
     string Uid = "",
     bool Terminating = false)
 {
@@ -36,3 +36,7 @@ public sealed record VmView(
         && !Stopped
         && !string.IsNullOrEmpty(Address);
 }
+
+/// <summary>The VM object as the pool adapter last saw it: opaque to everything but the adapter that made it, which
+/// subclasses it (the claim's conditional update starts from it).</summary>
+public abstract class VmSource;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Hosting;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,7 +20,7 @@ namespace Blip.Actors.Webhooks;
 /// doubles harmless); <c>completed</c> with one of our runners tells that runner's job it is done — free completion.
 /// </summary>
 public sealed class WebhookReceiver(
-    BlipOptions options,
+    WebhookOptions options,
     ControllerSecrets secrets,
     WebhookHealth health,
     IRequiredActor<JobRegion> jobs,

@@ -188,7 +188,7 @@ public sealed class GitHubFidelityTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1, configure: false);
         var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(world.Sandbox.Pat) };
-        var gitHub = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.Hosting.BlipOptions { GitHubApiUrl = world.Sandbox.GitHub.Url.ToString() });
+        var gitHub = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.GitHub.GitHubOptions { GitHubApiUrl = world.Sandbox.GitHub.Url.ToString() });
         var repo = new Blip.Actors.Shared.RepoName("org", "repo");
         var runner = await gitHub.GenerateJitConfigAsync(repo, "blip-1-x", Labels, CancellationToken.None);
         await world.GitHub.SetFaultsAsync(new SandboxFaults([new EndpointFault("DELETE /repos/{o}/{r}/actions/runners/{runner_id}", FailCount: 1, Status: 422)]));

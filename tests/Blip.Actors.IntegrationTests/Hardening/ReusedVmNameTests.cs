@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Blip.Actors.Hosting;
 using Blip.Actors.IntegrationTests.Infrastructure;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Vms;
@@ -22,7 +21,7 @@ public sealed class ReusedVmNameTests
     {
         await using var world = await KubeWorld.StartAsync(1);
         using var client = world.Api.CreateClient(world.Api.ControllerToken);
-        var pool = new KubeVirtVmPool(client, new BlipOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
+        var pool = new KubeVirtVmPool(client, new KubernetesOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
 
         var (firstObject, _) = await world.ReadyVmAsync();
         var name = firstObject["metadata"]!["name"]!.GetValue<string>();
@@ -69,7 +68,7 @@ public sealed class ReusedVmNameTests
     {
         await using var world = await KubeWorld.StartAsync(1);
         using var client = world.Api.CreateClient(world.Api.ControllerToken);
-        var pool = new KubeVirtVmPool(client, new BlipOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
+        var pool = new KubeVirtVmPool(client, new KubernetesOptions { Namespace = world.Namespace, Pool = world.Pool.Options.PoolName, NodeName = "test-node" }, NullLogger<KubeVirtVmPool>.Instance);
         var (vm, _) = await world.ReadyVmAsync();
         var name = vm["metadata"]!["name"]!.GetValue<string>();
         var uid = vm["metadata"]!["uid"]!.GetValue<string>();
@@ -95,7 +94,7 @@ public sealed class ReusedVmNameTests
             var raw = await client.CustomObjects.GetNamespacedCustomObjectAsync("kubevirt.io", "v1", ns, "virtualmachines", name);
             var vm = KubernetesJson.Deserialize<VirtualMachine>(((JsonElement)raw).GetRawText());
             var annotations = vm.Metadata.Annotations is { } a ? new Dictionary<string, string>(a) : [];
-            return new VmView(name, vm.Metadata.ResourceVersion, annotations, InPool: true, VmiReady: true, "127.0.1.1", "Running", vm, vm.Metadata.Uid, vm.Metadata.DeletionTimestamp is not null);
+            return new VmView(name, vm.Metadata.ResourceVersion, annotations, InPool: true, VmiReady: true, "127.0.1.1", "Running", new KubeVirtVmSource(vm), vm.Metadata.Uid, vm.Metadata.DeletionTimestamp is not null);
         }
         catch (k8s.Autorest.HttpOperationException e) when (allowMissing && e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

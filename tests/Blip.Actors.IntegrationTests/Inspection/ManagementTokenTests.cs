@@ -22,7 +22,7 @@ public sealed class ManagementTokenTests : IAsyncLifetime
         var metrics = new BlipMetrics();
         _logs = new LogRing(metrics);
         _logs.CreateLogger("test").LogInformation("hello from the ring");
-        var inspector = new NodeInspector(_system, new ActorRegistry(), options, metrics, _logs);
+        var inspector = new NodeInspector(_system, new ActorRegistry(), options.ForInspection(), metrics, _logs);
         _endpoint = new ManagementEndpoint(ManagementBinding.Parse(options.ManagementUrl, options.ManagementToken, out _), inspector, NullLogger<ManagementEndpoint>.Instance);
         await _endpoint.StartAsync(CancellationToken.None);
     }

@@ -15,7 +15,7 @@ public sealed class ConfigurationTests
     }
 
     private static async Task<IReadOnlyList<string>> PolledReposAsync(PipelineWorld world) =>
-        (await DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<NodeInspector>().ReposAsync()).Repos;
+        (await DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<NodeInspector>().Jobs.ReposAsync()).Repos;
 
     // Without the watch, a change reaches the controller only when the watch request times out (300 s) and it lists
     // again. Anything well under that, however slow the machine, shows the watch delivered it; how fast it does is

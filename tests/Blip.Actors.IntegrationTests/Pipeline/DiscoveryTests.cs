@@ -1,6 +1,5 @@
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
-using Blip.Actors.Hosting;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
 using Blip.Actors.Shared;
@@ -26,7 +25,7 @@ public sealed class DiscoveryTests
         }
 
         var secrets = new ControllerSecrets { GitHubToken = GitHubToken.FromString(world.Sandbox.Pat) };
-        var gitHub = new OctokitGitHubActions(secrets, new BlipOptions { GitHubApiUrl = world.Sandbox.GitHub.Url.ToString() });
+        var gitHub = new OctokitGitHubActions(secrets, new GitHubOptions { GitHubApiUrl = world.Sandbox.GitHub.Url.ToString() });
 
         var found = await gitHub.ListQueuedJobsAsync(new RepoName("org", "many"), CancellationToken.None);
 

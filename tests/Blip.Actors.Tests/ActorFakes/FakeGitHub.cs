@@ -45,7 +45,7 @@ public sealed class FakeGitHub : IGitHubActions
 
     public TimeSpan Pace(TimeSpan interval) => interval;
 
-    public RateLimitState? RateLimit => null;
+    public GitHubRateLimit? RateLimit => null;
 }
 
 /// <summary>An <see cref="IRunnerShell"/> that records the VMs it started runners on.</summary>

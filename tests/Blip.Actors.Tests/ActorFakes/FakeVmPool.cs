@@ -68,6 +68,9 @@ public sealed class FakeVmPool : IVmPool
             annotations[VmAnnotations.Release] = "true";
         }
 
-        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new object(), Uid: UidOf(name));
+        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new FakeVmSource(), Uid: UidOf(name));
     }
 }
+
+/// <summary>The handle a fake pool gives its VMs (the real adapter's holds the VirtualMachine object).</summary>
+public sealed class FakeVmSource : VmSource;

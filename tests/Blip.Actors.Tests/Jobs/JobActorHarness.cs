@@ -56,7 +56,7 @@ public abstract class JobActorHarness : TestKit
     {
         var options = new BlipOptions { NodeName = "test-node" };
         tweak?.Invoke(options);
-        Job = Sys.ActorOf(JobActor.Props(Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new JobDependencies(Pool, GitHub, Shell, Inventory.Ref, options, new ConfigurationFaults())));
+        Job = Sys.ActorOf(JobActor.Props(Id.ToString(System.Globalization.CultureInfo.InvariantCulture), new JobDependencies(Pool, GitHub, Shell, Inventory.Ref, options.ForJobs(), new ConfigurationFaults())));
         return Job;
     }
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
 using Blip.Actors.Tests.ActorFakes;
@@ -28,7 +27,7 @@ public sealed class VmClaimerTests : TestKit
 
     private IActorRef StartClaimer(params string[] excludedUids)
     {
-        var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new BlipOptions(), new ConfigurationFaults());
+        var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new JobOptions(), new ConfigurationFaults());
         var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Repo, DateTimeOffset.UtcNow, deps, excludedUids.ToHashSet()));
         Watch(claimer);
         return claimer;

@@ -285,7 +285,7 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
     private sealed record LateCheck;
 
     private static VmView Vm(string name, string hostKey = HostKey) =>
-        new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new object());
+        new(name, "1", new Dictionary<string, string> { [VmAnnotations.HostKey] = hostKey }, true, true, "127.0.1.9", "Running", new Blip.Actors.Tests.ActorFakes.FakeVmSource());
 
     private static RunnerShellException Broken(string message) =>
         new(RunnerShellFailure.Unreachable, message, mayHaveStarted: true);
@@ -324,7 +324,7 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
 
         public DeleteRunnerOutcome DeleteOutcome { get; set; } = DeleteRunnerOutcome.Deleted;
 
-        public RateLimitState? RateLimit => null;
+        public GitHubRateLimit? RateLimit => null;
 
         public GitHubCallException? JitError { get; set; }
 

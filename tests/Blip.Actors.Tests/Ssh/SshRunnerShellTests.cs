@@ -1,5 +1,4 @@
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Ssh;
 
 namespace Blip.Actors.Tests.Ssh;
@@ -9,7 +8,7 @@ public sealed class SshRunnerShellTests
     [Fact]
     public void The_command_reads_the_config_from_stdin_and_names_no_secret()
     {
-        var shell = new SshRunnerShell(new ControllerSecrets(), new BlipOptions { RunnerDir = "/opt/runner" });
+        var shell = new SshRunnerShell(new ControllerSecrets(), new SshOptions { RunnerDir = "/opt/runner" });
 
         var command = shell.BuildCommand();
 

@@ -35,7 +35,7 @@ public sealed class VmAnnotationsTests
         Assert.Equal(expected, VmAnnotations.JobIdOfSession(session));
 
     private static VmView View(Dictionary<string, string> annotations, bool ready = true, string? address = "127.0.1.5", string? phase = "Running") =>
-        new("vm", "1", annotations, InPool: true, ready, address, phase, new object());
+        new("vm", "1", annotations, InPool: true, ready, address, phase, new Blip.Actors.Tests.ActorFakes.FakeVmSource());
 
     private static Dictionary<string, string> Keys() => new()
     {

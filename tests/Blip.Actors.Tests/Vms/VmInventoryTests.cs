@@ -222,7 +222,7 @@ public sealed class VmInventoryTests : TestKit
             annotations[VmAnnotations.SessionId] = VmAnnotations.SessionFor(job);
         }
 
-        return new VmPoolChange.VmUpserted(name, "1", annotations, new Dictionary<string, string> { [VmAnnotations.PoolLabel] = Pool }, new object(),
+        return new VmPoolChange.VmUpserted(name, "1", annotations, new Dictionary<string, string> { [VmAnnotations.PoolLabel] = Pool }, new Blip.Actors.Tests.ActorFakes.FakeVmSource(),
             uid ?? "uid-of-" + name, terminating);
     }
 

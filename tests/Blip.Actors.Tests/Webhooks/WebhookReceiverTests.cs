@@ -6,7 +6,6 @@ using Akka.Hosting;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
-using Blip.Actors.Hosting;
 using Blip.Actors.Jobs;
 using Blip.Actors.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,7 +37,7 @@ public sealed class WebhookReceiverTests : TestKit, IAsyncLifetime
             return AutoPilot.KeepRunning;
         }));
         var url = $"http://127.0.0.1:{FreePort()}";
-        _receiver = new WebhookReceiver(new BlipOptions { WebhookUrl = url }, _secrets, _health, new Required<JobRegion>(_jobs.Ref), new Required<ConfigWatcherKey>(_config.Ref), NullLogger<WebhookReceiver>.Instance);
+        _receiver = new WebhookReceiver(new WebhookOptions { WebhookUrl = url }, _secrets, _health, new Required<JobRegion>(_jobs.Ref), new Required<ConfigWatcherKey>(_config.Ref), NullLogger<WebhookReceiver>.Instance);
         _http = new HttpClient { BaseAddress = new Uri(url) };
     }
 

@@ -18,7 +18,7 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
         var pending = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, ConcurrencyGroup: "deploy"));
         var (client, token) = OctokitFor.FullAccess(Emulator, Repo);
         var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(token) };
-        var controller = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.Hosting.BlipOptions { GitHubApiUrl = Emulator.Url.ToString() });
+        var controller = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.GitHub.GitHubOptions { GitHubApiUrl = Emulator.Url.ToString() });
         var repo = new Blip.Actors.Shared.RepoName("acme", "widgets");
 
         // GitHub: at most one running and one pending run per group (case-insensitive); a newer pending run cancels the older.

@@ -2,6 +2,9 @@ using Akka.Hosting;
 
 namespace Blip.Actors.Inspection;
 
+/// <summary>Registry key of the node's <see cref="ClusterEventLog"/>.</summary>
+public sealed class ClusterEventLogKey;
+
 /// <summary>The inspection actors of a node: the cluster event log and the job metrics listener.</summary>
 public static class InspectionActorsExtensions
 {

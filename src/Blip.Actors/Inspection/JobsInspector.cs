@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using Blip.Actors.Config;
+using Blip.Actors.Jobs;
+using Blip.Actors.Polling;
+using Blip.Actors.Runners;
+using Blip.Actors.Vms;
+
+namespace Blip.Actors.Inspection;
+
+/// <summary>The domain: jobs (from the journal), the polled repos, the VM pool, the rate limit and the config.</summary>
+public sealed class JobsInspector(ActorSystem system, IActorRegistry registry, InspectionOptions options, IGitHubActions? gitHub = null)
+{
+    private readonly JobJournal _journal = new(system);
+
+    /// <summary>
+    /// The newest <paramref name="limit"/> jobs matching the filters. GitHub job ids grow over time, so jobs are read
+    /// newest id first and reading stops once enough match: a long journal costs only what is shown.
+    /// </summary>
+    public async Task<JobsView> JobsAsync(string? repo, string? state, int limit, CancellationToken ct)
+    {
+        var ids = (await _journal.JobIdsAsync(ct).ConfigureAwait(false)).OrderDescending().ToList();
+        var matching = new List<JobState>();
+        // A few reads at a time: the journal is shared with the job actors.
+        foreach (var chunk in ids.Chunk(8))
+        {
+            var read = await Task.WhenAll(chunk.Select(id => _journal.ReadAsync(id, ct))).ConfigureAwait(false);
+            matching.AddRange(read.Where(r => r is not null && JobViews.Matches(r.State, repo, state)).Select(r => r!.State));
+            if (matching.Count >= limit)
+            {
+                break;
+            }
+        }
+
+        return new JobsView(matching.Take(limit).Select(JobViews.Summary).ToList());
+    }
+
+    public async Task<JobDetailView> JobAsync(long jobId, CancellationToken ct)
+    {
+        var record = await _journal.ReadAsync(jobId, ct).ConfigureAwait(false)
+            ?? throw new InspectionException(404, $"job {jobId}: no such job in the journal");
+        return JobViews.Detail(record);
+    }
+
+    /// <summary>Asks the poller coordinator, a cluster singleton that runs on the oldest controller member, through its
+    /// proxy in the registry.</summary>
+    public async Task<ReposView> ReposAsync()
+    {
+        var oldest = Cluster.Get(system).State.Members
+            .Where(m => m.Status == MemberStatus.Up && m.HasRole("controller"))
+            .Aggregate((Member?)null, (best, m) => best is null || m.IsOlderThan(best) ? m : best)
+            ?? throw new InspectionException(503, "no controller member is Up: the poller coordinator is not running");
+        var polled = await registry.Get<PollerCoordinatorKey>().Ask<PollerQueries.PolledRepos>(PollerQueries.GetPolledRepos.Instance, InspectionAsks.Timeout).ConfigureAwait(false);
+        return new ReposView(polled.Repos, oldest.Address.ToString());
+    }
+
+    public async Task<VmsView> VmsAsync()
+    {
+        var all = await InspectionAsks.OrNull<VmInventoryProtocol.AllVms>(registry.Get<VmInventoryKey>(), VmInventoryProtocol.GetAll.Instance, InspectionAsks.Timeout).ConfigureAwait(false)
+            ?? throw new InspectionException(503, $"VM inventory of pool {options.Pool} not synced yet");
+        return new VmsView(all.Synced, all.Vms
+            .OrderBy(v => v.Name, StringComparer.Ordinal)
+            .Select(v => new VmRowView(
+                v.Name,
+                v.IsClaimable,
+                string.IsNullOrEmpty(v.SessionId) ? null : v.SessionId,
+                v.Annotations.GetValueOrDefault(VmAnnotations.ClaimedBy),
+                v.ClaimedByJob,
+                v.Address,
+                v.VmiPhase,
+                v.VmiReady,
+                v.ReleaseRequested))
+            .ToList());
+    }
+
+    /// <summary>This node's view of the PAT's rate limit (each node reads it from its own replies).</summary>
+    public RateLimitView RateLimit() =>
+        gitHub?.RateLimit is { } r
+            ? new RateLimitView(true, r.Limit, r.Remaining, r.ResetAt, r.PausedUntil, r.PauseReason)
+            : new RateLimitView(false, null, null, null, null, null);
+
+    public async Task<ConfigView> ConfigAsync()
+    {
+        var settings = await registry.Get<ConfigWatcherKey>().Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, InspectionAsks.Timeout).ConfigureAwait(false);
+        return new ConfigView(
+            settings.Synced,
+            settings.Config is not null,
+            settings.HasPat,
+            settings.Config?.RunnerLabels.ToList() ?? [],
+            settings.Config?.Repos.Select(r => r.FullName).ToList() ?? []);
+    }
+}

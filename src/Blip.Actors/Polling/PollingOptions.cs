@@ -1,0 +1,13 @@
+namespace Blip.Actors.Polling;
+
+/// <summary>The settings the pollers read; bound and validated as part of <c>Hosting.BlipOptions</c> (same names).</summary>
+public sealed class PollingOptions
+{
+    /// <summary>The floor of each repo's poll interval.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are: each poll lists runs in four
+    /// statuses (4 points), so 300 ms per repo keeps discovery at about 800 points a minute.</summary>
+    public TimeSpan PollSpacingPerRepo { get; init; } = TimeSpan.FromMilliseconds(300);
+}

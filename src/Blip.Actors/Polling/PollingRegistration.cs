@@ -1,0 +1,25 @@
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Blip.Actors.Config;
+using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
+
+namespace Blip.Actors.Polling;
+
+/// <summary>Registry key of the <see cref="PollerCoordinator"/> singleton.</summary>
+public sealed class PollerCoordinatorKey;
+
+/// <summary>Registers the cluster's one <see cref="PollerCoordinator"/> (singleton <c>/user/pollers/pollers</c>); the registry
+/// holds its proxy, so any node can ask it.</summary>
+public static class PollingRegistration
+{
+    /// <param name="backstop">The poll interval a poller keeps to, given its own (longer while webhooks arrive).</param>
+    public static AkkaConfigurationBuilder AddPolling(
+        this AkkaConfigurationBuilder builder, PollingOptions options, IGitHubActions gitHub, Func<TimeSpan, TimeSpan> backstop, string role) =>
+        builder.WithSingleton<PollerCoordinatorKey>(
+            "pollers",
+            (_, registry, _) => PollerCoordinator.Props(
+                registry.Get<ConfigWatcherKey>(), gitHub, registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo, backstop),
+            new ClusterSingletonOptions { Role = role },
+            createProxyToo: true);
+}

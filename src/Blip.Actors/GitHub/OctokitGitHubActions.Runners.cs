@@ -1,8 +1,8 @@
 using System.Net;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Microsoft.Extensions.Logging;
 using Octokit;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.GitHub;
 

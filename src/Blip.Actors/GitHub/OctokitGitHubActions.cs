@@ -3,11 +3,11 @@ using System.Net;
 using System.Runtime.Serialization;
 using Blip.Actors.Config;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Octokit;
 using Octokit.Internal;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.GitHub;
 

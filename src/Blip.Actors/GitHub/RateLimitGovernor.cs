@@ -1,5 +1,5 @@
-using Blip.Actors.Shared;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.GitHub;
 

@@ -1,9 +1,9 @@
 using Blip.Actors.GitHub;
 using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
-using Blip.Actors.Runners;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Polling;
+using Blip.Actors.Runners;
 using Blip.Actors.Ssh;
 using Blip.Actors.Webhooks;
 

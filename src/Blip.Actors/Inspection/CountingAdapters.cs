@@ -1,5 +1,4 @@
 using System.Globalization;
-using Blip.Actors.Config;
 using Blip.Actors.Runners;
 using Blip.Actors.Shared;
 

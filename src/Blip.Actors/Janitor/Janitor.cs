@@ -2,8 +2,8 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using Blip.Actors.Jobs;
-using Blip.Actors.Vms;
 using Blip.Actors.Shared;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Janitor;
 

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Blip.Actors.Config;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Jobs;

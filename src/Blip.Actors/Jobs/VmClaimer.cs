@@ -1,8 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using Blip.Actors.Config;
-using Blip.Actors.Vms;
 using Blip.Actors.Shared;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
 

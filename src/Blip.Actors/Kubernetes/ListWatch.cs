@@ -1,9 +1,9 @@
 using System.Net;
 using System.Threading.Channels;
+using Blip.Actors.Shared;
 using k8s;
 using k8s.Autorest;
 using Microsoft.Extensions.Logging;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Kubernetes;
 

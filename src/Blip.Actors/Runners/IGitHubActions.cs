@@ -1,5 +1,4 @@
 using System.Net;
-using Blip.Actors.Config;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Runners;

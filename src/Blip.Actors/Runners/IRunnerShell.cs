@@ -1,5 +1,3 @@
-using Blip.Actors.Shared;
-
 namespace Blip.Actors.Runners;
 
 /// <summary>Starts the JIT runner on a VM. Implemented over SSH (SSH.NET) with the VM's host key pinned.</summary>

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Blip.Actors.Config;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Webhooks;

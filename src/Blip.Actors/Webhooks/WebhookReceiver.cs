@@ -3,13 +3,12 @@ using Akka.Actor;
 using Akka.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Webhooks;
 

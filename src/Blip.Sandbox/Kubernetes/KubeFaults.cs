@@ -26,12 +26,16 @@ public sealed class KubeFaults
 
     public TimeSpan Latency
     {
-        get { lock (_gate)
+        get
+        {
+            lock (_gate)
             {
                 return _latency;
             }
         }
-        set { lock (_gate)
+        set
+        {
+            lock (_gate)
             {
                 _latency = value;
             }
@@ -40,12 +44,16 @@ public sealed class KubeFaults
 
     public IReadOnlyList<ErrorRule> Errors
     {
-        get { lock (_gate)
+        get
+        {
+            lock (_gate)
             {
                 return _errors;
             }
         }
-        set { lock (_gate)
+        set
+        {
+            lock (_gate)
             {
                 _errors = value.ToList();
             }
@@ -55,7 +63,9 @@ public sealed class KubeFaults
     /// <summary>Plurals whose watches are held.</summary>
     public IReadOnlyList<string> HeldWatches
     {
-        get { lock (_gate)
+        get
+        {
+            lock (_gate)
             {
                 return _held.Keys.Order(StringComparer.Ordinal).ToList();
             }

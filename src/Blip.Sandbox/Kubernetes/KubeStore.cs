@@ -36,7 +36,9 @@ public sealed partial class KubeStore
 
     public long CurrentResourceVersion
     {
-        get { lock (_gate)
+        get
+        {
+            lock (_gate)
             {
                 return _resourceVersion;
             }
@@ -45,7 +47,9 @@ public sealed partial class KubeStore
 
     public IReadOnlyList<AuditEntry> Audit
     {
-        get { lock (_gate)
+        get
+        {
+            lock (_gate)
             {
                 return _audit.ToList();
             }

@@ -72,7 +72,11 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
     private static string FindBenchmarkProgram()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Blip.Actors.sln"))) dir = dir.Parent;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Blip.Actors.sln")))
+        {
+            dir = dir.Parent;
+        }
+
         Assert.NotNull(dir);
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var program = Path.Combine(dir.FullName, "tests", "Blip.Actors.Benchmarks", "bin", configuration, "net10.0", "Blip.Actors.Benchmarks.dll");
@@ -84,11 +88,15 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
     {
         var psi = new ProcessStartInfo(DotnetHost()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(program);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         var log = new StringBuilder();
         using var process = new Process { StartInfo = psi };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine("stderr: " + e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.AppendLine("stderr: " + e.Data); } } };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -100,7 +108,11 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
         catch (OperationCanceledException)
         {
             // SIGINT first: the program stops its controllers, VMs and emulators on it.
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
@@ -115,13 +127,20 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
         }
 
         process.WaitForExit();
-        lock (log) return (process.ExitCode, log.ToString());
+        lock (log)
+        {
+            return (process.ExitCode, log.ToString());
+        }
     }
 
     private static string DotnetHost()
     {
         var self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         return !string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk) ? fromSdk : "dotnet";
     }

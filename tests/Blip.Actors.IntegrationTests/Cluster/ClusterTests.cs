@@ -1,11 +1,9 @@
-using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.Vms;
-using Blip.Sandbox.Cli;
 using Blip.Sandbox.GitHub;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Blip.Actors.IntegrationTests.Cluster;
 
@@ -169,13 +167,25 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
             running => running >= 2, TimeSpan.FromSeconds(60), "two jobs running");
         cluster.Say($"before the kill: {Describe(await cluster.GitHub.ListJobsAsync(), ids)}");
 
-        foreach (var node in cluster.Alive.ToList()) await node.SignalAsync("KILL");
-        foreach (var node in cluster.Nodes) Assert.True(await node!.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        foreach (var node in cluster.Alive.ToList())
+        {
+            await node.SignalAsync("KILL");
+        }
+
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.True(await node!.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        }
+
         var journaled = await JournaledJobsAsync(cluster.ConnectionString);
         cluster.Say($"all nodes SIGKILLed; the journal holds {journaled.Count} jobs");
         Assert.NotEmpty(journaled);
 
-        for (var i = 0; i < cluster.Plan.Count; i++) cluster.Start(i);
+        for (var i = 0; i < cluster.Plan.Count; i++)
+        {
+            cluster.Start(i);
+        }
+
         await cluster.WaitAllJoinedAsync();
         cluster.Say("all nodes restarted and joined");
 
@@ -242,7 +252,11 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
         await using var command = new NpgsqlCommand("SELECT DISTINCT persistence_id FROM journal WHERE persistence_id LIKE 'job-%'", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var ids = new List<string>();
-        while (await reader.ReadAsync()) ids.Add(reader.GetString(0));
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
         return ids;
     }
 
@@ -285,7 +299,11 @@ public sealed partial class ClusterTests(ITestOutputHelper output)
     private static int Occurrences(string text, string what)
     {
         var count = 0;
-        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal)) count++;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
         return count;
     }
 

@@ -1,11 +1,10 @@
-using Xunit.Abstractions;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox;
 using Blip.Sandbox.Cli;
 using Blip.Sandbox.GitHub;
 using Blip.Sandbox.Postgres;
+using Xunit.Abstractions;
 
 namespace Blip.Actors.IntegrationTests.Cluster;
 
@@ -71,7 +70,10 @@ public sealed class ClusterWorld : IAsyncDisposable
 
         var dir = Path.Combine(Path.GetTempPath(), "blip-cluster-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0b111_101_101);
+        }
         // The journal's server and the emulators are independent: they come up side by side.
         var postgresStart = PrivatePostgres.StartAsync(Path.Combine(dir, "postgres"));
         var worldStart = SandboxWorld.StartAsync(new SandboxWorldOptions { StateDir = Path.Combine(dir, "world"), Vms = vms, Repos = repos });
@@ -81,8 +83,16 @@ public sealed class ClusterWorld : IAsyncDisposable
         }
         catch
         {
-            if (worldStart.IsCompletedSuccessfully) await worldStart.Result.DisposeAsync();
-            if (postgresStart.IsCompletedSuccessfully) await postgresStart.Result.DisposeAsync();
+            if (worldStart.IsCompletedSuccessfully)
+            {
+                await worldStart.Result.DisposeAsync();
+            }
+
+            if (postgresStart.IsCompletedSuccessfully)
+            {
+                await postgresStart.Result.DisposeAsync();
+            }
+
             throw;
         }
 
@@ -99,7 +109,10 @@ public sealed class ClusterWorld : IAsyncDisposable
                 ["Blip__ReconcileInterval"] = "00:00:10",
             };
             cluster = new ClusterWorld(dir, postgres, connectionString, world, ControllerNode.Plan(nodes, connectionString, settings), controllerDll, output);
-            for (var i = 0; i < nodes; i++) cluster.Start(i);
+            for (var i = 0; i < nodes; i++)
+            {
+                cluster.Start(i);
+            }
             // The nodes join while the pool's VMs boot; the tests queue jobs only once both are done.
             await Task.WhenAll(world.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(60)), cluster.WaitAllJoinedAsync());
             await cluster.WaitAllRegionsRegisteredAsync();
@@ -136,7 +149,10 @@ public sealed class ClusterWorld : IAsyncDisposable
 
     public async Task WaitAllJoinedAsync()
     {
-        foreach (var node in Alive) await node.WaitUntilJoinedAsync(JoinTimeout, CancellationToken.None);
+        foreach (var node in Alive)
+        {
+            await node.WaitUntilJoinedAsync(JoinTimeout, CancellationToken.None);
+        }
         // Every node Up in one cluster: the leader logs moving each of them to Up.
         await Deadline.UntilAsync(() => Alive.All(n => Alive.Any(l => l.ReadLog().Contains($"Leader is moving node [{n.Address}] to [Up]", StringComparison.Ordinal))),
             JoinTimeout, "every node moved to Up by a leader");
@@ -208,10 +224,16 @@ public sealed class ClusterWorld : IAsyncDisposable
     {
         foreach (var node in Nodes)
         {
-            if (node is null) continue;
+            if (node is null)
+            {
+                continue;
+            }
+
             _output.WriteLine($"--- node {node.Index} log tail ({node.LogPath})");
             foreach (var line in node.ReadLog().Split('\n').Where(l => l.Contains(" warn:", StringComparison.Ordinal) || l.Contains(" fail:", StringComparison.Ordinal)).TakeLast(15))
+            {
                 _output.WriteLine(line.Length > 400 ? line[..400] : line);
+            }
         }
 
         await Task.WhenAll(Nodes.Where(n => n is not null).Select(n => n!.DisposeAsync().AsTask()));

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.IntegrationTests.Sandbox.Executable;
 
 namespace Blip.Actors.IntegrationTests.Cluster;
@@ -21,7 +20,10 @@ public sealed partial class SandboxClusterTests
         Assert.Equal(summary.Groups["matching"].Value, summary.Groups["completed"].Value);
         Assert.Equal("0", summary.Groups["claimed"].Value);
         Assert.Contains("PostgreSQL on 127.0.0.1:", sandbox.Stdout);
-        for (var i = 0; i < 3; i++) Assert.Contains($"controller {i}: pid", sandbox.Stdout);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Contains($"controller {i}: pid", sandbox.Stdout);
+        }
 
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(sandbox.StateDir, "sandbox.json")))!;
         var logs = manifest["controllers"]!.AsArray().Select(c => File.ReadAllText(c!["log"]!.GetValue<string>())).ToList();

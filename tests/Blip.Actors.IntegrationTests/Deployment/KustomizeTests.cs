@@ -189,10 +189,14 @@ public sealed class KustomizeTests
         foreach (var rule in Yaml.Seq(role, "rules").OfType<YamlMappingNode>())
         {
             foreach (var group in Yaml.Strings(rule, "apiGroups"))
-            foreach (var resource in Yaml.Strings(rule, "resources"))
-            foreach (var verb in Yaml.Strings(rule, "verbs"))
             {
-                granted.Add($"{group}/{resource}:{verb}");
+                foreach (var resource in Yaml.Strings(rule, "resources"))
+                {
+                    foreach (var verb in Yaml.Strings(rule, "verbs"))
+                    {
+                        granted.Add($"{group}/{resource}:{verb}");
+                    }
+                }
             }
         }
         var expected = new SortedSet<string>(StringComparer.Ordinal);

@@ -3,9 +3,9 @@ using System.Text;
 using Akka.Actor;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 using Blip.Actors.Webhooks;
 using Xunit.Abstractions;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Economy;
 

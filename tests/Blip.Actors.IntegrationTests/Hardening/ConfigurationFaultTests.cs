@@ -1,10 +1,10 @@
 using System.Text;
-using k8s;
 using Akka.DependencyInjection;
 using Blip.Actors.Inspection;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.Runners;
 using Blip.Sandbox.Pool;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

@@ -1,9 +1,8 @@
 using Blip.Actors.IntegrationTests.Harness;
-using k8s;
 using Blip.Sandbox.GitHub;
+using k8s;
 using Octokit;
 using Octokit.Internal;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

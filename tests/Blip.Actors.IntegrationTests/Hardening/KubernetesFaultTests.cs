@@ -1,4 +1,3 @@
-using k8s;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.Kubernetes;
 

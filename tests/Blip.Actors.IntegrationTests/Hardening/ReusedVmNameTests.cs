@@ -5,7 +5,6 @@ using Blip.Actors.Vms;
 using Blip.Sandbox.Kubernetes;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

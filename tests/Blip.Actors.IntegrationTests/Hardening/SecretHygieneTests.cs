@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.IntegrationTests.Sandbox.Executable;
 using k8s;
 

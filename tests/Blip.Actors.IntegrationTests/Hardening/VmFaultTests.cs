@@ -1,6 +1,6 @@
-using k8s;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.Pool;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Hardening;
 

@@ -1,8 +1,8 @@
-using k8s;
 using Blip.Actors.Hosting;
 using Blip.Sandbox;
 using Blip.Sandbox.GitHub;
 using Blip.Sandbox.Kubernetes;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Harness;
 

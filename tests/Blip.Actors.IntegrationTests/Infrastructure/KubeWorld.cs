@@ -65,8 +65,16 @@ public class KubeWorld : IAsyncLifetime, IAsyncDisposable
     public async Task DisposeAsync()
     {
         Admin?.Dispose();
-        if (Pool is not null) await Pool.DisposeAsync();
-        if (Api is not null) await Api.DisposeAsync();
+        if (Pool is not null)
+        {
+            await Pool.DisposeAsync();
+        }
+
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(StateDir, recursive: true);
@@ -123,7 +131,11 @@ public class KubeWorld : IAsyncLifetime, IAsyncDisposable
         psi.Environment["KUBECONFIG"] = KubeconfigPath;
         psi.Environment["KUBECACHEDIR"] = KubectlCacheDir;
         psi.Environment["HOME"] = StateDir;
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -139,10 +151,17 @@ public class KubeWorld : IAsyncLifetime, IAsyncDisposable
         var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
             try
             {
-                if (Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Split('\0').Contains(entry)) found.Add(pid);
+                if (Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Split('\0').Contains(entry))
+                {
+                    found.Add(pid);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

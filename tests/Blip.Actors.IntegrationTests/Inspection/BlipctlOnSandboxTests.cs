@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Actors.IntegrationTests.Sandbox.Executable;
 
 namespace Blip.Actors.IntegrationTests.Inspection;

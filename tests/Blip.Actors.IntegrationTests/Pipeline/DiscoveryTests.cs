@@ -1,8 +1,8 @@
 using Blip.Actors.Config;
 using Blip.Actors.GitHub;
 using Blip.Actors.IntegrationTests.Harness;
-using Blip.Sandbox.GitHub;
 using Blip.Actors.Shared;
+using Blip.Sandbox.GitHub;
 
 namespace Blip.Actors.IntegrationTests.Pipeline;
 

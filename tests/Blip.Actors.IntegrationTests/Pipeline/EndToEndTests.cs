@@ -1,5 +1,5 @@
-using k8s;
 using Blip.Actors.IntegrationTests.Harness;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Pipeline;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Blip.Actors.Config;
-using Blip.Actors.GitHub;
 using Blip.Actors.Runners;
 using Blip.Actors.Shared;
 

@@ -1,4 +1,3 @@
-using Blip.Actors.Config;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Config;

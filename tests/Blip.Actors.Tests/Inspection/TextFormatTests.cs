@@ -1,6 +1,6 @@
 extern alias blipctl;
-using blipctl::Blip.Ctl;
 using blipctl::Blip.Actors.Inspection;
+using blipctl::Blip.Ctl;
 
 namespace Blip.Actors.Tests.Inspection;
 

@@ -2,14 +2,12 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Config;
 using Blip.Actors.Hosting;
-using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

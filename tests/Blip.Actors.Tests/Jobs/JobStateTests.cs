@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Shared;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Shared;
 

@@ -1,11 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Vms;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Jobs;
 

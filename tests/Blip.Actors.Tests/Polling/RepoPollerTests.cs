@@ -1,12 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
-using Blip.Actors.Tests.ActorFakes;
 using Blip.Actors.Shared;
+using Blip.Actors.Tests.ActorFakes;
 
 namespace Blip.Actors.Tests.Polling;
 

@@ -1,4 +1,3 @@
-using Blip.Actors.Polling;
 using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Polling;

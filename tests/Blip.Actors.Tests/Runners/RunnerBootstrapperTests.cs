@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Config;
-using Blip.Actors.GitHub;
 using Blip.Actors.Runners;
-using Blip.Actors.Vms;
 using Blip.Actors.Shared;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Tests.Runners;
 

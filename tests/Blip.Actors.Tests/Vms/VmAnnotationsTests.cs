@@ -1,6 +1,5 @@
-using Blip.Actors.Config;
-using Blip.Actors.Vms;
 using Blip.Actors.Shared;
+using Blip.Actors.Vms;
 
 namespace Blip.Actors.Tests.Vms;
 

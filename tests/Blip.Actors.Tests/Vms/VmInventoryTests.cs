@@ -1,9 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Blip.Actors.Jobs;
 using Blip.Actors.Vms;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Vms;
 
@@ -47,12 +45,12 @@ public sealed class VmInventoryTests : TestKit
         _inventory.Tell(Vmi("blip-1"));
 
         foreach (var kind in order switch
-                 {
-                     Relists.VmisOnly => new[] { VmPoolKind.Vmis },
-                     Relists.VmsThenVmis => [VmPoolKind.Vms, VmPoolKind.Vmis],
-                     Relists.VmisThenVms => [VmPoolKind.Vmis, VmPoolKind.Vms],
-                     _ => [VmPoolKind.Vms],
-                 })
+        {
+            Relists.VmisOnly => new[] { VmPoolKind.Vmis },
+            Relists.VmsThenVmis => [VmPoolKind.Vms, VmPoolKind.Vmis],
+            Relists.VmisThenVms => [VmPoolKind.Vmis, VmPoolKind.Vms],
+            _ => [VmPoolKind.Vms],
+        })
         {
             // Each kind's relist lists what that kind holds now: both VMs, or both VMIs.
             if (kind == VmPoolKind.Vms)

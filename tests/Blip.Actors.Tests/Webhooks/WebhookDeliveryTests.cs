@@ -1,6 +1,5 @@
 using System.Text;
 using Blip.Actors.Webhooks;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Webhooks;
 

@@ -7,9 +7,9 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
+using Blip.Actors.Shared;
 using Blip.Actors.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.Tests.Webhooks;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
 using k8s;
 
@@ -159,7 +158,11 @@ public sealed partial class SandboxExecutableTests
         var psi = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("set -eo pipefail\n" + script);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+
         using var process = System.Diagnostics.Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -29,7 +29,10 @@ public sealed class SandboxProcess : IAsyncDisposable
     {
         get
         {
-            lock (_stdout) return _stdout.ToString();
+            lock (_stdout)
+            {
+                return _stdout.ToString();
+            }
         }
     }
 
@@ -37,7 +40,10 @@ public sealed class SandboxProcess : IAsyncDisposable
     {
         get
         {
-            lock (_stderr) return _stderr.ToString();
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
         }
     }
 
@@ -54,21 +60,31 @@ public sealed class SandboxProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
         };
-        foreach (var a in new[] { sandboxDll, "--state-dir", stateDir }.Concat(args)) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { sandboxDll, "--state-dir", stateDir }.Concat(args))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         var process = new Process { StartInfo = psi };
         var sandbox = new SandboxProcess(process, stateDir);
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                lock (sandbox._stdout) sandbox._stdout.AppendLine(e.Data);
+                lock (sandbox._stdout)
+                {
+                    sandbox._stdout.AppendLine(e.Data);
+                }
             }
         };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is not null)
             {
-                lock (sandbox._stderr) sandbox._stderr.AppendLine(e.Data);
+                lock (sandbox._stderr)
+                {
+                    sandbox._stderr.AppendLine(e.Data);
+                }
             }
         };
         process.Start();
@@ -111,10 +127,16 @@ public sealed class SandboxProcess : IAsyncDisposable
         var found = new List<string>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
             var cmdline = ReadProc(Path.Combine(dir, "cmdline"));
             if (cmdline.Contains(prefix, StringComparison.Ordinal) || ReadProc(Path.Combine(dir, "environ")).Contains(prefix, StringComparison.Ordinal))
+            {
                 found.Add($"{pid}: {cmdline.Replace('\0', ' ').Trim()}");
+            }
         }
 
         return found;
@@ -154,7 +176,10 @@ public sealed class SandboxProcess : IAsyncDisposable
 
         try
         {
-            if (Directory.Exists(StateDir)) Directory.Delete(StateDir, recursive: true);
+            if (Directory.Exists(StateDir))
+            {
+                Directory.Delete(StateDir, recursive: true);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -177,7 +202,11 @@ public sealed class SandboxProcess : IAsyncDisposable
     private static string DotnetHost()
     {
         var self = Environment.ProcessPath;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
         var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         return !string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk) ? fromSdk : "dotnet";
     }

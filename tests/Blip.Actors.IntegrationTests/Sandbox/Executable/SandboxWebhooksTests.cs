@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
 using k8s;
 

@@ -30,7 +30,11 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
     {
         foreach (var process in _processes)
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
             process.Dispose();
         }
         _admin.Dispose();
@@ -84,7 +88,11 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
     {
         const int count = 5;
         var jobs = new List<long>();
-        for (var i = 0; i < count; i++) jobs.Add((await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 1)).JobId);
+        for (var i = 0; i < count; i++)
+        {
+            jobs.Add((await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 1)).JobId);
+        }
+
         var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
         var runners = new List<Process>();
         for (var i = 0; i < count; i++)
@@ -93,7 +101,10 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
             runners.Add(StartRunner(VmDir($"vm-many-{i}"), envConfig: jit.EncodedJitConfig));
         }
 
-        foreach (var runner in runners) Assert.Equal(0, await ExitCodeAsync(runner));
+        foreach (var runner in runners)
+        {
+            Assert.Equal(0, await ExitCodeAsync(runner));
+        }
 
         var done = await Task.WhenAll(jobs.Select(id => _admin.GetJobAsync(id)));
         Assert.All(done, j => Assert.Equal("success", j!.Conclusion));
@@ -211,7 +222,11 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         start.Environment["BLIP_VM_DIR"] = vmDir;
         start.Environment["BLIP_VM_NAME"] = Path.GetFileName(vmDir);
         start.Environment.Remove("ACTIONS_RUNNER_INPUT_JITCONFIG");
-        if (envConfig is not null) start.Environment["ACTIONS_RUNNER_INPUT_JITCONFIG"] = envConfig;
+        if (envConfig is not null)
+        {
+            start.Environment["ACTIONS_RUNNER_INPUT_JITCONFIG"] = envConfig;
+        }
+
         var process = Process.Start(start)!;
         _processes.Add(process);
         process.StandardInput.Close();

@@ -80,7 +80,11 @@ public sealed class FaultInjectionTests() : EmulatorTestBase(Repo)
 
         Assert.Equal(0, other.TotalCount);
         Assert.All(held, call => Assert.False(call.IsCompletedSuccessfully, "a held call was answered while another endpoint's call went through"));
-        foreach (var call in held) await Assert.ThrowsAnyAsync<Exception>(() => call);
+        foreach (var call in held)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => call);
+        }
+
         var stats = await Deadline.UntilAsync(() => Admin.GetStatsAsync(), s => s.ByEndpoint.GetValueOrDefault(runsList)?.Total >= 2, TimeSpan.FromSeconds(30), "both held calls recorded");
         Assert.Equal(new Dictionary<string, int> { ["499"] = 2 }, stats.ByEndpoint[runsList].ByStatus);
         Assert.Equal(new Dictionary<string, int> { ["200"] = 1 }, stats.ByEndpoint["GET /repos/{o}/{r}/actions/runners"].ByStatus);

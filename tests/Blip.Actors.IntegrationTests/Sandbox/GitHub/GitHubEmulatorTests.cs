@@ -1,7 +1,6 @@
 using System.Net;
 using Blip.Sandbox.GitHub;
 using Octokit;
-using Blip.Actors.Shared;
 
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 
@@ -38,7 +37,11 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     public async Task Listing_queued_runs_pages_past_100_and_finds_every_run()
     {
         var queued = new HashSet<long>();
-        for (var i = 0; i < 150; i++) queued.Add((await Admin.QueueJobAsync(Repo, BlipLabels)).RunId);
+        for (var i = 0; i < 150; i++)
+        {
+            queued.Add((await Admin.QueueJobAsync(Repo, BlipLabels)).RunId);
+        }
+
         var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
 
         var runs = await client.Actions.Workflows.Runs.List("acme", "widgets",
@@ -186,7 +189,10 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     public async Task Listing_runners_pages_with_link_headers()
     {
         var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
-        for (var i = 0; i < 35; i++) await OctokitFor.GenerateJitConfigAsync(client, Repo, $"blip-page-{i}", BlipLabels);
+        for (var i = 0; i < 35; i++)
+        {
+            await OctokitFor.GenerateJitConfigAsync(client, Repo, $"blip-page-{i}", BlipLabels);
+        }
 
         var all = await client.Actions.SelfHostedRunners.ListAllRunnersForRepository("acme", "widgets", new ApiOptions { PageSize = 10 });
 

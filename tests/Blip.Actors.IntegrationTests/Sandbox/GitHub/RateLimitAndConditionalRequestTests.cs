@@ -119,7 +119,9 @@ public sealed class RateLimitAndConditionalRequestTests() : EmulatorTestBase(Rep
         foreach (var reply in new[] { ok, notFound, rateLimit })
         {
             foreach (var header in new[] { "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-used", "x-ratelimit-resource" })
+            {
                 Assert.True(reply.Headers.Contains(header), $"{(int)reply.StatusCode} reply lacks {header}");
+            }
         }
         Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
         // GET /rate_limit is free, so it reports the two calls before it.

@@ -2,7 +2,6 @@ using System.Net;
 using System.Runtime.Serialization;
 using System.Text.Json;
 using Blip.Sandbox.GitHub;
-using Octokit;
 
 namespace Blip.Actors.IntegrationTests.Sandbox.GitHub;
 

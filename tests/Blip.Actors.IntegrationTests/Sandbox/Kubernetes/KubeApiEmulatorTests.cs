@@ -86,9 +86,16 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         await foreach (var (type, cm) in _admin.CoreV1.WatchListNamespacedConfigMapAsync(Ns, allowWatchBookmarks: true,
                            resourceVersion: first.Metadata.ResourceVersion, timeoutSeconds: 10, cancellationToken: timeout.Token))
         {
-            if (type == WatchEventType.Bookmark) continue;
+            if (type == WatchEventType.Bookmark)
+            {
+                continue;
+            }
+
             seen.Add((type, cm.Metadata.Name, cm.Metadata.ResourceVersion));
-            if (seen.Count == 3) break;
+            if (seen.Count == 3)
+            {
+                break;
+            }
         }
 
         Assert.Equal([WatchEventType.Modified, WatchEventType.Added, WatchEventType.Deleted], seen.Select(s => s.Item1));
@@ -107,7 +114,10 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
             await foreach (var (type, cm) in _admin.CoreV1.WatchListNamespacedConfigMapAsync(Ns, labelSelector: "live=yes",
                                resourceVersion: list.Metadata.ResourceVersion, timeoutSeconds: 2))
             {
-                lock (seen) seen.Add((type, cm.Metadata.Name));
+                lock (seen)
+                {
+                    seen.Add((type, cm.Metadata.Name));
+                }
             }
         });
         await Deadline.EventuallyAsync(() => _api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");
@@ -134,7 +144,10 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
                            resourceVersion: "0", timeoutSeconds: 10, cancellationToken: timeout.Token))
         {
             seen.Add((type, cm.Metadata.ResourceVersion));
-            if (type == WatchEventType.Bookmark) break;
+            if (type == WatchEventType.Bookmark)
+            {
+                break;
+            }
         }
 
         Assert.Equal([(WatchEventType.Added, created.Metadata.ResourceVersion), (WatchEventType.Bookmark, latest)], seen);
@@ -154,7 +167,9 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
     {
         var first = await _admin.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("old"), Ns);
         for (var i = 0; i < 60; i++)
+        {
             await _admin.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("{\"data\":{\"n\":\"" + i + "\"}}", V1Patch.PatchType.MergePatch), "old", Ns);
+        }
 
         var errors = new List<Exception>();
         var events = 0;

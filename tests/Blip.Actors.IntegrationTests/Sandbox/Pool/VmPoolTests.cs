@@ -64,13 +64,20 @@ public sealed class VmPoolTests
                                "kubevirt.io", "v1", world.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip",
                                resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 20, cancellationToken: timeout.Token))
             {
-                if (type == WatchEventType.Bookmark) continue;
+                if (type == WatchEventType.Bookmark)
+                {
+                    continue;
+                }
+
                 var vm = JsonNode.Parse(JsonSerializer.Serialize(obj))!;
                 var name = vm["metadata"]!["name"]!.GetValue<string>();
                 var hasKey = vm["metadata"]!["annotations"]?[VmPool.HostKeyAnnotation] is not null;
                 var old = vm["metadata"]!["uid"]!.GetValue<string>() == uid;
                 seen.Add((type, name, old, vm["metadata"]!["deletionTimestamp"] is not null, hasKey));
-                if (seen.Any(s => s.Type == WatchEventType.Deleted && s.Old) && seen.Any(s => !s.Old && s.HasHostKey)) return;
+                if (seen.Any(s => s.Type == WatchEventType.Deleted && s.Old) && seen.Any(s => !s.Old && s.HasHostKey))
+                {
+                    return;
+                }
             }
         });
         await Deadline.EventuallyAsync(() => world.Api.OpenWatches == 1, KubeWorld.Deadline, "the watch to open");

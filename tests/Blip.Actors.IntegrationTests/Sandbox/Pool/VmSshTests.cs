@@ -84,7 +84,9 @@ public sealed class VmMisbehaviourTests
 
         await world.Pool.SetMisbehaviourAsync(info.Name, VmMisbehaviour.WrongHostKey);
         using (var ssh = KubeWorld.PinnedSshClient(info.Address, info.Port, key, pinned))
+        {
             await Assert.ThrowsAsync<SshConnectionException>(() => ssh.ConnectAsync(CancellationToken.None));
+        }
 
         await world.Pool.SetMisbehaviourAsync(info.Name, VmMisbehaviour.RefuseConnections);
         using (var tcp = new TcpClient())

@@ -50,12 +50,15 @@ public sealed class LogRingTests
     }
 
     [Fact]
-    public void Akkas_repeated_level_time_and_thread_prefix_is_dropped_and_the_actor_path_kept()
+    public void An_akka_entry_is_kept_under_its_actor_path_with_its_message_as_written()
     {
         using var metrics = new BlipMetrics();
         var ring = new LogRing(metrics);
-        ring.CreateLogger("Akka.Actor.ActorSystem").LogInformation("[INFO][11/27/2026 23:27:02.870Z][Thread 0013][akka.tcp://blip@127.0.0.1:1/user/config] config ready");
+        ring.CreateLogger("Blip.Actors.Config.ConfigWatcher")
+            .Log(LogLevel.Information, default, new AkkaLogState("akka.tcp://blip@127.0.0.1:1/user/config", "config ready"), null, (s, _) => s.Message);
 
-        Assert.Equal("[akka.tcp://blip@127.0.0.1:1/user/config] config ready", ring.Peek(1, LogLevel.Trace)[0].Message);
+        var entry = ring.Peek(1, LogLevel.Trace)[0];
+        Assert.Equal("akka.tcp://blip@127.0.0.1:1/user/config", entry.Category);
+        Assert.Equal("config ready", entry.Message);
     }
 }

@@ -186,7 +186,8 @@ public sealed class DemoRun
 
     private Table JobTable(IReadOnlyList<SandboxJob> seen)
     {
-        var table = new Table().Border(TableBorder.Simple).AddColumns(Columns);
+        // One space between columns (not Spectre's two): the table fits a plain 80-column terminal until runners appear.
+        var table = new Table().Border(TableBorder.Simple).AddColumns(Columns.Select(c => new TableColumn(c).Padding(0, 0, 1, 0)).ToArray());
         foreach (var job in seen)
         {
             // Text, not markup: a name with brackets is shown as it is.

@@ -243,12 +243,14 @@ public static class SandboxApp
     }
 
     /// <summary>One line of progress. On a terminal through Spectre.Console, so that a line said while the demo's live
-    /// table is shown (Ctrl-C) goes above the table instead of into it.</summary>
+    /// table is shown (Ctrl-C) goes above the table instead of into it; padded to the terminal's width, because it is
+    /// written over the table's first row.</summary>
     private static void Say(string line)
     {
         if (Terminal is not null)
         {
-            Terminal.WriteLine(line);
+            Terminal.Write(Align.Left(new Text(line)));
+            Terminal.WriteLine();
             return;
         }
 

@@ -33,6 +33,8 @@ public sealed partial class SandboxLiveViewTests
         var lines = screen.Split('\n');
         Assert.True(lines.Count(l => Header().IsMatch(l)) == 1, $"one table header on the screen and in the scrollback:\n{screen}");
         Assert.All(ids, id => Assert.True(lines.Count(l => l.Contains(id, StringComparison.Ordinal)) == 1, $"job {id} on one line:\n{screen}"));
+        // A line said while the table is shown goes above it, whole, with nothing of the table left beside it.
+        Assert.Contains(lines, l => l.TrimEnd() == "Ctrl-C: stopping…");
         Assert.Contains("demo interrupted", screen);
     }
 

@@ -16,7 +16,7 @@ if (text is not null)
 
 if (command is null)
 {
-    Console.Error.WriteLine($"blip-bench: {error} (usage: blip-bench --help)");
+    Console.Error.WriteLine($"blip-bench: {error} (--help lists the options)");
     return 2;
 }
 

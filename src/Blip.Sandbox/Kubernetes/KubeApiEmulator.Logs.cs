@@ -133,6 +133,11 @@ public sealed partial class KubeApiEmulator
             }
 
             var lines = new List<LogLine>();
+            if (text.Length == 0)
+            {
+                return lines;
+            }
+
             var parts = text.Split('\n');
             foreach (var raw in text.EndsWith('\n') ? parts[..^1] : parts)
             {

@@ -79,6 +79,19 @@ public sealed class PodLogTests : IAsyncLifetime
         Assert.Contains("container sidecar is not valid for pod blip-controller-2", e.Response.Content);
     }
 
+    [Fact]
+    public async Task The_controllers_token_may_not_read_pod_logs_as_its_role_grants_no_pods()
+    {
+        _api.ControllerPods.Started(Ns, 3, 4545, await WriteLogAsync("line"), 0);
+        using var controller = _api.CreateClient(_api.ControllerToken);
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() => controller.CoreV1.ReadNamespacedPodLogAsync(ControllerPods.NameOf(3), Ns));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, e.Response.StatusCode);
+        Assert.Equal("pods \"blip-controller-3\" is forbidden: User \"system:serviceaccount:blip:blip-controller\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"blip\"",
+            System.Text.Json.Nodes.JsonNode.Parse(e.Response.Content)!["message"]!.GetValue<string>());
+    }
+
     private async Task<string> ReadAsync(int sinceSeconds)
     {
         await using var stream = await _admin.CoreV1.ReadNamespacedPodLogAsync(ControllerPods.NameOf(0), Ns, sinceSeconds: sinceSeconds);

@@ -80,17 +80,17 @@ public sealed class ControllerPods(KubeStore store)
     {
         var name = NameOf(index);
         var now = KubeStore.Timestamp(DateTimeOffset.UtcNow);
+        if (store.TryGet(KubeResource.Pods, ns, name)?["status"]?["containerStatuses"]?[0]?["containerID"]?.ToString() != ContainerId(pid))
+        {
+            // Gone, or a newer run of the node already replaced this pod.
+            return;
+        }
+
         try
         {
             store.Mutate(KubeResource.Pods, ns, name, pod =>
             {
                 var status = pod["status"]!.AsObject();
-                // A newer run of the node already replaced this pod.
-                if (status["containerStatuses"]?[0]?["containerID"]?.ToString() != ContainerId(pid))
-                {
-                    return;
-                }
-
                 var startedAt = status["containerStatuses"]![0]!["state"]?["running"]?["startedAt"]?.ToString() ?? now;
                 status["phase"] = exitCode == 0 ? "Succeeded" : "Failed";
                 status["conditions"] = new JsonArray(Condition("Initialized", "True", now), Condition("Ready", "False", now),

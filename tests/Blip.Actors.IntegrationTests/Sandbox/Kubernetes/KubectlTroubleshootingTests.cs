@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.Kubernetes;
-using Blip.Sandbox.Shared;
 
 namespace Blip.Actors.IntegrationTests.Sandbox.Kubernetes;
 

@@ -1,18 +1,11 @@
 using Blip.Actors.Hosting;
-using Microsoft.Extensions.Logging.Console;
 
 // The controller executable: options from appsettings, the Blip: section and Blip__* environment variables.
 var builder = Host.CreateApplicationBuilder(args);
-builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-    o.UseUtcTimestamp = true;
-    o.ColorBehavior = LoggerColorBehavior.Disabled;
-});
-
 var options = builder.Configuration.GetSection(BlipOptions.Section).Get<BlipOptions>() ?? new BlipOptions();
+builder.Logging.ClearProviders();
+// An unknown format is named by the validation below; until then, plain lines.
+builder.Logging.AddBlipConsole(options.LogFormat);
 try
 {
     builder.Services.AddBlipController(options);

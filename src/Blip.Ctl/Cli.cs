@@ -40,7 +40,7 @@ public static class Cli
         }
     }
 
-    private sealed class Runner(ManagementClient client, ParseResult parsed, OutputFormat output, TextWriter stdout)
+    private sealed class Runner(ManagementClient client, ParsedCommandLine parsed, OutputFormat output, TextWriter stdout)
     {
         public async Task RunAsync(CancellationToken ct)
         {

@@ -7,11 +7,16 @@ using Blip.Actors.Benchmarks.Scenarios;
 using Blip.Sandbox.Cli;
 
 // Exit codes: 0 every scenario ran and the invariants hold; 1 a duplicate, a leaked VM or a failed scenario; 2 usage.
-var command = BenchCommand.Parse(args, out var error);
+var command = BenchCommand.Parse(args, out var text, out var error);
+if (text is not null)
+{
+    Console.Out.Write(text);
+    return 0;
+}
+
 if (command is null)
 {
-    Console.Error.WriteLine($"blip-bench: {error}");
-    Console.Error.WriteLine(BenchCommand.Usage);
+    Console.Error.WriteLine($"blip-bench: {error} (--help lists the options)");
     return 2;
 }
 

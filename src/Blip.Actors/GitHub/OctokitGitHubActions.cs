@@ -37,6 +37,7 @@ public sealed partial class OctokitGitHubActions(
 
     private readonly Uri _baseUri = new(options.GitHubApiUrl.EndsWith('/') ? options.GitHubApiUrl : options.GitHubApiUrl + "/");
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly Polly.ResiliencePipeline _transientRetry = TransientRetry.Create(clock ?? TimeProvider.System);
     private readonly object _gate = new();
     private readonly ILogger _log = logger ?? (ILogger)NullLogger.Instance;
     private readonly ReportOnce<string> _reported = new(ReportMemory);
@@ -82,31 +83,11 @@ public sealed partial class OctokitGitHubActions(
     private void CountReply(int status) =>
         metrics?.GitHubHttpResponses.Inc(status.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>
-    /// <see cref="CallOnce{T}"/>, repeated for an idempotent call (GET, DELETE) that met a 5xx or a broken
-    /// connection: two more tries after short, jittered pauses, so one flaky reply does not cost a whole poll.
-    /// Never repeated: POSTs, 4xx, rate limits (the governor decides those).
-    /// </summary>
-    private async Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call, bool idempotent = true)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await CallOnce(operation, priority, call).ConfigureAwait(false);
-            }
-            catch (GitHubCallException e) when (idempotent && attempt < TransientAttempts && IsTransient(e))
-            {
-                var pause = TimeSpan.FromMilliseconds((250 << (2 * (attempt - 1))) * (0.75 + (Random.Shared.NextDouble() / 2)));
-                await Task.Delay(pause, _clock).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private const int TransientAttempts = 3;
-
-    private static bool IsTransient(GitHubCallException e) =>
-        !e.IsRateLimited && (e.Status is null ? e.InnerException is HttpRequestException or TaskCanceledException : (int)e.Status >= 500);
+    /// <summary><see cref="CallOnce{T}"/>, through <see cref="TransientRetry"/> for an idempotent call (GET, DELETE).</summary>
+    private Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call, bool idempotent = true) =>
+        idempotent
+            ? _transientRetry.ExecuteAsync(async _ => await CallOnce(operation, priority, call).ConfigureAwait(false), CancellationToken.None).AsTask()
+            : CallOnce(operation, priority, call);
 
     private async Task<T> CallOnce<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
     {

@@ -68,7 +68,7 @@ public static class BlipControllerExtensions
             var webhooks = sp.GetRequiredService<WebhookHealth>();
             var jobOptions = options.ForJobs();
             builder
-                .WithCluster(options)
+                .WithCluster(options, sp.GetRequiredService<ILoggerFactory>())
                 .WithJournalAndSnapshot(options)
                 .AddJobs(
                     registry => new JobDependencies(sp.GetRequiredService<IVmPool>(), gitHub, sp.GetRequiredService<IRunnerShell>(),
@@ -89,13 +89,20 @@ public static class BlipControllerExtensions
         return services;
     }
 
-    private static AkkaConfigurationBuilder WithCluster(this AkkaConfigurationBuilder builder, BlipOptions options) =>
+    /// <summary>Akka's log events go to the host's loggers as entries of their own (source and message), so the console
+    /// line carries one timestamp and one level (<see cref="ConsoleLogging"/>), not Akka's text line inside it.</summary>
+    public static AkkaConfigurationBuilder WithBlipLogging(this AkkaConfigurationBuilder builder, ILoggerFactory loggerFactory) =>
         builder
+            .AddSetup(new AkkaLogForwarderSetup(loggerFactory))
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
+                loggers.AddLogger<AkkaLogForwarder>();
+            });
+
+    private static AkkaConfigurationBuilder WithCluster(this AkkaConfigurationBuilder builder, BlipOptions options, ILoggerFactory loggerFactory) =>
+        builder
+            .WithBlipLogging(loggerFactory)
             .AddHocon(
                 "akka.coordinated-shutdown.exit-clr = off\n" +
                 // Keep-majority decides only once the membership has been stable this long (default 20 s).

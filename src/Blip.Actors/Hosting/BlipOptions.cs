@@ -122,6 +122,10 @@ public sealed partial class BlipOptions
     /// <summary>How long the start-up check may take to open a PostgreSQL connection.</summary>
     public TimeSpan StoreConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The console log: <c>plain</c> (one line per entry: time, level, source, message) or <c>json</c> (one JSON
+    /// object per line, the built-in JSON console formatter, for log aggregation).</summary>
+    public string LogFormat { get; set; } = ConsoleLogging.Plain;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -165,6 +169,7 @@ public sealed partial class BlipOptions
         Require(OrphanRunnerGrace >= TimeSpan.Zero, $"Blip:OrphanRunnerGrace '{OrphanRunnerGrace}' is negative");
         Require(StoreConnectTimeout >= TimeSpan.FromSeconds(1), $"Blip:StoreConnectTimeout '{StoreConnectTimeout}' is below 1 s");
         Require(GitHubRequestTimeout >= TimeSpan.FromSeconds(1), $"Blip:GitHubRequestTimeout '{GitHubRequestTimeout}' is below 1 s");
+        Require(LogFormat is ConsoleLogging.Plain or ConsoleLogging.Json, $"Blip:LogFormat '{LogFormat}' must be '{ConsoleLogging.Plain}' or '{ConsoleLogging.Json}'");
         return errors;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
 namespace Blip.Actors.Inspection;
@@ -9,7 +8,7 @@ namespace Blip.Actors.Inspection;
 /// <c>failed to allocate runner VM</c> (DESIGN.md §2) into <see cref="BlipMetrics.AllocationFailures"/>: that line
 /// is the contract for an allocation failure, so the counter needs no hook in the job code.
 /// </summary>
-public sealed partial class LogRing(BlipMetrics metrics) : ILoggerProvider
+public sealed class LogRing(BlipMetrics metrics) : ILoggerProvider
 {
     public const int Capacity = 2000;
     public const string AllocationFailureLine = "failed to allocate runner VM";
@@ -52,17 +51,13 @@ public sealed partial class LogRing(BlipMetrics metrics) : ILoggerProvider
             metrics.AllocationFailures.Inc();
         }
 
-        var entry = new LogEntryView(DateTimeOffset.UtcNow, level.ToString(), category, AkkaPrefix().Replace(message, "", 1));
+        var entry = new LogEntryView(DateTimeOffset.UtcNow, level.ToString(), category, message);
         lock (_gate)
         {
             _entries[(int)(_written % Capacity)] = entry;
             _written++;
         }
     }
-
-    /// <summary>Akka's own line prefix (<c>[INFO][date][Thread 0030]</c>) repeats the entry's level and time; the actor path after it stays.</summary>
-    [GeneratedRegex(@"^\[(DEBUG|INFO|WARNING|ERROR)\]\[[^\]]*\]\[Thread \d+\]")]
-    private static partial Regex AkkaPrefix();
 
     private sealed class RingLogger(LogRing ring, string category) : ILogger
     {
@@ -78,7 +73,8 @@ public sealed partial class LogRing(BlipMetrics metrics) : ILoggerProvider
                 message += $" ({exception.GetType().Name}: {exception.Message})";
             }
 
-            ring.Add(logLevel, category, message);
+            // An Akka entry names its actor (path) as the source, as the console line does.
+            ring.Add(logLevel, AkkaLogState.SourceOf(state, category), message);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
@@ -164,7 +165,8 @@ public static class InspectionServiceExtensions
     public static IServiceCollection AddInspection(this IServiceCollection services, InspectionOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton<BlipMetrics>();
+        services.AddMetrics();
+        services.AddSingleton(sp => new BlipMetrics(sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton<LogRing>();
         services.AddSingleton<ILoggerProvider>(sp => sp.GetRequiredService<LogRing>());
         services.AddSingleton<NodeInspector>();

@@ -1,210 +1,123 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace Blip.Actors.Inspection;
 
-/// <summary>One metric family: knows its name, help and type, and writes itself in Prometheus text format 0.0.4.</summary>
-public abstract class Metric(string name, string help, string type)
+/// <summary>One metric family on the node's <see cref="Meter"/>: its Prometheus name (the instrument's name), help text
+/// (its description), type and label names, which <see cref="PrometheusExport"/> keeps as they are.</summary>
+public abstract class Metric(string name, string help, string type, IReadOnlyList<string> labelNames)
 {
     public string Name { get; } = name;
     public string Help { get; } = help;
     public string Type { get; } = type;
+    public IReadOnlyList<string> LabelNames { get; } = labelNames;
 
-    public void WriteTo(StringBuilder text)
+    public abstract Instrument Instrument { get; }
+
+    /// <summary>The label values of a measurement's tags, in <see cref="LabelNames"/> order.</summary>
+    public string[] LabelValuesOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        text.Append("# HELP ").Append(Name).Append(' ').Append(EscapeHelp(Help)).Append('\n');
-        text.Append("# TYPE ").Append(Name).Append(' ').Append(Type).Append('\n');
-        WriteSamples(text);
-    }
-
-    protected abstract void WriteSamples(StringBuilder text);
-
-    protected static void Sample(StringBuilder text, string name, IReadOnlyList<string> labelNames, IReadOnlyList<string> labelValues, double value)
-    {
-        text.Append(name);
-        if (labelNames.Count > 0)
+        var values = new string[LabelNames.Count];
+        foreach (var (key, value) in tags)
         {
-            text.Append('{');
-            for (var i = 0; i < labelNames.Count; i++)
+            for (var i = 0; i < values.Length; i++)
             {
-                if (i > 0)
+                if (LabelNames[i] == key)
                 {
-                    text.Append(',');
+                    values[i] = value as string ?? value?.ToString() ?? "";
                 }
-
-                text.Append(labelNames[i]).Append("=\"").Append(EscapeLabel(labelValues[i])).Append('"');
             }
-
-            text.Append('}');
         }
 
-        text.Append(' ').Append(FormatValue(value)).Append('\n');
+        return values;
     }
 
-    public static string FormatValue(double value) => value switch
+    protected TagList Tags(string[] labelValues)
     {
-        double.PositiveInfinity => "+Inf",
-        double.NegativeInfinity => "-Inf",
-        double.NaN => "NaN",
-        _ => value.ToString("R", CultureInfo.InvariantCulture),
-    };
+        if (labelValues.Length != LabelNames.Count)
+        {
+            throw new ArgumentException($"{Name} takes {LabelNames.Count} label values, got {labelValues.Length}", nameof(labelValues));
+        }
 
-    public static string EscapeLabel(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        var tags = new TagList();
+        for (var i = 0; i < labelValues.Length; i++)
+        {
+            tags.Add(LabelNames[i], labelValues[i]);
+        }
 
-    private static string EscapeHelp(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
+        return tags;
+    }
 }
 
-/// <summary>A monotonically increasing count, optionally split by labels.</summary>
-public sealed class Counter : Metric
+/// <summary>A monotonically increasing count (a <see cref="Counter{T}"/>), optionally split by labels; it also keeps
+/// its counts so the code and tests can read them (<see cref="Value"/>).</summary>
+public sealed class CounterMetric : Metric
 {
-    private readonly string[] _labelNames;
-    private readonly ConcurrentDictionary<LabelValues, StrongBox> _series = new();
+    private readonly Counter<long> _counter;
+    private readonly ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
 
-    public Counter(string name, string help, params string[] labelNames) : base(name, help, "counter")
-    {
-        _labelNames = labelNames;
-        if (labelNames.Length == 0)
-        {
-            _series[LabelValues.None] = new StrongBox();
-        }
-    }
+    public CounterMetric(Meter meter, string name, string help, params string[] labelNames) : base(name, help, "counter", labelNames) =>
+        _counter = meter.CreateCounter<long>(name, unit: null, description: help);
+
+    public override Instrument Instrument => _counter;
 
     public void Inc(params string[] labelValues) => Add(1, labelValues);
 
     public void Add(long amount, params string[] labelValues)
     {
-        if (labelValues.Length != _labelNames.Length)
-        {
-            throw new ArgumentException($"{Name} takes {_labelNames.Length} label values, got {labelValues.Length}", nameof(labelValues));
-        }
-
-        var box = _series.GetOrAdd(new LabelValues(labelValues), _ => new StrongBox());
-        Interlocked.Add(ref box.Value, amount);
+        var tags = Tags(labelValues);
+        _counts.AddOrUpdate(Key(labelValues), amount, (_, n) => n + amount);
+        _counter.Add(amount, tags);
     }
 
-    public long Value(params string[] labelValues) =>
-        _series.TryGetValue(new LabelValues(labelValues), out var box) ? Interlocked.Read(ref box.Value) : 0;
+    public long Value(params string[] labelValues) => _counts.GetValueOrDefault(Key(labelValues));
 
-    protected override void WriteSamples(StringBuilder text)
-    {
-        foreach (var (labels, box) in _series.OrderBy(s => s.Key.Key, StringComparer.Ordinal))
-        {
-            Sample(text, Name, _labelNames, labels.Values, Interlocked.Read(ref box.Value));
-        }
-    }
-
-    private sealed class StrongBox
-    {
-        public long Value;
-    }
+    private static string Key(string[] labelValues) => string.Join('\u0001', labelValues);
 }
 
-/// <summary>A value that goes up and down, set when scraped. Unknown (never set, or cleared): no sample.</summary>
-public sealed class Gauge(string name, string help) : Metric(name, help, "gauge")
+/// <summary>A value that goes up and down, set when scraped and observed through an <see cref="ObservableGauge{T}"/>.
+/// Unknown (never set, or cleared): no measurement, so no sample.</summary>
+public sealed class GaugeMetric : Metric
 {
     private static readonly long Unknown = BitConverter.DoubleToInt64Bits(double.NaN);
+    private readonly ObservableGauge<double> _gauge;
     private long _bits = Unknown;
+
+    public GaugeMetric(Meter meter, string name, string help) : base(name, help, "gauge", []) =>
+        _gauge = meter.CreateObservableGauge(name, Observe, unit: null, description: help);
+
+    public override Instrument Instrument => _gauge;
 
     public double? Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref _bits)) is var v && !double.IsNaN(v) ? v : null;
 
     public void Set(double? value) => Interlocked.Exchange(ref _bits, value is { } v ? BitConverter.DoubleToInt64Bits(v) : Unknown);
 
-    protected override void WriteSamples(StringBuilder text)
-    {
-        if (Value is { } value)
-        {
-            Sample(text, Name, [], [], value);
-        }
-    }
+    private IEnumerable<Measurement<double>> Observe() => Value is { } value ? [new Measurement<double>(value)] : [];
 }
 
-/// <summary>Observations counted into fixed cumulative buckets (upper bounds in seconds), plus sum and count.</summary>
-public sealed class Histogram : Metric
+/// <summary>Observations in seconds (a <see cref="Histogram{T}"/> whose bucket bounds travel as the instrument's advice,
+/// so every exporter buckets alike); it also counts them (<see cref="Count"/>).</summary>
+public sealed class HistogramMetric : Metric
 {
-    private static readonly string[] LeLabel = ["le"];
-    private readonly double[] _bounds;
-    private readonly long[] _counts;
-    private readonly object _gate = new();
-    private double _sum;
+    private readonly Histogram<double> _histogram;
     private long _count;
 
-    public Histogram(string name, string help, params double[] bounds) : base(name, help, "histogram")
+    public HistogramMetric(Meter meter, string name, string help, params double[] bounds) : base(name, help, "histogram", [])
     {
-        _bounds = bounds.Order().ToArray();
-        _counts = new long[_bounds.Length];
+        Bounds = bounds.Order().ToArray();
+        _histogram = meter.CreateHistogram(name, unit: "s", description: help, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Bounds });
     }
 
-    public long Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
-    }
+    public override Instrument Instrument => _histogram;
+
+    public IReadOnlyList<double> Bounds { get; }
+
+    public long Count => Interlocked.Read(ref _count);
 
     public void Observe(double value)
     {
-        lock (_gate)
-        {
-            for (var i = 0; i < _bounds.Length; i++)
-            {
-                if (value <= _bounds[i])
-                {
-                    _counts[i]++;
-                }
-            }
-
-            _sum += value;
-            _count++;
-        }
-    }
-
-    protected override void WriteSamples(StringBuilder text)
-    {
-        long[] counts;
-        double sum;
-        long count;
-        lock (_gate)
-        {
-            counts = (long[])_counts.Clone();
-            sum = _sum;
-            count = _count;
-        }
-
-        for (var i = 0; i < _bounds.Length; i++)
-        {
-            Sample(text, Name + "_bucket", LeLabel, [FormatValue(_bounds[i])], counts[i]);
-        }
-
-        Sample(text, Name + "_bucket", LeLabel, ["+Inf"], count);
-        Sample(text, Name + "_sum", [], [], sum);
-        Sample(text, Name + "_count", [], [], count);
-    }
-}
-
-/// <summary>Label values as a dictionary key.</summary>
-internal readonly record struct LabelValues(string[] Values)
-{
-    public static readonly LabelValues None = new([]);
-
-    public string Key => string.Join('\u0001', Values);
-
-    public bool Equals(LabelValues other) => Values.AsSpan().SequenceEqual(other.Values);
-
-    public override int GetHashCode()
-    {
-        var hash = new HashCode();
-        foreach (var v in Values)
-        {
-            hash.Add(v, StringComparer.Ordinal);
-        }
-
-        return hash.ToHashCode();
+        Interlocked.Increment(ref _count);
+        _histogram.Record(value);
     }
 }

@@ -98,6 +98,6 @@ public sealed class NodeInspector(ActorSystem system, IActorRegistry registry, I
         metrics.GitHubRateLimit.Set(rateLimit?.Limit);
         metrics.GitHubRateLimitRemaining.Set(rateLimit?.Remaining);
         metrics.GitHubRateLimitReset.Set(rateLimit?.ResetAt?.ToUnixTimeSeconds());
-        return metrics.Render();
+        return await metrics.RenderAsync().ConfigureAwait(false);
     }
 }

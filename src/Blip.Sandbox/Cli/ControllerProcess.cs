@@ -46,12 +46,19 @@ public sealed class ControllerProcess : IAsyncDisposable
 
     private readonly long _logStart;
 
-    private ControllerProcess(Process process, ControllerNode node, string logPath, long logStart)
+    private readonly Task _exitPublished;
+
+    private ControllerProcess(Process process, ControllerNode node, string logPath, long logStart, SandboxWorld world)
     {
         _process = process;
         Node = node;
         LogPath = logPath;
         _logStart = logStart;
+        // The node as kubectl sees it: pod blip-controller-N, Running now, Succeeded or Failed when the process ends.
+        var pid = process.Id;
+        world.Kube.ControllerPods.Started(world.Namespace, node.Index, pid, logPath, logStart);
+        _exitPublished = process.WaitForExitAsync().ContinueWith(
+            _ => world.Kube.ControllerPods.Exited(world.Namespace, node.Index, pid, process.ExitCode), TaskScheduler.Default);
     }
 
     public ControllerNode Node { get; }
@@ -141,7 +148,7 @@ public sealed class ControllerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"controller {index}: could not start {controllerDll}");
-        return new ControllerProcess(process, node, logPath, logStart);
+        return new ControllerProcess(process, node, logPath, logStart, world);
     }
 
     /// <summary>Waits until the log says the node joined its cluster; throws with the log's tail when it
@@ -211,6 +218,7 @@ public sealed class ControllerProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(10));
+        await _exitPublished;
         _process.Dispose();
     }
 

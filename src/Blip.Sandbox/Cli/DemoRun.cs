@@ -1,17 +1,18 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Blip.Actors.Runners;
 using Blip.Sandbox.GitHub;
 using k8s;
+using Spectre.Console;
 
 namespace Blip.Sandbox.Cli;
 
 /// <summary>
 /// The demo: queues jobs across the repos (about one in five with labels no Blip runner has, which must
-/// stay queued), shows them flow every second — job, repo, state, runner, VM, pickup latency — and
-/// sums up once every matching job is completed.
+/// stay queued), shows them flow — job, repo, state, runner, VM, pickup latency — and sums up once every
+/// matching job is completed. On a terminal the table redraws in place every second (Spectre.Console's live
+/// display); otherwise (a log, a pipe, CI) each change of a job is one line.
 /// </summary>
 public sealed class DemoRun
 {
@@ -20,21 +21,28 @@ public sealed class DemoRun
     private const string RunnerJobIdAnnotation = "blip.io/runner-job-id";
     private const string SessionAnnotation = "blip.io/session-id";
 
+    private static readonly string[] Columns = ["JOB", "REPO", "LABELS", "STATE", "RUNNER", "VM", "PICKUP"];
+
     private readonly SandboxWorld _world;
     private readonly TextWriter _out;
-    private readonly bool _redraw;
+    private readonly IAnsiConsole? _terminal;
     private readonly List<DemoJob> _jobs = [];
     private readonly Dictionary<long, string> _vmByRunnerJob = [];
     private readonly Dictionary<string, string> _vmByRunner = [];
-    private int _linesDrawn;
-    private string _lastView = "";
+    private readonly Dictionary<long, string> _linePrinted = [];
+    private IReadOnlyList<SandboxJob> _seen = [];
 
-    public DemoRun(SandboxWorld world, TextWriter output, bool redraw)
+    /// <param name="terminal">The console to redraw the table on in place; null prints a line per change to <paramref name="output"/>.</param>
+    public DemoRun(SandboxWorld world, TextWriter output, IAnsiConsole? terminal)
     {
         _world = world;
         _out = output;
-        _redraw = redraw;
+        _terminal = terminal;
     }
+
+    /// <summary>Standard output when it is a terminal that understands cursor movement, else null.</summary>
+    public static IAnsiConsole? Terminal() =>
+        AnsiConsole.Console is { Profile: { Out.IsTerminal: true, Capabilities.Ansi: true } } console ? console : null;
 
     private sealed record DemoJob(long Id, string Repo, IReadOnlyList<string> Labels, int DurationSeconds)
     {
@@ -46,26 +54,42 @@ public sealed class DemoRun
     public async Task RunAsync(int jobs, IReadOnlyList<string> repos, CancellationToken ct)
     {
         var queueing = QueueAsync(jobs, repos, ct);
-        IReadOnlyList<SandboxJob> seen = [];
         try
         {
-            while (true)
+            if (_terminal is not null)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), ct);
-                seen = await SnapshotAsync(ct);
-                Draw(seen);
-                if (queueing.IsCompleted && AllMatchingCompleted(seen))
+                await _terminal.Live(JobTable([])).StartAsync(live => FollowAsync(queueing, seen =>
                 {
-                    break;
-                }
+                    live.UpdateTarget(JobTable(seen));
+                    live.Refresh();
+                }, ct));
+            }
+            else
+            {
+                await FollowAsync(queueing, PrintChanges, ct);
             }
 
             await queueing;
-            await PrintSummaryAsync(seen, ct);
+            await PrintSummaryAsync(_seen, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            _out.WriteLine($"demo interrupted: {seen.Count(j => j.Status == "completed" && Find(j.JobId)?.Matches == true)}/{_jobs.Count(j => j.Matches)} matching jobs completed");
+            _out.WriteLine($"demo interrupted: {_seen.Count(j => j.Status == "completed" && Find(j.JobId)?.Matches == true)}/{_jobs.Count(j => j.Matches)} matching jobs completed");
+        }
+    }
+
+    /// <summary>Looks every second and shows what it saw, until every matching job is completed.</summary>
+    private async Task FollowAsync(Task queueing, Action<IReadOnlyList<SandboxJob>> show, CancellationToken ct)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            _seen = await SnapshotAsync(ct);
+            show(_seen);
+            if (queueing.IsCompleted && AllMatchingCompleted(_seen))
+            {
+                return;
+            }
         }
     }
 
@@ -149,37 +173,44 @@ public sealed class DemoRun
 
     private string? VmOf(string? runnerName) => runnerName is null ? null : _vmByRunner.GetValueOrDefault(runnerName);
 
-    private void Draw(IReadOnlyList<SandboxJob> seen)
+    private string[] Cells(SandboxJob job) =>
+    [
+        job.JobId.ToString(CultureInfo.InvariantCulture),
+        job.Repo,
+        string.Join(',', job.Labels),
+        job.Status,
+        job.RunnerName ?? "-",
+        VmOf(job.RunnerName) ?? "-",
+        job.StartedAt is { } started ? string.Create(CultureInfo.InvariantCulture, $"{(started - job.QueuedAt).TotalSeconds:F1} s") : "-",
+    ];
+
+    private Table JobTable(IReadOnlyList<SandboxJob> seen)
     {
-        var view = new StringBuilder();
-        view.AppendLine(CultureInfo.InvariantCulture, $"{"JOB",-12} {"REPO",-24} {"LABELS",-17} {"STATE",-12} {"RUNNER",-26} {"VM",-12} PICKUP");
+        // One space between columns (not Spectre's two): the table fits a plain 80-column terminal until runners appear.
+        var table = new Table().Border(TableBorder.Simple).AddColumns(Columns.Select(c => new TableColumn(c).Padding(0, 0, 1, 0)).ToArray());
         foreach (var job in seen)
         {
-            var pickup = job.StartedAt is { } started ? $"{(started - job.QueuedAt).TotalSeconds:F1} s" : "-";
-            view.AppendLine(CultureInfo.InvariantCulture,
-                $"{job.JobId,-12} {job.Repo,-24} {string.Join(',', job.Labels),-17} {job.Status,-12} {job.RunnerName ?? "-",-26} {VmOf(job.RunnerName) ?? "-",-12} {pickup}");
+            // Text, not markup: a name with brackets is shown as it is.
+            table.AddRow(Cells(job).Select(c => new Text(c)));
         }
 
-        var text = view.ToString();
-        if (_redraw)
+        return table;
+    }
+
+    /// <summary>A line for each job whose row changed since it was last printed.</summary>
+    private void PrintChanges(IReadOnlyList<SandboxJob> seen)
+    {
+        foreach (var job in seen)
         {
-            // A terminal: redraw the table in place.
-            if (_linesDrawn > 0)
+            var cells = Cells(job);
+            var line = string.Join(' ', Columns.Select((c, i) => $"{c.ToLowerInvariant()} {cells[i]}"));
+            if (_linePrinted.GetValueOrDefault(job.JobId) != line)
             {
-                _out.Write($"\u001b[{_linesDrawn}A\u001b[J");
+                _linePrinted[job.JobId] = line;
+                _out.WriteLine($"{DateTime.UtcNow:HH:mm:ss}Z {line}");
             }
-
-            _out.Write(text);
-            _linesDrawn = text.Count(c => c == '\n');
-        }
-        else if (text != _lastView)
-        {
-            // A log or a pipe: a new table only when something changed.
-            _out.WriteLine($"-- {DateTime.UtcNow:HH:mm:ss}Z");
-            _out.Write(text);
         }
 
-        _lastView = text;
         _out.Flush();
     }
 

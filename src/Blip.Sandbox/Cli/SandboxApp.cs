@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Spectre.Console;
 
 namespace Blip.Sandbox.Cli;
 
@@ -16,19 +17,20 @@ public static class SandboxApp
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan ControllerStopGrace = TimeSpan.FromSeconds(10);
+    private static readonly IAnsiConsole? Terminal = DemoRun.Terminal();
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var command = SandboxCommandLine.Parse(args, out var error, out var help);
-        if (help)
+        var parsed = SandboxCommandLine.Parse(args);
+        if (parsed.Text is { } text)
         {
-            Console.Out.WriteLine(SandboxCommandLine.Usage);
+            Console.Out.Write(text);
             return ExitOk;
         }
 
-        if (command is null)
+        if (parsed.Command is not { } command)
         {
-            Console.Error.WriteLine($"blip-sandbox: {error}");
+            Console.Error.WriteLine($"blip-sandbox: {parsed.Error}");
             return ExitUsage;
         }
 
@@ -135,7 +137,7 @@ public static class SandboxApp
             if (command.Demo && command.Jobs > 0)
             {
                 Say($"demo: queueing {command.Jobs} jobs across {string.Join(", ", command.Repos)} (about 1 in 5 labelled gpu: no runner matches those)…");
-                await new DemoRun(world, Console.Out, redraw: !Console.IsOutputRedirected).RunAsync(command.Jobs, command.Repos, stop.Token);
+                await new DemoRun(world, Console.Out, Terminal).RunAsync(command.Jobs, command.Repos, stop.Token);
             }
 
             if (!stop.IsCancellationRequested)
@@ -240,8 +242,18 @@ public static class SandboxApp
         o.Flush();
     }
 
+    /// <summary>One line of progress. On a terminal through Spectre.Console, so that a line said while the demo's live
+    /// table is shown (Ctrl-C) goes above the table instead of into it; padded to the terminal's width, because it is
+    /// written over the table's first row.</summary>
     private static void Say(string line)
     {
+        if (Terminal is not null)
+        {
+            Terminal.Write(Align.Left(new Text(line)));
+            Terminal.WriteLine();
+            return;
+        }
+
         Console.Out.WriteLine(line);
         Console.Out.Flush();
     }

@@ -1,4 +1,7 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using Blip.Ctl;
 
 namespace Blip.Sandbox.Cli;
 
@@ -24,161 +27,173 @@ public sealed record SandboxCommand
     public TimeSpan? Duration { get; init; }
 }
 
-/// <summary>Parses the command line; one clear error per bad value (exit code 2).</summary>
+/// <summary>What the command line asked for: a command to run, a text to print (<c>--help</c>), or one usage error.</summary>
+public sealed record SandboxCommandLineResult(SandboxCommand? Command, string? Text, string? Error);
+
+/// <summary>The options, parsed by System.CommandLine; one clear error per bad value (exit code 2).</summary>
 public static class SandboxCommandLine
 {
-    public const string Usage = """
-        Usage: dotnet run --project src/Blip.Sandbox -- [options]
-
+    private const string Description = """
         A whole Blip world on this machine: a Kubernetes API emulator, a pool of VMs (real sshd on
         127.0.1.x running a fake GitHub runner), a GitHub API emulator and the controller itself.
-
-        Options:
-          --vms N              VMs in the pool (default 3)
-          --repos a/b,c/d      repositories to serve and poll (default demo-org/demo-repo)
-          --jobs N             demo jobs to queue (default 10)
-          --nodes N            controller processes forming one cluster (default 1)
-          --store sqlite|postgres
-                               the controllers' journal (default sqlite: one file per node; postgres:
-                               shared by all nodes, a throwaway PostgreSQL server on 127.0.0.1 started
-                               in the state dir, installed once as root on Debian if missing)
-          --postgres CONNSTRING
-                               use this PostgreSQL instead of starting one (implies --store postgres);
-                               e.g. "Host=127.0.0.1;Port=5432;Username=blip;Password=…;Database=blip"
-          --no-demo            no github-actions ConfigMap, no github-pat Secret, no jobs: configure it
-                               yourself with the kubectl commands printed at start
-          --no-controller      run the emulators only
-          --webhooks           the GitHub emulator also delivers signed workflow_job events to controller
-                               0's webhook receiver (on a free loopback port; Secret github-webhook holds
-                               the secret); sandbox.json names webhookUrl and webhookSecret, so you can
-                               post deliveries of your own
-          --state-dir DIR      where kubeconfig, sandbox.json, VMs and logs go; wiped at start
-                               (default .sandbox/)
-          --duration SECONDS   exit after this many seconds (default: until Ctrl-C)
-          --help               print this text
+        Run it with: dotnet run --project src/Blip.Sandbox -- [options]
         """;
 
-    /// <summary>The command, or null with <paramref name="error"/> naming the bad option and value.
-    /// <paramref name="help"/> is set when --help was asked for.</summary>
-    public static SandboxCommand? Parse(IReadOnlyList<string> args, out string? error, out bool help)
+    public static SandboxCommandLineResult Parse(IReadOnlyList<string> args)
     {
-        var command = new SandboxCommand();
-        error = null;
-        help = false;
-        for (var i = 0; i < args.Count; i++)
+        var defaults = new SandboxCommand();
+        var vms = Count("--vms", "VMs in the pool", defaults.Vms, min: 1, max: 100);
+        var repos = new Option<IReadOnlyList<string>>("--repos")
         {
-            var arg = args[i];
-            string? inlineValue = null;
-            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.IndexOf('=', StringComparison.Ordinal) is var eq and > 0)
+            Description = "repositories to serve and poll",
+            HelpName = "a/b,c/d",
+            CustomParser = r => Repos(r, defaults.Repos),
+            DefaultValueFactory = _ => defaults.Repos,
+        };
+        var jobs = Count("--jobs", "demo jobs to queue", defaults.Jobs, min: 0, max: 1000);
+        var nodes = Count("--nodes", "controller processes forming one cluster", defaults.Nodes, min: 1, max: 5);
+        var store = new Option<string>("--store")
+        {
+            Description = "the controllers' journal (default sqlite: one file per node; postgres: shared by all nodes, a throwaway "
+                + "PostgreSQL server on 127.0.0.1 started in the state dir, installed once as root on Debian if missing)",
+            HelpName = "sqlite|postgres",
+        };
+        store.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } value && value is not ("sqlite" or "postgres"))
             {
-                inlineValue = arg[(eq + 1)..];
-                arg = arg[..eq];
+                r.AddError($"--store '{value}' must be sqlite or postgres");
+            }
+        });
+        var postgres = new Option<string>("--postgres")
+        {
+            Description = "use this PostgreSQL instead of starting one (implies --store postgres); "
+                + "e.g. \"Host=127.0.0.1;Port=5432;Username=blip;Password=…;Database=blip\"",
+            HelpName = "CONNSTRING",
+        };
+        postgres.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError("--postgres is empty");
+            }
+        });
+        var noDemo = new Option<bool>("--no-demo")
+        {
+            Description = "no github-actions ConfigMap, no github-pat Secret, no jobs: configure it yourself with the kubectl commands printed at start",
+        };
+        var noController = new Option<bool>("--no-controller") { Description = "run the emulators only" };
+        var webhooks = new Option<bool>("--webhooks")
+        {
+            Description = "the GitHub emulator also delivers signed workflow_job events to controller 0's webhook receiver "
+                + "(on a free loopback port; Secret github-webhook holds the secret); sandbox.json names webhookUrl and "
+                + "webhookSecret, so you can post deliveries of your own",
+        };
+        var stateDir = new Option<string>("--state-dir")
+        {
+            Description = "where kubeconfig, sandbox.json, VMs and logs go; wiped at start",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => defaults.StateDir,
+        };
+        stateDir.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError($"--state-dir '{r.GetValueOrDefault<string>()}' is empty");
+            }
+        });
+        var duration = Count("--duration", "exit after this many seconds (default: until Ctrl-C)", null, min: 1, max: 7 * 24 * 3600);
+
+        var root = new RootCommand(Description) { vms, repos, jobs, nodes, store, postgres, noDemo, noController, webhooks, stateDir, duration };
+        root.Validators.Add(r =>
+        {
+            if (r.GetValue(webhooks) && r.GetValue(noController))
+            {
+                r.AddError("--webhooks needs a controller to deliver to (drop --no-controller)");
             }
 
-            string Value()
+            if (r.GetResult(postgres) is not null && r.GetValue(store) is "sqlite")
             {
-                if (inlineValue is not null)
-                {
-                    return inlineValue;
-                }
-
-                if (i + 1 >= args.Count)
-                {
-                    throw new CommandLineException($"{arg} needs a value");
-                }
-
-                return args[++i];
+                r.AddError("--postgres needs --store postgres (or no --store)");
             }
+        });
 
-            try
-            {
-                switch (arg)
-                {
-                    case "--help" or "-h":
-                        help = true;
-                        return null;
-                    case "--vms":
-                        command = command with { Vms = Count(arg, Value(), min: 1, max: 100) };
-                        break;
-                    case "--repos":
-                        command = command with { Repos = Repos(arg, Value()) };
-                        break;
-                    case "--jobs":
-                        command = command with { Jobs = Count(arg, Value(), min: 0, max: 1000) };
-                        break;
-                    case "--nodes":
-                        command = command with { Nodes = Count(arg, Value(), min: 1, max: 5) };
-                        break;
-                    case "--store":
-                        command = command with { Store = Store(arg, Value()) };
-                        break;
-                    case "--postgres":
-                        var connectionString = Value();
-                        if (string.IsNullOrWhiteSpace(connectionString))
-                        {
-                            throw new CommandLineException($"{arg} is empty");
-                        }
-
-                        command = command with { Store = "postgres", PostgresConnectionString = connectionString };
-                        break;
-                    case "--no-demo":
-                        command = command with { Demo = false };
-                        break;
-                    case "--no-controller":
-                        command = command with { Controller = false };
-                        break;
-                    case "--webhooks":
-                        command = command with { Webhooks = true };
-                        break;
-                    case "--state-dir":
-                        var dir = Value();
-                        if (string.IsNullOrWhiteSpace(dir))
-                        {
-                            throw new CommandLineException($"{arg} '{dir}' is empty");
-                        }
-
-                        command = command with { StateDir = dir };
-                        break;
-                    case "--duration":
-                        command = command with { Duration = TimeSpan.FromSeconds(Count(arg, Value(), min: 1, max: 7 * 24 * 3600)) };
-                        break;
-                    default:
-                        throw new CommandLineException($"unknown option '{args[i]}' (see --help)");
-                }
-            }
-            catch (CommandLineException e)
-            {
-                error = e.Message;
-                return null;
-            }
+        var result = root.Parse(args);
+        if (ParseOutcome.LibraryText(result) is { } text)
+        {
+            return new SandboxCommandLineResult(null, text, null);
         }
 
-        if (command.Webhooks && !command.Controller)
+        if (ParseOutcome.FirstError(result) is { } error)
         {
-            error = "--webhooks needs a controller to deliver to (drop --no-controller)";
-            return null;
+            return new SandboxCommandLineResult(null, null, $"{error} (usage: blip-sandbox --help)");
         }
 
-        if (command.PostgresConnectionString is not null && command.Store != "postgres")
-        {
-            error = "--postgres needs --store postgres (or no --store)";
-            return null;
-        }
-
-        return command;
+        var connectionString = result.GetValue(postgres);
+        return new SandboxCommandLineResult(
+            new SandboxCommand
+            {
+                Vms = result.GetValue(vms)!.Value,
+                Repos = result.GetValue(repos)!,
+                Jobs = result.GetValue(jobs)!.Value,
+                Nodes = result.GetValue(nodes)!.Value,
+                Store = connectionString is null ? result.GetValue(store) ?? defaults.Store : "postgres",
+                PostgresConnectionString = connectionString,
+                Demo = !result.GetValue(noDemo),
+                Controller = !result.GetValue(noController),
+                Webhooks = result.GetValue(webhooks),
+                StateDir = result.GetValue(stateDir)!,
+                Duration = result.GetValue(duration) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            },
+            null,
+            null);
     }
 
-    private static int Count(string option, string value, int min, int max) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-            ? n
-            : throw new CommandLineException($"{option} '{value}' must be a whole number from {min} to {max}");
-
-    private static IReadOnlyList<string> Repos(string option, string value)
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, named in the error with the value given.</summary>
+    private static Option<int?> Count(string name, string description, int? fallback, int min, int max)
     {
+        var option = new Option<int?>(name)
+        {
+            Description = description,
+            HelpName = max > 1000 ? "SECONDS" : "N",
+            CustomParser = r =>
+        {
+            if (r.Tokens.Count == 0)
+            {
+                return fallback;
+            }
+
+            var value = r.Tokens[0].Value;
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max)
+            {
+                return n;
+            }
+
+            r.AddError($"{name} '{value}' must be a whole number from {min} to {max}");
+            return fallback;
+        },
+        };
+        if (fallback is not null)
+        {
+            option.DefaultValueFactory = _ => fallback;
+        }
+
+        return option;
+    }
+
+    private static IReadOnlyList<string> Repos(ArgumentResult result, IReadOnlyList<string> fallback)
+    {
+        if (result.Tokens.Count == 0)
+        {
+            return fallback;
+        }
+
+        var value = result.Tokens[0].Value;
         var repos = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (repos.Length == 0)
         {
-            throw new CommandLineException($"{option} '{value}' names no repository");
+            result.AddError($"--repos '{value}' names no repository");
+            return fallback;
         }
 
         foreach (var repo in repos)
@@ -186,7 +201,8 @@ public static class SandboxCommandLine
             var parts = repo.Split('/');
             if (parts.Length != 2 || !parts.All(IsRepoNamePart))
             {
-                throw new CommandLineException($"{option} '{repo}' is not owner/name (letters, digits, '-', '_', '.')");
+                result.AddError($"--repos '{repo}' is not owner/name (letters, digits, '-', '_', '.')");
+                return fallback;
             }
         }
 
@@ -196,12 +212,4 @@ public static class SandboxCommandLine
     private static bool IsRepoNamePart(string part) =>
         part.Length is > 0 and <= 100 && part != "." && part != ".."
         && part.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
-
-    private static string Store(string option, string value) => value switch
-    {
-        "sqlite" or "postgres" => value,
-        _ => throw new CommandLineException($"{option} '{value}' must be sqlite or postgres"),
-    };
-
-    private sealed class CommandLineException(string message) : Exception(message);
 }

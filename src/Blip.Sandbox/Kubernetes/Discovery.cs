@@ -65,18 +65,32 @@ internal static class Discovery
             ["kind"] = "APIResourceList",
             ["apiVersion"] = "v1",
             ["groupVersion"] = resources[0].ApiVersion,
-            ["resources"] = new JsonArray(resources.Select(r => (JsonNode)new JsonObject
-            {
-                ["name"] = r.Plural,
-                ["singularName"] = r.Singular,
-                ["namespaced"] = r.Namespaced,
-                ["kind"] = r.Kind,
-                ["verbs"] = new JsonArray(Verbs.Select(v => (JsonNode)v).ToArray()),
-                ["shortNames"] = new JsonArray(r.ShortNames.Select(s => (JsonNode)s).ToArray()),
-                ["storageVersionHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(r.ToString())))[..11],
-            }).ToArray()),
+            ["resources"] = new JsonArray(resources.SelectMany(r => (JsonNode[])
+            [
+                new JsonObject
+                {
+                    ["name"] = r.Plural,
+                    ["singularName"] = r.Singular,
+                    ["namespaced"] = r.Namespaced,
+                    ["kind"] = r.Kind,
+                    ["verbs"] = new JsonArray(Verbs.Select(v => (JsonNode)v).ToArray()),
+                    ["shortNames"] = new JsonArray(r.ShortNames.Select(s => (JsonNode)s).ToArray()),
+                    ["storageVersionHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(r.ToString())))[..11],
+                },
+                .. (r.Subresources ?? []).Select(Subresource(r)),
+            ]).ToArray()),
         };
     }
+
+    /// <summary>A subresource's discovery entry, as the API server lists <c>pods/log</c>: read-only, the parent's kind.</summary>
+    private static Func<string, JsonNode> Subresource(KubeResource r) => sub => new JsonObject
+    {
+        ["name"] = $"{r.Plural}/{sub}",
+        ["singularName"] = "",
+        ["namespaced"] = r.Namespaced,
+        ["kind"] = r.Kind,
+        ["verbs"] = new JsonArray("get"),
+    };
 
     /// <summary>The OpenAPI v3 index: one document per group version.</summary>
     public static JsonObject OpenApiIndex()

@@ -35,10 +35,11 @@ public sealed partial class KubeApiEmulator
         var rbacName = name ?? (verb is "list" or "watch" ? Selector.ExactName(q["fieldSelector"]) : null);
         if (user != AdminUser && !_rbac.Allows(user, verb, r.Group, rbacResource, ns ?? "", rbacName))
         {
-            var subject = name is null ? rbacResource : $"{rbacResource} \"{name}\"";
+            // The object is named by its resource alone ("pods \"x\""), the subresource shows in what was refused ("pods/log").
+            var subject = name is null ? rbacResource : $"{r.Plural} \"{name}\"";
             if (r.Group.Length > 0)
             {
-                subject = name is null ? $"{rbacResource}.{r.Group}" : $"{rbacResource}.{r.Group} \"{name}\"";
+                subject = name is null ? $"{rbacResource}.{r.Group}" : $"{r.Plural}.{r.Group} \"{name}\"";
             }
 
             var scope = ns is null ? "at the cluster scope" : $"in the namespace \"{ns}\"";

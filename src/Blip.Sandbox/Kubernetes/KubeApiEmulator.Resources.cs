@@ -48,6 +48,14 @@ public sealed partial class KubeApiEmulator
         var nsOrEmpty = ns ?? "";
         switch (verb)
         {
+            case "get" when r == KubeResource.Pods && subresource is not null:
+                if (subresource != "log")
+                {
+                    throw new KubeApiException(404, "NotFound", "the server could not find the requested resource");
+                }
+
+                await ServeLogAsync(ctx, nsOrEmpty, name!);
+                return;
             case "get":
                 {
                     var obj = Store.Get(r, nsOrEmpty, name!);
@@ -97,10 +105,10 @@ public sealed partial class KubeApiEmulator
                 await WatchAsync(ctx, r, ns);
                 return;
             case "create":
-                await WriteJson(ctx, 201, Store.Create(r, nsOrEmpty, await ReadObjectAsync(ctx), auditName, dryRun));
+                await WriteJson(ctx, 201, Store.Create(r, nsOrEmpty, await ReadObjectAsync(ctx, r), auditName, dryRun));
                 return;
             case "update":
-                await WriteJson(ctx, 200, Store.Update(r, nsOrEmpty, name!, await ReadObjectAsync(ctx), auditName, dryRun));
+                await WriteJson(ctx, 200, Store.Update(r, nsOrEmpty, name!, await ReadObjectAsync(ctx, r), auditName, dryRun));
                 return;
             case "patch":
                 {

@@ -96,6 +96,24 @@ public sealed partial class KubeApiEmulator
         return false;
     }
 
+    /// <summary>The request's object: JSON, or protobuf as kubectl sends built-in types on create.</summary>
+    private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx, KubeResource r)
+    {
+        if (ProtobufBodies.IsProtobuf(ctx.Request.ContentType))
+        {
+            if (r.IsCustomResource)
+            {
+                throw ProtobufBodies.Unsupported(ctx.Request.ContentType);
+            }
+
+            using var body = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(body, ctx.RequestAborted);
+            return ProtobufBodies.Decode(r, body.ToArray());
+        }
+
+        return await ReadObjectAsync(ctx);
+    }
+
     private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx) =>
         await ReadOptionalObjectAsync(ctx) ?? throw KubeApiException.BadRequest("the request body is empty");
 

@@ -7,14 +7,14 @@ namespace Blip.Sandbox.Kubernetes;
 
 /// <summary>
 /// A Kubernetes API server on loopback HTTPS, good enough for KubernetesClient and kubectl: core/v1
-/// namespaces, configmaps, secrets, events; events.k8s.io/v1 events; kubevirt.io/v1 virtualmachines and
+/// namespaces, configmaps, secrets, events, pods (with their log); events.k8s.io/v1 events; kubevirt.io/v1 virtualmachines and
 /// virtualmachineinstances. Bearer tokens: the admin token may do anything, the controller token is
 /// held to the Role in k8s/rbac.yaml. State lives in <see cref="Store"/>.
 /// </summary>
 /// <remarks>
 /// One partial file per concern: start, stop and the server's identity here; <c>.Clients.cs</c> kubeconfig and clients;
 /// <c>.Routing.cs</c> the request pipeline and its JSON helpers; <c>.Auth.cs</c> tokens and RBAC; <c>.Discovery.cs</c>
-/// discovery and OpenAPI; <c>.Resources.cs</c> get, list, create, update, patch, delete; <c>.Watch.cs</c> watches;
+/// discovery and OpenAPI; <c>.Resources.cs</c> get, list, create, update, patch, delete; <c>.Watch.cs</c> watches; <c>.Logs.cs</c> pod logs;
 /// <c>.Admin.cs</c> the <c>/_sandbox/</c> admin API and request stats.
 /// </remarks>
 public sealed partial class KubeApiEmulator : IAsyncDisposable
@@ -36,6 +36,7 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
         _options = options;
         _rbac = rbac;
         Store = new KubeStore(options.WatchHistory, options.Namespaces);
+        ControllerPods = new ControllerPods(Store);
         AdminToken = options.AdminToken ?? NewToken();
         ControllerToken = options.ControllerToken ?? NewToken();
         _tokens = new Dictionary<string, (string, string)>
@@ -46,6 +47,9 @@ public sealed partial class KubeApiEmulator : IAsyncDisposable
     }
 
     public KubeStore Store { get; }
+
+    /// <summary>The pods the sandbox publishes for its controller processes, and their logs.</summary>
+    public ControllerPods ControllerPods { get; }
     public KubeFaults Faults { get; } = new();
     public Uri Url { get; private set; } = null!;
     public string AdminToken { get; }

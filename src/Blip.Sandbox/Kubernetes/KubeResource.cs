@@ -8,18 +8,21 @@ public sealed record KubeResource(
     string Singular,
     string Kind,
     bool Namespaced,
-    IReadOnlyList<string> ShortNames)
+    IReadOnlyList<string> ShortNames,
+    IReadOnlyList<string>? Subresources = null)
 {
     public static readonly KubeResource Namespaces = new("", "v1", "namespaces", "namespace", "Namespace", false, ["ns"]);
     public static readonly KubeResource ConfigMaps = new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"]);
     public static readonly KubeResource Secrets = new("", "v1", "secrets", "secret", "Secret", true, []);
+    /// <summary>Pods: the sandbox publishes one per controller process (<see cref="ControllerPods"/>), with its log.</summary>
+    public static readonly KubeResource Pods = new("", "v1", "pods", "pod", "Pod", true, ["po"], ["log"]);
     public static readonly KubeResource Events = new("", "v1", "events", "event", "Event", true, ["ev"]);
     public static readonly KubeResource EventsV1 = new("events.k8s.io", "v1", "events", "event", "Event", true, ["ev"]);
     public static readonly KubeResource VirtualMachines = new("kubevirt.io", "v1", "virtualmachines", "virtualmachine", "VirtualMachine", true, ["vm", "vms"]);
     public static readonly KubeResource VirtualMachineInstances = new("kubevirt.io", "v1", "virtualmachineinstances", "virtualmachineinstance", "VirtualMachineInstance", true, ["vmi", "vmis"]);
 
     public static readonly IReadOnlyList<KubeResource> All =
-        [Namespaces, ConfigMaps, Secrets, Events, EventsV1, VirtualMachines, VirtualMachineInstances];
+        [Namespaces, ConfigMaps, Secrets, Pods, Events, EventsV1, VirtualMachines, VirtualMachineInstances];
 
     /// <summary>"v1" for the core group, "group/version" otherwise.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";

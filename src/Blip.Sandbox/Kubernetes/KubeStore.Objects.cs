@@ -53,7 +53,12 @@ public sealed partial class KubeStore
         }
         if (r == KubeResource.Secrets)
         {
-            obj["type"] ??= "Opaque";
+            // SetDefaults_Secret: an empty type is Opaque too (a protobuf body always carries the field).
+            if (string.IsNullOrEmpty(obj["type"]?.ToString()))
+            {
+                obj["type"] = "Opaque";
+            }
+
             if (obj["stringData"] is JsonObject stringData)
             {
                 if (obj["data"] is not JsonObject data)

@@ -6,7 +6,8 @@ namespace Blip.Sandbox.Kubernetes;
 /// <summary>meta.k8s.io/v1 Table answers (what `kubectl get` prints) with columns per resource.</summary>
 internal static class Tables
 {
-    private sealed record Column(string Name, string Type, string Description, Func<JsonObject, DateTimeOffset, JsonNode?> Cell);
+    /// <summary>A column as the API server's printers define it; priority 1 columns show with <c>-o wide</c> only.</summary>
+    private sealed record Column(string Name, string Type, string Description, Func<JsonObject, DateTimeOffset, JsonNode?> Cell, int Priority = 0, string Format = "");
 
     public static bool Wanted(string? accept) => accept is not null && accept.Contains("as=Table", StringComparison.OrdinalIgnoreCase);
 
@@ -19,13 +20,13 @@ internal static class Tables
             ["kind"] = "Table",
             ["apiVersion"] = "meta.k8s.io/v1",
             ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion.ToString(CultureInfo.InvariantCulture) },
-            ["columnDefinitions"] = new JsonArray(columns.Select((c, i) => (JsonNode)new JsonObject
+            ["columnDefinitions"] = new JsonArray(columns.Select(c => (JsonNode)new JsonObject
             {
                 ["name"] = c.Name,
                 ["type"] = c.Type,
-                ["format"] = i == 0 ? "name" : "",
+                ["format"] = c.Format,
                 ["description"] = c.Description,
-                ["priority"] = 0,
+                ["priority"] = c.Priority,
             }).ToArray()),
             ["rows"] = new JsonArray(items.Select(o => (JsonNode)Row(o, columns, now, includeObject)).ToArray()),
         };
@@ -55,7 +56,7 @@ internal static class Tables
 
     private static IReadOnlyList<Column> ColumnsFor(KubeResource r)
     {
-        var name = new Column("Name", "string", "Name must be unique within a namespace.", (o, _) => Meta(o, "name"));
+        var name = new Column("Name", "string", NameDescription, (o, _) => Meta(o, "name"), Format: "name");
         var age = new Column("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created.", Age);
         if (r == KubeResource.VirtualMachines)
         {
@@ -89,6 +90,16 @@ internal static class Tables
             return [name, new("Type", "string", "The type of the secret", (o, _) => o["type"]?.ToString() ?? ""), new("Data", "integer", "Number of entries in data", (o, _) => DataCount(o)), age];
         }
 
+        if (r == KubeResource.Events)
+        {
+            return EventTable.Columns;
+        }
+
+        if (r == KubeResource.Pods)
+        {
+            return PodTable.Columns;
+        }
+
         if (r == KubeResource.Namespaces)
         {
             return [name, new("Status", "string", "The status of the namespace", (o, _) => o["status"]?["phase"]?.ToString() ?? ""), age];
@@ -96,6 +107,85 @@ internal static class Tables
 
         return [name, age];
     }
+
+    private const string NameDescription = "Name must be unique within a namespace.";
+
+    /// <summary>Core v1 events' columns and cells as the API server prints them (pkg/printers/internalversion, printEvent).</summary>
+    private static class EventTable
+    {
+        public static readonly IReadOnlyList<Column> Columns =
+        [
+            new("Last Seen", "string", "The time at which the most recent occurrence of this event was recorded.", (o, now) => LastSeen(o, now)),
+            new("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future", (o, _) => Text(o, "type")),
+            new("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", (o, _) => Text(o, "reason")),
+            new("Object", "string", "The object that this event is about.", (o, _) => Target(o)),
+            new("Subobject", "string", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", (o, _) => o["involvedObject"]?["fieldPath"]?.ToString() ?? "", Priority: 1),
+            new("Source", "string", "The component reporting this event. Should be a short machine understandable string.", (o, _) => Source(o), Priority: 1),
+            new("Message", "string", "A human-readable description of the status of this operation.", (o, _) => Text(o, "message").Trim()),
+            new("First Seen", "string", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", (o, now) => FirstSeen(o, now), Priority: 1),
+            new("Count", "string", "The number of times this event has occurred.", (o, _) => Count(o), Priority: 1),
+            new("Name", "string", NameDescription, (o, _) => Meta(o, "name"), Priority: 1, Format: "name"),
+        ];
+
+        private static string Text(JsonObject o, string key) => o[key]?.ToString() ?? "";
+
+        private static string Target(JsonObject o)
+        {
+            var kind = (o["involvedObject"]?["kind"]?.ToString() ?? "").ToLowerInvariant();
+            var name = o["involvedObject"]?["name"]?.ToString() ?? "";
+            return name.Length > 0 ? $"{kind}/{name}" : kind;
+        }
+
+        private static string Source(JsonObject o)
+        {
+            var component = FirstNonEmpty(o["source"]?["component"]?.ToString(), o["reportingComponent"]?.ToString());
+            var instance = FirstNonEmpty(o["source"]?["host"]?.ToString(), o["reportingInstance"]?.ToString());
+            return instance.Length == 0 ? component : $"{component}, {instance}";
+        }
+
+        private static string FirstSeen(JsonObject o, DateTimeOffset now) =>
+            Since(FirstNonEmpty(o["firstTimestamp"]?.ToString(), o["eventTime"]?.ToString()), now);
+
+        private static string LastSeen(JsonObject o, DateTimeOffset now) =>
+            o["series"]?["lastObservedTime"]?.ToString() is { Length: > 0 } observed ? Since(observed, now)
+            : o["lastTimestamp"]?.ToString() is { Length: > 0 } last ? Since(last, now)
+            : FirstSeen(o, now);
+
+        private static long Count(JsonObject o) =>
+            o["series"]?["count"] is { } series ? long.Parse(series.ToJsonString(), CultureInfo.InvariantCulture)
+            : o["count"] is { } count && long.Parse(count.ToJsonString(), CultureInfo.InvariantCulture) is var n && n > 0 ? n
+            : 1;
+
+        private static string FirstNonEmpty(string? a, string? b) => string.IsNullOrEmpty(a) ? b ?? "" : a;
+    }
+
+    /// <summary>Pods' columns as the API server prints them (printPod): ready containers, status, restarts, age; IP and node wide.</summary>
+    private static class PodTable
+    {
+        public static readonly IReadOnlyList<Column> Columns =
+        [
+            new("Name", "string", NameDescription, (o, _) => Meta(o, "name"), Format: "name"),
+            new("Ready", "string", "The aggregate readiness state of this pod for accepting traffic.", (o, _) => $"{Statuses(o).Count(c => c["ready"]?.GetValue<bool>() == true)}/{(o["spec"]?["containers"] as JsonArray)?.Count ?? 0}"),
+            new("Status", "string", "The aggregate status of the containers in this pod.", (o, _) => Status(o)),
+            new("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", (o, _) => Statuses(o).Sum(c => c["restartCount"]?.GetValue<int>() ?? 0)),
+            new("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created.", Age),
+            new("IP", "string", "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.", (o, _) => o["status"]?["podIP"]?.ToString() ?? "<none>", Priority: 1),
+            new("Node", "string", "NodeName is a request to schedule this pod onto a specific node.", (o, _) => o["spec"]?["nodeName"]?.ToString() ?? "<none>", Priority: 1),
+            new("Nominated Node", "string", "nominatedNodeName is set when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.", (_, _) => "<none>", Priority: 1),
+            new("Readiness Gates", "string", "If specified, all readiness gates will be evaluated for pod readiness.", (_, _) => "<none>", Priority: 1),
+        ];
+
+        private static IEnumerable<JsonObject> Statuses(JsonObject o) => (o["status"]?["containerStatuses"] as JsonArray)?.OfType<JsonObject>() ?? [];
+
+        /// <summary>The phase, or the reason a container is waiting or terminated (Completed, Error), as kubectl shows it.</summary>
+        private static string Status(JsonObject o) =>
+            Statuses(o).Select(c => c["state"]?["terminated"]?["reason"]?.ToString() ?? c["state"]?["waiting"]?["reason"]?.ToString())
+                .FirstOrDefault(reason => !string.IsNullOrEmpty(reason))
+            ?? o["status"]?["phase"]?.ToString() ?? "";
+    }
+
+    private static string Since(string timestamp, DateTimeOffset now) =>
+        DateTimeOffset.TryParse(timestamp, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? HumanDuration(now - t) : "<unknown>";
 
     private static string Meta(JsonObject o, string key) => o["metadata"]?[key]?.ToString() ?? "";
 

@@ -30,7 +30,7 @@ public sealed class InspectedWorld : IAsyncLifetime
         Endpoint = DependencyResolver.For(controller.ActorSystem).Resolver.GetService<ManagementEndpoint>().Address
             ?? throw new InvalidOperationException("the management endpoint did not start");
         await Deadline.UntilAsync(async () => (int)(await Http.GetAsync(new Uri(Endpoint, "/healthz/ready"))).StatusCode, s => s == 200, PipelineWorld.Deadline, "/healthz/ready is 200");
-        MetricsBefore = PrometheusText.Parse(await Http.GetStringAsync(new Uri(Endpoint, "/metrics")));
+        MetricsBefore = await PrometheusText.ParseAsync(await Http.GetStringAsync(new Uri(Endpoint, "/metrics")));
 
         var job = await _world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], 1);
         JobId = job.JobId;

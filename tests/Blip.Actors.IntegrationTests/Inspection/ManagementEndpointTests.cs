@@ -23,7 +23,7 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
     {
         var response = await fixture.Http.GetAsync(new Uri(fixture.Endpoint, "/metrics"));
         Assert.StartsWith("text/plain; version=0.0.4", response.Content.Headers.ContentType!.ToString());
-        var after = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+        var after = await PrometheusText.ParseAsync(await response.Content.ReadAsStringAsync());
 
         const string completed = "blip_jobs_completed_total{outcome=\"completed\"}";
         Assert.Equal(0, fixture.MetricsBefore.Value(completed));
@@ -40,16 +40,39 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
         Assert.True(after.Value("blip_github_http_responses_total{code=\"200\"}") >= 1);
         Assert.True(after.Value("blip_github_http_responses_total{code=\"304\"}") >= 1);
         Assert.Contains(after.Series, s => s.StartsWith("blip_kubernetes_requests_total{verb=\"PUT\",resource=\"virtualmachines\",status=\"200\"}", StringComparison.Ordinal));
-        foreach (var family in new[]
+    }
+
+    /// <summary>The names, types and help texts dashboards know (before System.Diagnostics.Metrics and prometheus-net),
+    /// read by the Prometheus project's own parser from the live endpoint.</summary>
+    [Fact]
+    public async Task Metrics_keep_todays_names_and_types_as_a_prometheus_parser_reads_them()
+    {
+        var page = await fixture.Http.GetStringAsync(new Uri(fixture.Endpoint, "/metrics"));
+        var parsed = await PrometheusText.ParseAsync(page);
+
+        (string Name, string Type)[] today =
+        [
+            ("blip_jobs_seen_total", "counter"), ("blip_jobs_claimed_total", "counter"), ("blip_jobs_provisioned_total", "counter"),
+            ("blip_jobs_completed_total", "counter"), ("blip_pickup_latency_seconds", "histogram"), ("blip_provisioning_duration_seconds", "histogram"),
+            ("blip_vms_claimed", "gauge"), ("blip_vms_claimable", "gauge"), ("blip_claim_conflicts_total", "counter"),
+            ("blip_allocation_failures_total", "counter"), ("blip_github_requests_total", "counter"), ("blip_github_http_responses_total", "counter"),
+            ("blip_kubernetes_requests_total", "counter"), ("blip_ssh_attempts_total", "counter"), ("blip_ssh_failures_total", "counter"),
+            ("blip_configuration_faults_total", "counter"), ("blip_configuration_faults_active", "gauge"), ("blip_cluster_members", "gauge"),
+            ("blip_shard_entities", "gauge"), ("blip_shards", "gauge"), ("blip_runner_registrations_deleted_total", "counter"),
+            ("blip_github_run_listings_capped_total", "counter"), ("blip_github_rate_limit", "gauge"), ("blip_github_rate_limit_remaining", "gauge"),
+            ("blip_github_rate_limit_reset_timestamp_seconds", "gauge"),
+        ];
+        foreach (var (name, type) in today)
         {
-            "blip_jobs_seen_total", "blip_jobs_claimed_total", "blip_jobs_provisioned_total", "blip_jobs_completed_total", "blip_pickup_latency_seconds",
-            "blip_provisioning_duration_seconds", "blip_vms_claimed", "blip_claim_conflicts_total", "blip_allocation_failures_total",
-            "blip_github_requests_total", "blip_github_http_responses_total", "blip_kubernetes_requests_total", "blip_ssh_attempts_total", "blip_ssh_failures_total",
-            "blip_cluster_members", "blip_shard_entities",
-        })
-        {
-            Assert.True(after.Types.ContainsKey(family), $"{family} missing from /metrics");
+            Assert.True(parsed.Types.TryGetValue(name, out var actual), $"{name} missing from /metrics");
+            Assert.Equal(type, actual);
+            // The parser names a counter's samples x_total whatever the page says: the page itself must declare today's name.
+            Assert.Contains($"# TYPE {name} {type}\n", page, StringComparison.Ordinal);
         }
+
+        Assert.Equal("Jobs finished, by outcome.", parsed.Help["blip_jobs_completed_total"]);
+        Assert.Equal(today.Select(t => t.Name).Order(StringComparer.Ordinal), parsed.Types.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains(parsed.Series, s => s.StartsWith("blip_pickup_latency_seconds_bucket{le=\"+Inf\"}", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -47,30 +47,67 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData(new[] { "cluster", "leave" }, "missing -a ADDR")]
-    [InlineData(new[] { "cluster", "frobnicate" }, "unknown command 'cluster frobnicate'")]
-    [InlineData(new[] { "vms", "--bogus", "1" }, "unknown option '--bogus'")]
-    [InlineData(new[] { "jobs", "show" }, "expected ID")]
+    [InlineData(new[] { "cluster", "leave" }, "Option '--address' is required; usage: blipctl cluster leave -a ADDR")]
+    [InlineData(new[] { "cluster", "frobnicate" }, "Unrecognized command or argument 'frobnicate' (blipctl cluster --help lists the commands)")]
+    [InlineData(new[] { "cluster" }, "no command given (blipctl cluster --help lists the commands)")]
+    [InlineData(new[] { "vms", "--bogus", "1" }, "Unrecognized command or argument '--bogus'")]
+    [InlineData(new[] { "jobs", "show" }, "Required argument missing for command: 'show'; usage: blipctl jobs show ID")]
     [InlineData(new[] { "jobs", "show", "abc" }, "'abc' is not a job id")]
-    [InlineData(new[] { "actor", "hierarchy", "-d", "0" }, "--depth must be a positive whole number")]
-    [InlineData(new[] { "vms", "-o", "yaml" }, "unknown output format 'yaml'")]
-    [InlineData(new[] { "vms", "--endpoint", "ftp://x" }, "is not an http(s) URL")]
-    [InlineData(new[] { "log", "peek", "-c" }, "option -c needs a value")]
-    [InlineData(new string[0], "no command given")]
-    public void Usage_errors_say_what_is_wrong(string[] args, string expected)
+    [InlineData(new[] { "actor", "hierarchy", "-d", "0" }, "--depth must be a positive whole number, not '0'")]
+    [InlineData(new[] { "vms", "-o", "yaml" }, "unknown output format 'yaml' (text or json)")]
+    [InlineData(new[] { "vms", "--endpoint", "ftp://x" }, "--endpoint 'ftp://x' is not an http(s) URL")]
+    [InlineData(new[] { "log", "peek", "-c" }, "Required argument missing for option: '-c'")]
+    [InlineData(new string[0], "no command given (blipctl --help lists the commands)")]
+    public void Usage_errors_name_what_is_wrong_on_one_line(string[] args, string expected)
     {
         var parsed = CommandLine.Parse(args, NoEnvironment);
 
         Assert.Null(parsed.Command);
         Assert.Contains(expected, parsed.Error);
+        Assert.DoesNotContain('\n', parsed.Error!);
     }
 
     [Fact]
-    public void Help_lists_every_command()
+    public void Help_at_the_top_lists_the_command_groups_and_the_exit_codes()
     {
         var parsed = CommandLine.Parse(["--help"], NoEnvironment);
 
-        Assert.All(CommandLine.Commands, c => Assert.Contains("blipctl " + c.Name, parsed.Help));
+        Assert.Null(parsed.Error);
+        Assert.All(CommandLine.Commands.Select(c => c.Words[0]).Distinct(), word => Assert.Contains(word, parsed.Help));
+        Assert.Contains("2 usage error", parsed.Help);
+        Assert.Contains("--endpoint", parsed.Help);
+    }
+
+    [Fact]
+    public void Every_command_has_help_with_its_options()
+    {
+        Assert.All(CommandLine.Commands, c =>
+        {
+            var parsed = CommandLine.Parse([.. c.Words, "--help"], NoEnvironment);
+
+            Assert.Null(parsed.Error);
+            Assert.Contains(c.Summary, parsed.Help);
+            Assert.All(c.Options, o => Assert.Contains("--" + o.Long, parsed.Help));
+        });
+    }
+
+    [Fact]
+    public void Help_wins_over_a_missing_option()
+    {
+        var parsed = CommandLine.Parse(["cluster", "leave", "--help"], NoEnvironment);
+
+        Assert.Null(parsed.Error);
+        Assert.Contains("--address", parsed.Help);
+    }
+
+    [Fact]
+    public void Completions_for_a_partial_word_come_from_the_suggest_directive()
+    {
+        // What a shell's completion script sends: the directive, then the command line typed so far as one argument.
+        var parsed = CommandLine.Parse(["[suggest:10]", "cluster sh"], NoEnvironment);
+
+        Assert.Null(parsed.Error);
+        Assert.Contains("show", parsed.Help!.Split('\n', StringSplitOptions.TrimEntries));
     }
 
     [Fact]
@@ -84,6 +121,6 @@ public sealed class CommandLineTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", stdout.ToString());
         Assert.Single(stderr.ToString().TrimEnd().Split('\n'));
-        Assert.StartsWith("blipctl: missing -a ADDR", stderr.ToString());
+        Assert.StartsWith("blipctl: Option '--address' is required; usage: blipctl cluster leave -a ADDR", stderr.ToString());
     }
 }

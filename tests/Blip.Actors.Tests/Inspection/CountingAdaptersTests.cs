@@ -9,7 +9,7 @@ public sealed class CountingAdaptersTests
     [Fact]
     public async Task A_409_on_a_vm_update_counts_as_a_claim_conflict_and_every_request_by_verb_resource_status()
     {
-        var metrics = new BlipMetrics();
+        using var metrics = new BlipMetrics();
         using var client = new HttpClient(new KubernetesRequestCounter(metrics) { InnerHandler = new Answer(HttpStatusCode.Conflict) });
 
         using var put = await client.PutAsync("https://k8s.example/apis/kubevirt.io/v1/namespaces/blip/virtualmachines/blip-a", new StringContent("{}"));
@@ -23,7 +23,7 @@ public sealed class CountingAdaptersTests
     [Fact]
     public async Task A_failed_runner_start_counts_an_attempt_and_a_failure_by_reason()
     {
-        var metrics = new BlipMetrics();
+        using var metrics = new BlipMetrics();
         var shell = new CountingRunnerShell(new FailingShell(), metrics);
 
         await Assert.ThrowsAsync<RunnerShellException>(() => shell.StartRunnerAsync(new RunnerTarget("blip-a", "127.0.1.1", "ssh-ed25519 AAAA"), new JitConfig("x"), CancellationToken.None));

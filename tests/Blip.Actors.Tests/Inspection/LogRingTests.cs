@@ -8,7 +8,8 @@ public sealed class LogRingTests
     [Fact]
     public void Peek_returns_the_newest_entries_at_or_above_the_level_oldest_first()
     {
-        var ring = new LogRing(new BlipMetrics());
+        using var metrics = new BlipMetrics();
+        var ring = new LogRing(metrics);
         var log = ring.CreateLogger("test");
         log.LogInformation("one");
         log.LogWarning("two");
@@ -22,7 +23,8 @@ public sealed class LogRingTests
     [Fact]
     public void The_ring_keeps_only_the_last_entries()
     {
-        var ring = new LogRing(new BlipMetrics());
+        using var metrics = new BlipMetrics();
+        var ring = new LogRing(metrics);
         var log = ring.CreateLogger("test");
         for (var i = 0; i < LogRing.Capacity + 5; i++)
         {
@@ -38,7 +40,7 @@ public sealed class LogRingTests
     [Fact]
     public void The_allocation_failure_line_is_counted()
     {
-        var metrics = new BlipMetrics();
+        using var metrics = new BlipMetrics();
         var log = new LogRing(metrics).CreateLogger("job");
 
         log.LogWarning("job 1 (org/repo): failed to allocate runner VM: no claimable VM in pool blip (attempt 1); waiting for one");
@@ -48,11 +50,15 @@ public sealed class LogRingTests
     }
 
     [Fact]
-    public void Akkas_repeated_level_time_and_thread_prefix_is_dropped_and_the_actor_path_kept()
+    public void An_akka_entry_is_kept_under_its_actor_path_with_its_message_as_written()
     {
-        var ring = new LogRing(new BlipMetrics());
-        ring.CreateLogger("Akka.Actor.ActorSystem").LogInformation("[INFO][11/27/2026 23:27:02.870Z][Thread 0013][akka.tcp://blip@127.0.0.1:1/user/config] config ready");
+        using var metrics = new BlipMetrics();
+        var ring = new LogRing(metrics);
+        ring.CreateLogger("Blip.Actors.Config.ConfigWatcher")
+            .Log(LogLevel.Information, default, new AkkaLogState("akka.tcp://blip@127.0.0.1:1/user/config", "config ready"), null, (s, _) => s.Message);
 
-        Assert.Equal("[akka.tcp://blip@127.0.0.1:1/user/config] config ready", ring.Peek(1, LogLevel.Trace)[0].Message);
+        var entry = ring.Peek(1, LogLevel.Trace)[0];
+        Assert.Equal("akka.tcp://blip@127.0.0.1:1/user/config", entry.Category);
+        Assert.Equal("config ready", entry.Message);
     }
 }

@@ -8,52 +8,53 @@ public sealed class MetricsTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void A_labelled_counter_renders_help_type_and_one_sample_per_label_set()
+    public async Task A_labelled_counter_renders_help_type_and_one_sample_per_label_set()
     {
-        var counter = new Counter("blip_test_total", "Things.", "endpoint", "status");
-        counter.Inc("list", "ok");
-        counter.Inc("list", "ok");
-        counter.Inc("get", "404");
+        using var metrics = new BlipMetrics();
+        metrics.GitHubRequests.Inc("list", "ok");
+        metrics.GitHubRequests.Inc("list", "ok");
+        metrics.GitHubRequests.Inc("get", "404");
 
-        var text = Render(counter);
+        var text = await metrics.RenderAsync();
 
-        Assert.Equal(
-            "# HELP blip_test_total Things.\n# TYPE blip_test_total counter\n" +
-            "blip_test_total{endpoint=\"get\",status=\"404\"} 1\nblip_test_total{endpoint=\"list\",status=\"ok\"} 2\n",
-            text);
+        Assert.Contains("# HELP blip_github_requests_total Calls through the GitHub adapter, by operation and HTTP status ('ok' on success).\n# TYPE blip_github_requests_total counter\n", text);
+        Assert.Contains("blip_github_requests_total{endpoint=\"list\",status=\"ok\"} 2\n", text);
+        Assert.Contains("blip_github_requests_total{endpoint=\"get\",status=\"404\"} 1\n", text);
+        Assert.Equal(2, metrics.GitHubRequests.Value("list", "ok"));
     }
 
     [Fact]
-    public void Label_values_are_escaped()
+    public async Task Label_values_are_escaped()
     {
-        var counter = new Counter("blip_test_total", "Things.", "reason");
-        counter.Inc("a \"quoted\"\\path\nnext");
+        using var metrics = new BlipMetrics();
+        metrics.SshFailures.Inc("a \"quoted\"\\path\nnext");
 
-        Assert.Contains("blip_test_total{reason=\"a \\\"quoted\\\"\\\\path\\nnext\"} 1\n", Render(counter));
+        Assert.Contains("blip_ssh_failures_total{reason=\"a \\\"quoted\\\"\\\\path\\nnext\"} 1\n", await metrics.RenderAsync());
     }
 
     [Fact]
-    public void A_histogram_has_cumulative_buckets_an_inf_bucket_sum_and_count()
+    public async Task A_histogram_has_cumulative_buckets_an_inf_bucket_sum_and_count()
     {
-        var histogram = new Histogram("blip_latency_seconds", "Latency.", 1, 5);
-        histogram.Observe(0.5);
-        histogram.Observe(3);
-        histogram.Observe(10);
+        using var metrics = new BlipMetrics();
+        metrics.PickupLatency.Observe(0.5);
+        metrics.PickupLatency.Observe(3);
+        metrics.PickupLatency.Observe(10);
 
-        var text = Render(histogram);
+        var text = await metrics.RenderAsync();
 
-        Assert.Contains("blip_latency_seconds_bucket{le=\"1\"} 1\n", text);
-        Assert.Contains("blip_latency_seconds_bucket{le=\"5\"} 2\n", text);
-        Assert.Contains("blip_latency_seconds_bucket{le=\"+Inf\"} 3\n", text);
-        Assert.Contains("blip_latency_seconds_sum 13.5\n", text);
-        Assert.Contains("blip_latency_seconds_count 3\n", text);
-        Assert.Contains("# TYPE blip_latency_seconds histogram\n", text);
+        Assert.Contains("blip_pickup_latency_seconds_bucket{le=\"0.5\"} 1\n", text);
+        Assert.Contains("blip_pickup_latency_seconds_bucket{le=\"5\"} 2\n", text);
+        Assert.Contains("blip_pickup_latency_seconds_bucket{le=\"+Inf\"} 3\n", text);
+        Assert.Contains("blip_pickup_latency_seconds_sum 13.5\n", text);
+        Assert.Contains("blip_pickup_latency_seconds_count 3\n", text);
+        Assert.Contains("# TYPE blip_pickup_latency_seconds histogram\n", text);
+        Assert.Equal(3, metrics.PickupLatency.Count);
     }
 
     [Fact]
-    public void Job_events_move_the_lifecycle_counters_and_latency_histograms()
+    public async Task Job_events_move_the_lifecycle_counters_and_latency_histograms()
     {
-        var metrics = new BlipMetrics();
+        using var metrics = new BlipMetrics();
         var state = JobState.Empty;
         IJobEvent[] events =
         [
@@ -76,38 +77,57 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics.JobsCompleted.Value("completed"));
         Assert.Equal(0, metrics.JobsCompleted.Value("failed"));
         Assert.Equal(1, metrics.PickupLatency.Count);
-        var text = metrics.Render();
+        var text = await metrics.RenderAsync();
         Assert.Contains("blip_pickup_latency_seconds_sum 5\n", text);
         Assert.Contains("blip_provisioning_duration_seconds_sum 3\n", text);
         Assert.Contains("blip_jobs_completed_total{outcome=\"expired\"} 0\n", text);
     }
 
     [Fact]
-    public void A_gauge_with_no_known_value_writes_no_sample()
+    public async Task A_gauge_with_no_known_value_writes_no_sample()
     {
-        var gauge = new Gauge("blip_test", "Test.");
-        Assert.Equal("# HELP blip_test Test.\n# TYPE blip_test gauge\n", Render(gauge));
+        using var metrics = new BlipMetrics();
+        Assert.Contains("# TYPE blip_vms_claimed gauge\n", await metrics.RenderAsync());
+        Assert.DoesNotContain("\nblip_vms_claimed ", await metrics.RenderAsync());
 
-        gauge.Set(3);
-        Assert.EndsWith("blip_test 3\n", Render(gauge));
+        metrics.VmsClaimed.Set(3);
+        Assert.Contains("\nblip_vms_claimed 3\n", await metrics.RenderAsync());
 
-        gauge.Set(null);
-        Assert.Equal("# HELP blip_test Test.\n# TYPE blip_test gauge\n", Render(gauge));
+        metrics.VmsClaimed.Set(null);
+        Assert.DoesNotContain("\nblip_vms_claimed ", await metrics.RenderAsync());
     }
 
     [Fact]
-    public void Every_metric_family_has_a_unique_prometheus_name()
+    public async Task Every_metric_is_written_with_its_name_help_and_type()
     {
-        var names = new BlipMetrics().All.Select(m => m.Name).ToList();
+        using var metrics = new BlipMetrics();
+
+        var text = await metrics.RenderAsync();
+
+        Assert.All(metrics.All, m => Assert.Contains($"# HELP {m.Name} {m.Help}\n# TYPE {m.Name} {m.Type}\n", text));
+        Assert.DoesNotContain("prometheus_net", text);
+    }
+
+    [Fact]
+    public void Every_metric_family_has_a_unique_prometheus_name_on_the_blip_actors_meter()
+    {
+        using var metrics = new BlipMetrics();
+        var names = metrics.All.Select(m => m.Name).ToList();
 
         Assert.Equal(names.Count, names.Distinct().Count());
         Assert.All(names, n => Assert.Matches("^blip_[a-z_]+$", n));
+        Assert.All(metrics.All, m => Assert.Equal("Blip.Actors", m.Instrument.Meter.Name));
     }
 
-    private static string Render(Metric metric)
+    [Fact]
+    public async Task Two_controllers_in_one_process_count_apart()
     {
-        var text = new System.Text.StringBuilder();
-        metric.WriteTo(text);
-        return text.ToString();
+        using var one = new BlipMetrics();
+        using var other = new BlipMetrics();
+
+        one.SshAttempts.Inc();
+
+        Assert.Contains("blip_ssh_attempts_total 1\n", await one.RenderAsync());
+        Assert.Contains("blip_ssh_attempts_total 0\n", await other.RenderAsync());
     }
 }

@@ -94,6 +94,14 @@ public sealed partial class SandboxExecutableTests
             var gpu = Assert.Single(jobs, j => j.Labels.Contains("gpu"));
             Assert.Equal("queued", gpu.Status);
             Assert.Null(gpu.RunnerName);
+
+            // Stdout is a pipe here, not a terminal: a line per change of a job, no table, no escape sequences. The gpu job
+            // never changed while the demo looked every second until the others completed: one line.
+            var lines = sandbox.Stdout.Split('\n');
+            Assert.DoesNotContain('\u001b', sandbox.Stdout);
+            Assert.DoesNotContain(lines, l => TableHeader().IsMatch(l));
+            Assert.Single(lines, l => l.Contains($"job {gpu.JobId} ", StringComparison.Ordinal));
+            Assert.All(matching, j => Assert.Single(lines, l => l.Contains($"job {j.JobId} ", StringComparison.Ordinal) && l.Contains("state completed", StringComparison.Ordinal)));
         }
 
         await sandbox.TerminateAsync();
@@ -176,10 +184,13 @@ public sealed partial class SandboxExecutableTests
     {
         await using var sandbox = SandboxProcess.Start("--help");
         Assert.Equal(0, await sandbox.WaitForExitAsync(TimeSpan.FromSeconds(20)));
-        Assert.Contains("--vms N", sandbox.Stdout);
+        Assert.Contains("--vms <N>", sandbox.Stdout);
         Assert.Contains("--no-controller", sandbox.Stdout);
         Assert.False(Directory.Exists(sandbox.StateDir), "--help touches nothing");
     }
+
+    [GeneratedRegex(@"JOB\s+REPO")]
+    private static partial Regex TableHeader();
 
     [GeneratedRegex(@"summary: (?<completed>\d+)/(?<matching>\d+) matching jobs completed, (?<queued>\d+)/(?<nonMatching>\d+) non-matching left queued.*, (?<claimed>\d+) VMs left claimed")]
     private static partial Regex SummaryLine();

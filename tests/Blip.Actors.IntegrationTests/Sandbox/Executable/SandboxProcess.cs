@@ -121,9 +121,12 @@ public sealed class SandboxProcess : IAsyncDisposable
 
     /// <summary>Pids of processes whose command line or environment names a path inside the state dir:
     /// sshd (its config), fake runners (BLIP_VM_DIR), controllers (Blip__DataDir, Blip__Kubeconfig).</summary>
-    public IReadOnlyList<string> ProcessesInStateDir()
+    public IReadOnlyList<string> ProcessesInStateDir() => ProcessesIn(StateDir);
+
+    /// <summary>Pids (with their command lines) of processes naming a path inside <paramref name="stateDir"/>.</summary>
+    public static IReadOnlyList<string> ProcessesIn(string stateDir)
     {
-        var prefix = StateDir + "/";
+        var prefix = stateDir + "/";
         var found = new List<string>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -161,7 +164,13 @@ public sealed class SandboxProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        foreach (var leftover in ProcessesInStateDir())
+        RemoveStateDir(StateDir);
+    }
+
+    /// <summary>Kills what a sandbox left running in <paramref name="stateDir"/>, then removes it.</summary>
+    public static void RemoveStateDir(string stateDir)
+    {
+        foreach (var leftover in ProcessesIn(stateDir))
         {
             try
             {
@@ -176,9 +185,9 @@ public sealed class SandboxProcess : IAsyncDisposable
 
         try
         {
-            if (Directory.Exists(StateDir))
+            if (Directory.Exists(stateDir))
             {
-                Directory.Delete(StateDir, recursive: true);
+                Directory.Delete(stateDir, recursive: true);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -199,7 +208,7 @@ public sealed class SandboxProcess : IAsyncDisposable
         }
     }
 
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         var self = Environment.ProcessPath;
         if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")

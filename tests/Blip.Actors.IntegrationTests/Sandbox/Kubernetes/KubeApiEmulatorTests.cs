@@ -403,6 +403,37 @@ public sealed class KubeApiEmulatorTests : IAsyncLifetime
         return http;
     }
 
+    [Fact]
+    public async Task A_protobuf_body_is_decoded_for_a_built_in_type_and_refused_with_415_for_a_custom_resource()
+    {
+        // runtime.Unknown{typeMeta{apiVersion v1, kind ConfigMap}, raw ConfigMap{metadata{name pb}, data{k: v}}}, as kubectl sends it.
+        byte[] Field(int number, params byte[][] parts)
+        {
+            var body = parts.SelectMany(p => p).ToArray();
+            return [(byte)((number << 3) | 2), (byte)body.Length, .. body];
+        }
+
+        byte[] Text(int number, string text) => Field(number, Encoding.UTF8.GetBytes(text));
+        var configMap = Field(1, Text(1, "pb")).Concat(Field(2, Text(1, "k"), Text(2, "v"))).ToArray();
+        byte[] envelope = [.. "k8s\0"u8, .. Field(1, Text(1, "v1"), Text(2, "ConfigMap")), .. Field(2, configMap)];
+        using var http = _api.CreateHttpClient();
+
+        using var created = await http.PostAsync($"api/v1/namespaces/{Ns}/configmaps", Protobuf(envelope));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("v", (await _admin.CoreV1.ReadNamespacedConfigMapAsync("pb", Ns)).Data["k"]);
+
+        using var refused = await http.PostAsync($"apis/kubevirt.io/v1/namespaces/{Ns}/virtualmachines", Protobuf(envelope));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+        Assert.Equal("UnsupportedMediaType", JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["reason"]!.GetValue<string>());
+    }
+
+    private static ByteArrayContent Protobuf(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.kubernetes.protobuf");
+        return content;
+    }
+
     private static JsonObject ToJson(object o) => JsonNode.Parse(JsonSerializer.Serialize(o))!.AsObject();
 
     private static JsonObject Status(HttpOperationException e) => JsonNode.Parse(e.Response.Content)!.AsObject();

@@ -79,6 +79,69 @@ public sealed class KubectlTests(KubeWorld world) : IClassFixture<KubeWorld>
             KubeWorld.Deadline, "the pool to replace the deleted VM");
     }
 
+    [Fact]
+    public async Task A_plain_kubectl_create_secret_generic_creates_the_secret()
+    {
+        // Without --dry-run | apply kubectl sends the Secret as protobuf.
+        Assert.Contains("secret/plain-secret created", await Kubectl("kubectl create secret generic plain-secret -n blip --from-literal=k=v --from-literal=other=two"));
+
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await Kubectl("kubectl get secret plain-secret -n blip -o json"))!;
+        Assert.Equal(Convert.ToBase64String("v"u8.ToArray()), json["data"]!["k"]!.GetValue<string>());
+        Assert.Equal(Convert.ToBase64String("two"u8.ToArray()), json["data"]!["other"]!.GetValue<string>());
+        Assert.Equal("Opaque", json["type"]!.GetValue<string>());
+        Assert.Contains("configmap/plain-map created", await Kubectl("kubectl create configmap plain-map -n blip --from-literal=a=b"));
+        Assert.Equal("b", (await world.Admin.CoreV1.ReadNamespacedConfigMapAsync("plain-map", "blip")).Data["a"]);
+    }
+
+    [Fact]
+    public async Task Kubectl_get_events_prints_the_api_servers_event_columns()
+    {
+        var (_, info) = await world.ReadyVmAsync();
+        await RecordVmEventAsync(info.Name, "VmClaimed", "claimed for job 7", "Normal");
+
+        var lines = (await Kubectl("kubectl get events -n blip")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$", lines[0].TrimEnd());
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^\d+s\s+Normal\s+VmClaimed\s+virtualmachine/{info.Name}\s+claimed for job 7$"));
+
+        var wide = (await Kubectl("kubectl get events -n blip -o wide")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+SUBOBJECT\s+SOURCE\s+MESSAGE\s+FIRST SEEN\s+COUNT\s+NAME$", wide[0].TrimEnd());
+        Assert.Contains(wide, l => l.Contains("blip-controller, test-node", StringComparison.Ordinal) && l.Contains("claimed for job 7", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Kubectl_events_for_a_vm_lists_that_vms_events_only()
+    {
+        var (_, first) = await world.ReadyVmAsync();
+        var (_, second) = await world.ReadyVmAsync(except: n => n == first.Name);
+        await RecordVmEventAsync(first.Name, "VmReleased", "released after job 8", "Normal");
+        await RecordVmEventAsync(second.Name, "VmClaimFailed", "someone else's event", "Warning");
+
+        var output = await Kubectl($"kubectl events --for vm/{first.Name} -n blip");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$", lines[0].TrimEnd());
+        Assert.Contains(lines, l => l.Contains("VmReleased", StringComparison.Ordinal) && l.Contains($"VirtualMachine/{first.Name}", StringComparison.Ordinal));
+        Assert.DoesNotContain("someone else's event", output);
+    }
+
+    /// <summary>An event about a pool VM, written as the controller writes it (KubeVirtVmPool.RecordEventAsync).</summary>
+    private async Task RecordVmEventAsync(string vm, string reason, string message, string type)
+    {
+        var uid = world.Api.Store.Get(KubeResource.VirtualMachines, "blip", vm)["metadata"]!["uid"]!.GetValue<string>();
+        var now = DateTime.UtcNow;
+        await world.Admin.CoreV1.CreateNamespacedEventAsync(new k8s.Models.Corev1Event
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = $"{vm}.{now.Ticks:x}", NamespaceProperty = "blip" },
+            InvolvedObject = new k8s.Models.V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vm, NamespaceProperty = "blip", Uid = uid },
+            Reason = reason,
+            Message = message,
+            Type = type,
+            Source = new k8s.Models.V1EventSource { Component = "blip-controller", Host = "test-node" },
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Count = 1,
+        }, "blip");
+    }
+
     private async Task<string> Pat()
     {
         var secret = await world.Admin.CoreV1.ReadNamespacedSecretAsync("github-pat", "blip");

@@ -76,6 +76,7 @@ public static class BlipControllerExtensions
                     ControllerRole)
                 .AddConfigWatcher(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>())
                 .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>())
+                .AddStuckJobWatch(sp.GetRequiredService<IVmPool>(), registry => registry.Get<VmInventoryKey>(), jobOptions)
                 .AddWebhookHealthRelay(webhooks)
                 .AddJanitor(options.ReconcileInterval, ControllerRole)
                 .AddOrphanRunnerSweeper(gitHub, options.RunnerSweepInterval, options.OrphanRunnerGrace, () => metrics.RunnerRegistrationsDeleted.Inc(), ControllerRole)

@@ -52,6 +52,10 @@ public sealed partial class BlipOptions
     /// <summary>A job still claiming a VM gives up when no poll has seen it queued for this long.</summary>
     public TimeSpan QueuedSightingTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>A job waiting for a VM longer than this gets one Warning line and one Warning event on the VM pool naming
+    /// why (no VM claimable, claims failing, or VMs claimable but not claimed).</summary>
+    public TimeSpan StuckJobAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Send If-None-Match with every GET (a 304 is free). Off only to measure what it saves.</summary>
     public bool ConditionalRequests { get; set; } = true;
 
@@ -156,6 +160,7 @@ public sealed partial class BlipOptions
         Require(IdleRunnerGrace > TimeSpan.Zero, $"Blip:IdleRunnerGrace '{IdleRunnerGrace}' must be positive");
         Require(RunnerCheckInterval > TimeSpan.Zero, $"Blip:RunnerCheckInterval '{RunnerCheckInterval}' must be positive");
         Require(QueuedSightingTimeout > TimeSpan.Zero, $"Blip:QueuedSightingTimeout '{QueuedSightingTimeout}' must be positive");
+        Require(StuckJobAfter >= TimeSpan.FromSeconds(1), $"Blip:StuckJobAfter '{StuckJobAfter}' must be at least 1 s (e.g. 00:05:00)");
         Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
         Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");

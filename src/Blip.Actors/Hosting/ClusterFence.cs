@@ -111,5 +111,7 @@ public sealed class FencedVmPool(IVmPool inner, ClusterFence fence) : IVmPool
 
     public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) => inner.RecordEventAsync(vmName, vmUid, vmEvent, ct);
 
+    public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) => inner.RecordPoolEventAsync(poolEvent, ct);
+
     public IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct) => inner.WatchAsync(ct);
 }

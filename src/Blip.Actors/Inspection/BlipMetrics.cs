@@ -14,6 +14,7 @@ public sealed class BlipMetrics : IDisposable
     public const string MeterName = "Blip.Actors";
 
     private static readonly double[] LatencyBuckets = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600];
+    private static readonly double[] StageBuckets = [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800];
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly PrometheusExport _export;
@@ -34,6 +35,11 @@ public sealed class BlipMetrics : IDisposable
         JobsCompleted = new(_meter, "blip_jobs_completed_total", "Jobs finished, by outcome.", "outcome");
         PickupLatency = new(_meter, "blip_pickup_latency_seconds", "From the job queued on GitHub to its runner started.", LatencyBuckets);
         ProvisioningDuration = new(_meter, "blip_provisioning_duration_seconds", "From the VM claimed to the runner started.", LatencyBuckets);
+        JobStageDuration = new(_meter, "blip_job_stage_duration_seconds",
+            "Time a job spent in each stage of its life, by stage (queued_to_claimed, claimed_to_runner_started, runner_started_to_finished), repo and label set (its runs-on labels, sorted).",
+            ["stage", "repo", "labels"], StageBuckets);
+        OldestWaitingJobAge = new(_meter, "blip_oldest_waiting_job_age_seconds",
+            "Age of the oldest job waiting for a VM on this node, by repo and label set (no sample while none waits); see Blip:StuckJobAfter.", "repo", "labels");
         VmsClaimed = new(_meter, "blip_vms_claimed", "Pool VMs carrying an actions session now (this node's view of the pool).");
         VmsClaimable = new(_meter, "blip_vms_claimable", "Pool VMs claimable now (this node's view of the pool).");
         ClaimConflicts = new(_meter, "blip_claim_conflicts_total", "VM updates answered 409 Conflict (another claimer won).");
@@ -60,7 +66,7 @@ public sealed class BlipMetrics : IDisposable
         GitHubRateLimitReset = new(_meter, "blip_github_rate_limit_reset_timestamp_seconds", "When the PAT's rate-limit window resets (Unix time).");
         All =
         [
-            JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, VmsClaimed, VmsClaimable,
+            JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, JobStageDuration, OldestWaitingJobAge, VmsClaimed, VmsClaimable,
             ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
             ShardEntities, Shards, RunnerRegistrationsDeleted, RunListingsCapped, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
@@ -78,6 +84,8 @@ public sealed class BlipMetrics : IDisposable
     public CounterMetric JobsCompleted { get; }
     public HistogramMetric PickupLatency { get; }
     public HistogramMetric ProvisioningDuration { get; }
+    public HistogramMetric JobStageDuration { get; }
+    public GaugeSetMetric OldestWaitingJobAge { get; }
     public GaugeMetric VmsClaimed { get; }
     public GaugeMetric VmsClaimable { get; }
     public CounterMetric ClaimConflicts { get; }
@@ -108,8 +116,9 @@ public sealed class BlipMetrics : IDisposable
             case JobEvents.JobSighted:
                 JobsSeen.Inc();
                 break;
-            case JobEvents.VmClaimed:
+            case JobEvents.VmClaimed claim:
                 JobsClaimed.Inc();
+                ObserveStage("queued_to_claimed", state, state.QueuedAt, claim.ClaimedAt);
                 break;
             case JobEvents.RunnerStarted started:
                 JobsProvisioned.Inc();
@@ -123,10 +132,29 @@ public sealed class BlipMetrics : IDisposable
                     ProvisioningDuration.Observe((started.StartedAt - claimed).TotalSeconds);
                 }
 
+                ObserveStage("claimed_to_runner_started", state, state.ClaimedAt, started.StartedAt);
+
                 break;
             case JobEvents.JobFinished finished:
                 JobsCompleted.Inc(finished.Outcome.ToString().ToLowerInvariant());
+                if (finished.Outcome == JobOutcome.Completed)
+                {
+                    ObserveStage("runner_started_to_finished", state, state.RunnerStartedAt, finished.At);
+                }
+
                 break;
+        }
+    }
+
+    /// <summary>The oldest waiting job per repo and label set, as the node's stuck-job watch last assessed it.</summary>
+    public void OnWaitingJobs(WaitingJobsAssessed assessed) =>
+        OldestWaitingJobAge.Replace(assessed.OldestByLabelSet.Select(o => (new[] { o.Repo, o.LabelSet }, o.AgeSeconds)));
+
+    private void ObserveStage(string stage, JobState state, DateTimeOffset? from, DateTimeOffset to)
+    {
+        if (from is { } start && to >= start && state.Repo is { } repo)
+        {
+            JobStageDuration.Observe((to - start).TotalSeconds, stage, repo.ToString(), WaitingJob.LabelSetOf(state.Labels));
         }
     }
 

@@ -3,18 +3,23 @@ using Blip.Actors.Jobs;
 
 namespace Blip.Actors.Inspection;
 
-/// <summary>Turns the job events published on this node's EventStream into <see cref="BlipMetrics"/> counts.</summary>
+/// <summary>Turns the job events and waiting-job assessments published on this node's EventStream into <see cref="BlipMetrics"/>.</summary>
 public sealed class JobMetricsListener : ReceiveActor
 {
     public JobMetricsListener(BlipMetrics metrics)
     {
         Receive<JobEventPublished>(m => metrics.OnJobEvent(m.Event, m.State));
+        Receive<WaitingJobsAssessed>(metrics.OnWaitingJobs);
         ReceiveAny(Unhandled);
     }
 
     public static Props Props(BlipMetrics metrics) => Akka.Actor.Props.Create(() => new JobMetricsListener(metrics));
 
-    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(JobEventPublished));
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(JobEventPublished));
+        Context.System.EventStream.Subscribe(Self, typeof(WaitingJobsAssessed));
+    }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 }

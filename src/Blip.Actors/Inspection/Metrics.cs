@@ -96,14 +96,47 @@ public sealed class GaugeMetric : Metric
     private IEnumerable<Measurement<double>> Observe() => Value is { } value ? [new Measurement<double>(value)] : [];
 }
 
+/// <summary>A gauge with one sample per label set, replaced as a whole: a label set left out has no sample (what holds now,
+/// e.g. the oldest waiting job per repo and label set while some job waits).</summary>
+public sealed class GaugeSetMetric : Metric
+{
+    private readonly ObservableGauge<double> _gauge;
+    private IReadOnlyList<(string[] Labels, double Value)> _samples = [];
+
+    public GaugeSetMetric(Meter meter, string name, string help, params string[] labelNames) : base(name, help, "gauge", labelNames) =>
+        _gauge = meter.CreateObservableGauge(name, Observe, unit: null, description: help);
+
+    public override Instrument Instrument => _gauge;
+
+    public IReadOnlyList<(string[] Labels, double Value)> Samples => Volatile.Read(ref _samples);
+
+    public void Replace(IEnumerable<(string[] Labels, double Value)> samples)
+    {
+        var list = samples.ToList();
+        foreach (var (labels, _) in list)
+        {
+            _ = Tags(labels); // the label count is checked now, not at the next scrape
+        }
+
+        Volatile.Write(ref _samples, list);
+    }
+
+    private IEnumerable<Measurement<double>> Observe() => Samples.Select(s => new Measurement<double>(s.Value, Tags(s.Labels)));
+}
+
 /// <summary>Observations in seconds (a <see cref="Histogram{T}"/> whose bucket bounds travel as the instrument's advice,
-/// so every exporter buckets alike); it also counts them (<see cref="Count"/>).</summary>
+/// so every exporter buckets alike), optionally split by labels; it also counts them (<see cref="Count"/>).</summary>
 public sealed class HistogramMetric : Metric
 {
     private readonly Histogram<double> _histogram;
     private long _count;
 
-    public HistogramMetric(Meter meter, string name, string help, params double[] bounds) : base(name, help, "histogram", [])
+    public HistogramMetric(Meter meter, string name, string help, params double[] bounds)
+        : this(meter, name, help, [], bounds)
+    {
+    }
+
+    public HistogramMetric(Meter meter, string name, string help, string[] labelNames, double[] bounds) : base(name, help, "histogram", labelNames)
     {
         Bounds = bounds.Order().ToArray();
         _histogram = meter.CreateHistogram(name, unit: "s", description: help, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Bounds });
@@ -115,9 +148,10 @@ public sealed class HistogramMetric : Metric
 
     public long Count => Interlocked.Read(ref _count);
 
-    public void Observe(double value)
+    public void Observe(double value, params string[] labelValues)
     {
+        var tags = Tags(labelValues);
         Interlocked.Increment(ref _count);
-        _histogram.Record(value);
+        _histogram.Record(value, tags);
     }
 }

@@ -29,7 +29,7 @@ public sealed class PrometheusExport : IDisposable
             {
                 CounterMetric => factory.CreateCounter(metric.Name, metric.Help, labels),
                 // Unknown until set: no sample rather than a made-up 0.
-                GaugeMetric => factory.CreateGauge(metric.Name, metric.Help, labels, new GaugeConfiguration { SuppressInitialValue = true }),
+                GaugeMetric or GaugeSetMetric => factory.CreateGauge(metric.Name, metric.Help, labels, new GaugeConfiguration { SuppressInitialValue = true }),
                 HistogramMetric h => factory.CreateHistogram(metric.Name, metric.Help, labels, new HistogramConfiguration { Buckets = [.. h.Bounds] }),
                 _ => throw new ArgumentException($"{metric.Name}: no Prometheus family for {metric.GetType().Name}", nameof(metrics)),
             };
@@ -55,7 +55,16 @@ public sealed class PrometheusExport : IDisposable
             // A gauge unknown now (cleared since the last scrape) writes no sample: only what is observed now is published.
             foreach (var gauge in _gauges)
             {
-                gauge.WithLabels().Unpublish();
+                if (gauge.LabelNames.Length == 0)
+                {
+                    gauge.WithLabels().Unpublish();
+                    continue;
+                }
+
+                foreach (var labels in gauge.GetAllLabelValues().ToList())
+                {
+                    gauge.WithLabels(labels).Unpublish();
+                }
             }
 
             _listener.RecordObservableInstruments();

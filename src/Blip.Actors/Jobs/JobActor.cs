@@ -225,7 +225,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Claiming:
                 Timers.StartPeriodicTimer(SightingCheckTimer, JobInputs.CheckSighting.Instance, SightingCheckInterval);
                 _child ??= Context.ActorOf(
-                    VmClaimer.Props(_jobId, _state.Repo!, _state.SightedAt ?? DateTimeOffset.UtcNow, _deps, _state.AbandonedVms.ToHashSet()),
+                    VmClaimer.Props(_jobId, _state, _deps),
                     $"claim-{_state.VmsAbandoned}-{Guid.NewGuid().ToString("N")[..6]}");
                 break;
             case JobPhase.Provisioning:

@@ -36,4 +36,7 @@ public sealed class JobOptions
 
     /// <summary>A job still claiming a VM gives up when no poll has seen it queued for this long.</summary>
     public TimeSpan QueuedSightingTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A job waiting for a VM longer than this is reported stuck (<see cref="StuckJobWatch"/>).</summary>
+    public TimeSpan StuckJobAfter { get; init; } = TimeSpan.FromMinutes(5);
 }

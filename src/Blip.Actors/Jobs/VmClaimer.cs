@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Blip.Actors.Shared;
@@ -20,6 +21,8 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     private readonly DateTimeOffset _sightedAt;
     private readonly JobDependencies _deps;
     private readonly IReadOnlySet<string> _exclude;
+    private readonly ImmutableArray<string> _labels;
+    private readonly DateTimeOffset _waitingSince;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     private int _failures;
@@ -28,12 +31,14 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
     // Waiting wakes on every change to a claimable VM; the warning says so at most this often.
     private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(30);
 
-    public VmClaimer(long jobId, RepoName repo, DateTimeOffset sightedAt, JobDependencies deps, IReadOnlySet<string> exclude)
+    public VmClaimer(long jobId, JobState job, JobDependencies deps)
     {
-        _sightedAt = sightedAt;
-        _exclude = exclude;
+        _sightedAt = job.SightedAt ?? DateTimeOffset.UtcNow;
+        _exclude = job.AbandonedVms.ToHashSet();
         _jobId = jobId;
-        _repo = repo;
+        _repo = job.Repo!;
+        _labels = job.Labels;
+        _waitingSince = job.QueuedAt ?? _sightedAt;
         _deps = deps;
 
         Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !m.Vm.Terminating && !Excluded(m.Vm), m =>
@@ -91,6 +96,7 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         {
             var wait = _backoff.Next();
             _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, wait);
+            Context.System.EventStream.Publish(new WaitingForVm.ClaimFailed(_jobId, f.Cause.Message, DateTimeOffset.UtcNow));
             Timers.StartSingleTimer(RetryTimer, Retry.Instance, wait);
         });
         ReceiveAny(Unhandled);
@@ -98,11 +104,18 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <param name="sightedAt">When the job was sighted for this cycle: no VM was claimed for it before then.</param>
-    public static Props Props(long jobId, RepoName repo, DateTimeOffset sightedAt, JobDependencies deps, IReadOnlySet<string> exclude) =>
-        Akka.Actor.Props.Create(() => new VmClaimer(jobId, repo, sightedAt, deps, exclude));
+    /// <param name="job">The job's state: its repo, labels and queue time, when it was sighted for this cycle (no VM was
+    /// claimed for it before then), and the VMs it gave up (never claimed again).</param>
+    public static Props Props(long jobId, JobState job, JobDependencies deps) =>
+        Akka.Actor.Props.Create(() => new VmClaimer(jobId, job, deps));
 
-    protected override void PreStart() => _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Publish(new WaitingForVm.Started(_jobId, _repo, _labels, _waitingSince));
+        _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Publish(new WaitingForVm.Stopped(_jobId));
 
     private void Claim(VmView vm)
     {

@@ -114,14 +114,20 @@ public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options
     /// <summary>RFC 6901: '~' and '/' in a JSON pointer segment.</summary>
     private static string Escape(string key) => key.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
 
-    public async Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct)
+    public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) =>
+        // kubectl describe matches events on the object's uid as well as its name.
+        RecordAsync(new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns, Uid = vmUid }, vmEvent, ct);
+
+    public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) =>
+        RecordAsync(new V1ObjectReference { ApiVersion = "pool.kubevirt.io/v1beta1", Kind = "VirtualMachinePool", Name = options.Pool, NamespaceProperty = Ns }, poolEvent, ct);
+
+    private async Task RecordAsync(V1ObjectReference involved, VmEvent vmEvent, CancellationToken ct)
     {
         var now = DateTime.UtcNow;
         var evt = new Corev1Event
         {
-            Metadata = new V1ObjectMeta { Name = $"{vmName}.{now.Ticks:x}", NamespaceProperty = Ns },
-            // kubectl describe matches events on the object's uid as well as its name.
-            InvolvedObject = new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns, Uid = vmUid },
+            Metadata = new V1ObjectMeta { Name = $"{involved.Name}.{now.Ticks:x}", NamespaceProperty = Ns },
+            InvolvedObject = involved,
             Reason = vmEvent.Reason,
             Message = vmEvent.Message,
             Type = vmEvent.Warning ? "Warning" : "Normal",
@@ -138,7 +144,7 @@ public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException)
         {
-            logger.LogDebug("VM {Vm}: could not record event {Reason} ({Error})", vmName, vmEvent.Reason, ListWatch.Describe(e));
+            logger.LogDebug("{Kind} {Name}: could not record event {Reason} ({Error})", involved.Kind, involved.Name, vmEvent.Reason, ListWatch.Describe(e));
         }
     }
 

@@ -91,8 +91,8 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
                 }
                 else if (_mismatchLogged.First(job.JobId))
                 {
-                    _log.Info("job {0} ({1}): job labels do not match runner labels: job runs-on [{2}], runner-labels [{3}]",
-                        job.JobId, _repo, string.Join(",", job.Labels), string.Join(",", _labels));
+                    _log.Info("job {0} ({1}): job labels do not match runner labels: job runs-on [{2}], runner-labels [{3}]{4}",
+                        job.JobId, _repo, string.Join(",", job.Labels), string.Join(",", _labels), LabelMatcher.CaseHint(_labels, job.Labels));
                 }
             }
 

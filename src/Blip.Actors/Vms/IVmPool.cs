@@ -18,6 +18,10 @@ public interface IVmPool
     /// lists it). Best effort.</summary>
     Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct);
 
+    /// <summary>Records a Kubernetes Event on the pool itself (the VirtualMachinePool), for what concerns no one VM: a job
+    /// waiting too long for one (<c>kubectl events --for virtualmachinepool/&lt;pool&gt;</c>). Best effort.</summary>
+    Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct);
+
     /// <summary>Lists then watches the pool's VMs and VMIs, resuming by resourceVersion and re-listing on 410; never ends until cancelled.</summary>
     IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct);
 }

@@ -161,7 +161,7 @@ public sealed class WebhookReceiver(
                 jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, evt.CreatedAt ?? DateTimeOffset.MinValue));
                 break;
             case "queued":
-                logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook)", evt.JobId, evt.Repo);
+                logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook){CaseHint}", evt.JobId, evt.Repo, LabelMatcher.CaseHint(actions.RunnerLabels, evt.Labels));
                 break;
             case "completed" when evt.TriggerJobOfRunner is { } trigger:
                 jobs.ActorRef.Tell(new JobCommands.RunnerJobCompleted(new JobId(trigger), evt.RunnerName!, evt.JobId));

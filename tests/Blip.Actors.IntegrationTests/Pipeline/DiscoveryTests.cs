@@ -61,4 +61,18 @@ public sealed class DiscoveryTests
         Assert.Empty(world.ClaimsOf(job.JobId));
         Assert.Equal("queued", (await world.GitHub.GetJobAsync(job.JobId))!.Status);
     }
+
+    [Fact]
+    public async Task A_job_whose_labels_differ_only_in_case_is_logged_with_the_labels_and_the_fix()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(200));
+
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "Blip"], durationSeconds: 1);
+
+        var line = $"job {job.JobId} (org/repo): job labels do not match runner labels: job runs-on [self-hosted,Blip], runner-labels [self-hosted,blip]; " +
+                   "they differ only in case (runner label \"blip\" vs runs-on \"Blip\")";
+        await Deadline.UntilAsync(() => world.Log.Contains(line), PipelineWorld.Deadline, "mismatch logged with the case hint");
+        Assert.Empty(world.ClaimsOf(job.JobId));
+    }
 }

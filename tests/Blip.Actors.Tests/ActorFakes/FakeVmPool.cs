@@ -40,6 +40,12 @@ public sealed class FakeVmPool : IVmPool
         return Task.CompletedTask;
     }
 
+    public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct)
+    {
+        Events.Enqueue(("", poolEvent));
+        return Task.CompletedTask;
+    }
+
     public async IAsyncEnumerable<VmPoolChange> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

@@ -29,4 +29,25 @@ public sealed class LabelMatcherTests
     [Fact]
     public void No_configured_labels_matches_nothing() =>
         Assert.False(LabelMatcher.Matches([], ["self-hosted"]));
+
+    [Fact]
+    public void Labels_differing_only_in_case_are_named_with_the_fix()
+    {
+        var hint = LabelMatcher.CaseHint(Configured, ["self-hosted", "Blip", "linux"]);
+
+        Assert.Contains("they differ only in case (runner label \"blip\" vs runs-on \"Blip\")", hint);
+        Assert.Contains("runner-labels key of ConfigMap github-actions", hint);
+    }
+
+    [Fact]
+    public void A_label_missing_in_any_case_gives_no_case_hint() =>
+        Assert.Equal("", LabelMatcher.CaseHint(Configured, ["Blip"]));
+
+    [Fact]
+    public void Matching_labels_give_no_case_hint() =>
+        Assert.Equal("", LabelMatcher.CaseHint(Configured, ["self-hosted", "blip"]));
+
+    [Fact]
+    public void Every_label_differing_in_case_is_named() =>
+        Assert.Equal([("self-hosted", "Self-Hosted"), ("blip", "BLIP")], LabelMatcher.CaseOnlyDifferences(Configured, ["BLIP", "Self-Hosted"]));
 }

@@ -81,6 +81,25 @@ public sealed class MetricsTests
         Assert.Contains("blip_pickup_latency_seconds_sum 5\n", text);
         Assert.Contains("blip_provisioning_duration_seconds_sum 3\n", text);
         Assert.Contains("blip_jobs_completed_total{outcome=\"expired\"} 0\n", text);
+        Assert.Contains("blip_job_stage_duration_seconds_sum{stage=\"queued_to_claimed\",repo=\"org/repo\",labels=\"blip,self-hosted\"} 2\n", text);
+        Assert.Contains("blip_job_stage_duration_seconds_sum{stage=\"claimed_to_runner_started\",repo=\"org/repo\",labels=\"blip,self-hosted\"} 3\n", text);
+        Assert.Contains("blip_job_stage_duration_seconds_sum{stage=\"runner_started_to_finished\",repo=\"org/repo\",labels=\"blip,self-hosted\"} 4\n", text);
+    }
+
+    [Fact]
+    public async Task The_oldest_waiting_job_per_label_set_is_a_sample_only_while_jobs_wait()
+    {
+        using var metrics = new BlipMetrics();
+        metrics.OnWaitingJobs(new WaitingJobsAssessed([new("org/repo", "blip,self-hosted", 310), new("org/other", "blip,large,self-hosted", 12.5)]));
+
+        var text = await metrics.RenderAsync();
+        Assert.Contains("blip_oldest_waiting_job_age_seconds{repo=\"org/repo\",labels=\"blip,self-hosted\"} 310\n", text);
+        Assert.Contains("blip_oldest_waiting_job_age_seconds{repo=\"org/other\",labels=\"blip,large,self-hosted\"} 12.5\n", text);
+
+        metrics.OnWaitingJobs(new WaitingJobsAssessed([new("org/other", "blip,large,self-hosted", 15)]));
+        text = await metrics.RenderAsync();
+        Assert.DoesNotContain("blip_oldest_waiting_job_age_seconds{repo=\"org/repo\"", text);
+        Assert.Contains("blip_oldest_waiting_job_age_seconds{repo=\"org/other\",labels=\"blip,large,self-hosted\"} 15\n", text);
     }
 
     [Fact]

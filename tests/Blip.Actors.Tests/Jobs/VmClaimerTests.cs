@@ -13,6 +13,8 @@ public sealed class VmClaimerTests : TestKit
 {
     private const long JobId = 42;
     private static readonly RepoName Repo = new("org", "repo");
+    private static readonly DateTimeOffset QueuedAt = DateTimeOffset.UtcNow.AddMinutes(-3);
+    private static readonly JobState Job = JobState.Empty with { JobId = JobId, Repo = Repo, Labels = ["self-hosted", "blip"], QueuedAt = QueuedAt, SightedAt = DateTimeOffset.UtcNow };
 
     private readonly FakeVmPool _pool = new();
     private readonly Akka.TestKit.TestProbe _inventory;
@@ -27,7 +29,7 @@ public sealed class VmClaimerTests : TestKit
     private IActorRef StartClaimer(params string[] excludedUids)
     {
         var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new JobOptions(), new ConfigurationFaults());
-        var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Repo, DateTimeOffset.UtcNow, deps, excludedUids.ToHashSet()));
+        var claimer = _parent.ChildActorOf(VmClaimer.Props(JobId, Job with { AbandonedVms = [.. excludedUids] }, deps));
         Watch(claimer);
         return claimer;
     }
@@ -161,5 +163,27 @@ public sealed class VmClaimerTests : TestKit
 
         Assert.Equal("vm-a", (await _parent.ExpectMsgAsync<VmClaimer.Claimed>()).VmName);
         Assert.Equal(2, _pool.Claims.Count);
+    }
+
+    [Fact]
+    public async Task It_says_on_the_event_stream_that_the_job_waits_for_a_vm_that_a_claim_failed_and_that_it_stopped()
+    {
+        var stream = CreateTestProbe();
+        Sys.EventStream.Subscribe(stream.Ref, typeof(WaitingForVm.Started));
+        Sys.EventStream.Subscribe(stream.Ref, typeof(WaitingForVm.ClaimFailed));
+        Sys.EventStream.Subscribe(stream.Ref, typeof(WaitingForVm.Stopped));
+        _pool.OnClaim = _ => Task.FromException<ClaimOutcome>(new HttpRequestException("connection refused"));
+
+        var claimer = StartClaimer();
+        var started = await stream.ExpectMsgAsync<WaitingForVm.Started>();
+        await NoVmOfJobYetAsync();
+        _inventory.Reply(new VmInventoryProtocol.VmOffer(FakeVmPool.Vm("vm-a")));
+        var failed = await stream.ExpectMsgAsync<WaitingForVm.ClaimFailed>();
+        Sys.Stop(claimer);
+
+        Assert.Equal((JobId, Repo, QueuedAt), (started.JobId, started.Repo, started.Since));
+        Assert.Equal(["self-hosted", "blip"], started.Labels.ToArray());
+        Assert.Equal((JobId, "connection refused"), (failed.JobId, failed.Reason));
+        Assert.Equal(JobId, (await stream.ExpectMsgAsync<WaitingForVm.Stopped>()).JobId);
     }
 }

@@ -396,6 +396,8 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
 
         public Task ReleaseAsync(string vmName, string? vmUid, string sessionId, CancellationToken ct) => throw new NotSupportedException();
 
+        public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) => throw new NotSupportedException();
+
         public IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct) => throw new NotSupportedException();
     }
 }

@@ -238,6 +238,8 @@ public sealed class VmInventoryTests : TestKit
 
         public Task RecordEventAsync(string vmName, string? vmUid, VmEvent vmEvent, CancellationToken ct) => throw new NotSupportedException();
 
+        public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) => throw new NotSupportedException();
+
         public async IAsyncEnumerable<VmPoolChange> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
         {
             await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);

@@ -56,12 +56,18 @@ public sealed class SandboxInTerminal : IAsyncDisposable
     /// <summary>Ctrl-C typed into the terminal.</summary>
     public Task PressCtrlCAsync() => TmuxAsync(["send-keys", "-t", Session, "C-c"]);
 
-    /// <summary>The sandbox's exit code once it has exited, else null.</summary>
-    public async Task<int?> ExitCodeAsync()
+    /// <summary>The sandbox's exit code once it has exited (128 + the signal's number if a signal ended it, as a shell
+    /// says), else null. tmux may show the pane dead a moment before it knows how it ended: null then too.</summary>
+    public async Task<int?> ExitCodeAsync() =>
+        ParseExit(await TmuxAsync(["display-message", "-p", "-t", Session, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]));
+
+    /// <summary>tmux's <c>pane_dead:pane_dead_status:pane_dead_signal</c> as an exit code (see <see cref="ExitCodeAsync"/>).</summary>
+    public static int? ParseExit(string state) => state.Trim().Split(':') switch
     {
-        var state = (await TmuxAsync(["display-message", "-p", "-t", Session, "#{pane_dead} #{pane_dead_status}"])).Trim().Split(' ');
-        return state[0] == "1" ? int.Parse(state[1], CultureInfo.InvariantCulture) : null;
-    }
+        ["1", var status, _] when int.TryParse(status, CultureInfo.InvariantCulture, out var code) => code,
+        ["1", _, var signal] when int.TryParse(signal, CultureInfo.InvariantCulture, out var number) => 128 + number,
+        _ => null,
+    };
 
     /// <summary>The scrollback and the screen, top to bottom, lines the terminal wrapped joined again.</summary>
     public Task<string> ScreenAsync() => TmuxAsync(["capture-pane", "-p", "-J", "-t", Session, "-S", "-", "-E", "-"]);

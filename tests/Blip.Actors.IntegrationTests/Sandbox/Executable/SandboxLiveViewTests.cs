@@ -38,6 +38,15 @@ public sealed partial class SandboxLiveViewTests
         Assert.Contains("demo interrupted", screen);
     }
 
+    [Theory]
+    [InlineData("0:", null)]
+    [InlineData("1::", null)] // dead, how not known yet (the loaded CI run read "1 " here and failed on the missing field)
+    [InlineData("1:0:", 0)]
+    [InlineData("1:3:", 3)]
+    [InlineData("1::2", 130)]
+    public void The_terminals_word_on_how_the_sandbox_ended_is_read_as_a_shell_would(string tmux, int? exit) =>
+        Assert.Equal(exit, SandboxInTerminal.ParseExit(tmux));
+
     /// <summary>How often the cursor moved up to redraw after every job id had been written.</summary>
     private static int RedrawsAfter(string raw, IReadOnlyList<string> ids)
     {

@@ -12,6 +12,7 @@ using Blip.Actors.Jobs;
 using Blip.Actors.Kubernetes;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Ssh;
 using Blip.Actors.Vms;
 using Blip.Actors.Webhooks;
@@ -67,6 +68,7 @@ public static class BlipControllerExtensions
             var metrics = sp.GetRequiredService<BlipMetrics>();
             var webhooks = sp.GetRequiredService<WebhookHealth>();
             var jobOptions = options.ForJobs();
+            var singletons = SingletonPlacementOf(options);
             builder
                 .WithCluster(options, sp.GetRequiredService<ILoggerFactory>())
                 .WithJournalAndSnapshot(options)
@@ -78,9 +80,9 @@ public static class BlipControllerExtensions
                 .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>())
                 .AddStuckJobWatch(sp.GetRequiredService<IVmPool>(), registry => registry.Get<VmInventoryKey>(), jobOptions)
                 .AddWebhookHealthRelay(webhooks)
-                .AddJanitor(options.ReconcileInterval, ControllerRole)
-                .AddOrphanRunnerSweeper(gitHub, options.RunnerSweepInterval, options.OrphanRunnerGrace, () => metrics.RunnerRegistrationsDeleted.Inc(), ControllerRole)
-                .AddPolling(options.ForPolling(), gitHub, interval => webhooks.PollInterval(interval, options.PollIntervalWithWebhooks), ControllerRole)
+                .AddJanitor(options.ReconcileInterval, singletons)
+                .AddOrphanRunnerSweeper(gitHub, options.RunnerSweepInterval, options.OrphanRunnerGrace, () => metrics.RunnerRegistrationsDeleted.Inc(), singletons)
+                .AddPolling(options.ForPolling(), gitHub, interval => webhooks.PollInterval(interval, options.PollIntervalWithWebhooks), singletons)
                 .WithInspection(metrics);
         });
 
@@ -118,6 +120,10 @@ public static class BlipControllerExtensions
                 // itself and stops claiming; with an even split the side holding the lowest address survives.
                 SplitBrainResolver = new KeepMajorityOption { Role = ControllerRole },
             });
+
+    /// <summary>Where the poller coordinator, the Janitor and the orphan-runner sweeper run, and how soon they move
+    /// (<see cref="BlipOptions.SingletonHandOverMargin"/>). Job shards keep the downing provider's full removal margin.</summary>
+    public static SingletonPlacement SingletonPlacementOf(BlipOptions options) => new(ControllerRole, options.SingletonHandOverMargin);
 
     private static string[] SeedNodes(BlipOptions options, string self) =>
         string.IsNullOrWhiteSpace(options.SeedNodes)

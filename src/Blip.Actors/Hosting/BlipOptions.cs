@@ -108,6 +108,13 @@ public sealed partial class BlipOptions
     /// pause or a slow pod start is not mistaken for a partition.</summary>
     public TimeSpan DowningStableAfter { get; set; } = TimeSpan.FromSeconds(7);
 
+    /// <summary>How long after a downed node is removed the cluster's singletons (the poller coordinator, the Janitor, the
+    /// orphan-runner sweeper) start on the next node. Akka's default is the downing provider's removal margin
+    /// (<see cref="DowningStableAfter"/>), which keeps a removed node's singleton from overlapping the new one; for these
+    /// singletons an overlap is harmless (a sighting twice is deduplicated by the job actor, a reconcile or a sweep twice
+    /// changes nothing), so polling resumes that much sooner. Job shards still move only after the full margin.</summary>
+    public TimeSpan SingletonHandOverMargin { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -169,6 +176,8 @@ public sealed partial class BlipOptions
         Require(string.IsNullOrWhiteSpace(WebhookUrl) || (Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var hook) && hook.Scheme is "http" or "https"),
             $"Blip:WebhookUrl '{WebhookUrl}' is not an absolute http(s) URL");
         Require(DowningStableAfter >= TimeSpan.FromSeconds(1), $"Blip:DowningStableAfter '{DowningStableAfter}' is below 1 s");
+        Require(SingletonHandOverMargin > TimeSpan.Zero && SingletonHandOverMargin <= DowningStableAfter,
+            $"Blip:SingletonHandOverMargin '{SingletonHandOverMargin}' must be above 0 and at most Blip:DowningStableAfter ('{DowningStableAfter}')");
         Require(ReconcileInterval >= TimeSpan.FromSeconds(1), $"Blip:ReconcileInterval '{ReconcileInterval}' is below 1 s");
         Require(RunnerSweepInterval >= TimeSpan.FromSeconds(1), $"Blip:RunnerSweepInterval '{RunnerSweepInterval}' is below 1 s");
         Require(OrphanRunnerGrace >= TimeSpan.Zero, $"Blip:OrphanRunnerGrace '{OrphanRunnerGrace}' is negative");

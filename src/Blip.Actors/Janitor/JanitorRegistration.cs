@@ -1,8 +1,8 @@
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Vms;
 
 namespace Blip.Actors.Janitor;
@@ -18,19 +18,19 @@ public static class JanitorRegistration
 {
     /// <summary>One reconciler for the cluster; it also sweeps when a node is removed, so the jobs that node hosted
     /// come back on another node at once instead of at the next sighting.</summary>
-    public static AkkaConfigurationBuilder AddJanitor(this AkkaConfigurationBuilder builder, TimeSpan reconcileInterval, string role) =>
-        builder.WithSingleton<JanitorKey>(
+    public static AkkaConfigurationBuilder AddJanitor(this AkkaConfigurationBuilder builder, TimeSpan reconcileInterval, SingletonPlacement placement) =>
+        builder.WithSingletonOf<JanitorKey>(
             "janitor",
-            (_, registry, _) => Janitor.Props(registry.Get<VmInventoryKey>(), registry.Get<JobRegion>(), reconcileInterval),
-            new ClusterSingletonOptions { Role = role },
-            createProxyToo: false);
+            registry => Janitor.Props(registry.Get<VmInventoryKey>(), registry.Get<JobRegion>(), reconcileInterval),
+            placement,
+            createProxy: false);
 
     /// <summary>One sweeper of orphaned runner registrations for the cluster (conditional listings: ~free when idle).</summary>
     public static AkkaConfigurationBuilder AddOrphanRunnerSweeper(
-        this AkkaConfigurationBuilder builder, IGitHubActions gitHub, TimeSpan interval, TimeSpan grace, Action deleted, string role) =>
-        builder.WithSingleton<OrphanRunnerSweeperKey>(
+        this AkkaConfigurationBuilder builder, IGitHubActions gitHub, TimeSpan interval, TimeSpan grace, Action deleted, SingletonPlacement placement) =>
+        builder.WithSingletonOf<OrphanRunnerSweeperKey>(
             "runner-sweeper",
-            (_, registry, _) => OrphanRunnerSweeper.Props(registry.Get<ConfigWatcherKey>(), gitHub, registry.Get<JobRegion>(), interval, grace, deleted),
-            new ClusterSingletonOptions { Role = role },
-            createProxyToo: false);
+            registry => OrphanRunnerSweeper.Props(registry.Get<ConfigWatcherKey>(), gitHub, registry.Get<JobRegion>(), interval, grace, deleted),
+            placement,
+            createProxy: false);
 }

@@ -1,8 +1,8 @@
-using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Blip.Actors.Config;
 using Blip.Actors.Jobs;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 
 namespace Blip.Actors.Polling;
 
@@ -15,11 +15,11 @@ public static class PollingRegistration
 {
     /// <param name="backstop">The poll interval a poller keeps to, given its own (longer while webhooks arrive).</param>
     public static AkkaConfigurationBuilder AddPolling(
-        this AkkaConfigurationBuilder builder, PollingOptions options, IGitHubActions gitHub, Func<TimeSpan, TimeSpan> backstop, string role) =>
-        builder.WithSingleton<PollerCoordinatorKey>(
+        this AkkaConfigurationBuilder builder, PollingOptions options, IGitHubActions gitHub, Func<TimeSpan, TimeSpan> backstop, SingletonPlacement placement) =>
+        builder.WithSingletonOf<PollerCoordinatorKey>(
             "pollers",
-            (_, registry, _) => PollerCoordinator.Props(
+            registry => PollerCoordinator.Props(
                 registry.Get<ConfigWatcherKey>(), gitHub, registry.Get<JobRegion>(), options.PollInterval, options.PollSpacingPerRepo, backstop),
-            new ClusterSingletonOptions { Role = role },
-            createProxyToo: true);
+            placement,
+            createProxy: true);
 }

@@ -62,6 +62,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<JobCommands.Reconcile>(Decide);
         Command<JobCommands.RunnerJobCompleted>(Decide);
         Command<JobQueries.GetStatus>(Decide);
+        Command<JobInputs.RunnerChecked>(Decide); // in every phase: it ends the check in flight
         Command<VmClaimer.Claimed>(FromChild);
         Command<RunnerBootstrapper.Registered>(FromChild);
         Command<RunnerBootstrapper.Started>(FromChild);
@@ -81,7 +82,6 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
             case JobPhase.Running:
                 Command<JobInputs.HardCap>(Decide);
                 Command<JobInputs.CheckRunner>(Decide);
-                Command<JobInputs.RunnerChecked>(Decide);
                 break;
             case JobPhase.Releasing:
                 Command<JobInputs.StartRelease>(Decide);
@@ -167,8 +167,12 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                 case JobEffect.DeleteRunner delete:
                     DeleteRunnerQuietly(delete.RunnerId);
                     break;
+                case JobEffect.DeleteUnusedRegistrations:
+                    JobRegistrations.DeleteUnusedOfJobQuietly(_deps.GitHub, _state.Repo!, _jobId, _log);
+                    break;
                 case JobEffect.CheckRunner check:
-                    CheckRunnerAsync(check).PipeTo(Self, failure: e => new JobInputs.RunnerChecked(null, e.Message));
+                    var checkedId = check.RunnerId;
+                    CheckRunnerAsync(check).PipeTo(Self, failure: e => new JobInputs.RunnerChecked(checkedId, null, e.Message));
                     break;
                 case JobEffect.StopChild:
                     StopChild();
@@ -261,18 +265,18 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         var runner = await gitHub.GetRunnerAsync(repo, check.RunnerId, CancellationToken.None).ConfigureAwait(false);
         if (runner is null)
         {
-            return new JobInputs.RunnerChecked(JobOutcome.Completed, "runner deregistered");
+            return new JobInputs.RunnerChecked(check.RunnerId, JobOutcome.Completed, "runner deregistered");
         }
 
         if (runner.Busy || !check.DeleteIfIdle)
         {
-            return new JobInputs.RunnerChecked(null, null);
+            return new JobInputs.RunnerChecked(check.RunnerId, null, null);
         }
 
         var deleted = await gitHub.DeleteRunnerAsync(repo, check.RunnerId, CancellationToken.None).ConfigureAwait(false);
         return deleted == DeleteRunnerOutcome.Busy
-            ? new JobInputs.RunnerChecked(null, null)
-            : new JobInputs.RunnerChecked(JobOutcome.Abandoned, "runner stayed idle past the grace period (its job ran elsewhere or was cancelled); registration deleted");
+            ? new JobInputs.RunnerChecked(check.RunnerId, null, null)
+            : new JobInputs.RunnerChecked(check.RunnerId, JobOutcome.Abandoned, "runner stayed idle past the grace period (its job ran elsewhere or was cancelled); registration deleted");
     }
 
     private void ReleaseQuietly(string vmName, string? vmUid)

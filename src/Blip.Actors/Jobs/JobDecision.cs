@@ -28,6 +28,10 @@ public abstract record JobEffect
 
     public sealed record DeleteRunner(long RunnerId) : JobEffect;
 
+    /// <summary>Delete every registration of this job's runners that is not busy: the cycle ended before its runner was
+    /// known to run, and registrations made before a crash (never journaled) would otherwise stay behind.</summary>
+    public sealed record DeleteUnusedRegistrations : JobEffect;
+
     /// <summary>Ask GitHub about the runner; when <paramref name="DeleteIfIdle"/>, an idle one is deleted.</summary>
     public sealed record CheckRunner(long RunnerId, bool DeleteIfIdle) : JobEffect;
 

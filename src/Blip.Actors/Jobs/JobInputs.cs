@@ -37,8 +37,9 @@ public static class JobInputs
         public static readonly StartRelease Instance = new();
     }
 
-    /// <summary>The runner check's answer: an outcome when the runner is done, a reason alone when the check failed.</summary>
-    public sealed record RunnerChecked(JobOutcome? Outcome, string? Reason) : INoSerializationVerificationNeeded;
+    /// <summary>The runner check's answer about <paramref name="RunnerId"/>: an outcome when the runner is done, a reason alone
+    /// when the check failed. Heard in every phase: it ends the check in flight even when the job has moved on.</summary>
+    public sealed record RunnerChecked(long RunnerId, JobOutcome? Outcome, string? Reason) : INoSerializationVerificationNeeded;
 
     /// <summary>The release of <paramref name="VmName"/> finished; <paramref name="Error"/> when it failed.</summary>
     public sealed record ReleaseDone(string VmName, string? Error) : INoSerializationVerificationNeeded;

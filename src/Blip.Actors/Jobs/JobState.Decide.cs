@@ -25,7 +25,7 @@ namespace Blip.Actors.Jobs;
 /// </remarks>
 public sealed partial record JobState
 {
-    public JobDecision Decide(object input, JobMemory memory, DateTimeOffset now) => input switch
+    public JobDecision Decide(object input, JobMemory memory, DateTimeOffset now) => DeletingUnusedRegistrations(input switch
     {
         JobCommands.Sighted m => DecideSighted(m, memory, now),
         JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt => StopClaiming(memory, now),
@@ -45,7 +45,19 @@ public sealed partial record JobState
         ReceiveTimeout => new([], Phase is JobPhase.Done or JobPhase.New ? [new JobEffect.Passivate()] : [], memory),
         RecoveryCompleted => JobDecision.Nothing(memory with { Recovered = Phase != JobPhase.New }),
         _ => throw new ArgumentOutOfRangeException(nameof(input), input.GetType().Name, "not an input of a job"),
-    };
+    });
+
+    /// <summary>
+    /// A cycle that ends in Provisioning without its runner having run (given up, JIT refused, capped) may leave
+    /// registrations of this job behind that no one else knows of: made before a crash and never journaled, or made by a
+    /// bootstrapper recovered into Provisioning and stopped before its sweep. The job owns them: it deletes every one that
+    /// is not busy. (A stopped bootstrapper deletes its own too, once its call in flight lands; a new cycle starts only
+    /// after a later sighting, so nothing of it exists yet.)
+    /// </summary>
+    private JobDecision DeletingUnusedRegistrations(JobDecision decision) =>
+        Phase == JobPhase.Provisioning && decision.Events.Any(e => e is JobEvents.JobFinished { Outcome: not JobOutcome.Completed })
+            ? decision with { Effects = [.. decision.Effects, new JobEffect.DeleteUnusedRegistrations()] }
+            : decision;
 
     private JobDecision DecideSighted(JobCommands.Sighted m, JobMemory memory, DateTimeOffset now)
     {
@@ -200,12 +212,17 @@ public sealed partial record JobState
 
     private JobDecision DecideRunnerChecked(JobInputs.RunnerChecked m, JobMemory memory, DateTimeOffset now)
     {
-        if (m.Outcome is { } outcome && Phase == JobPhase.Running)
+        if (Phase != JobPhase.Running || m.RunnerId != RunnerId)
+        {
+            return JobDecision.Nothing(memory); // about a runner of an earlier cycle: only its check in flight ends
+        }
+
+        if (m.Outcome is { } outcome)
         {
             return new([new JobEvents.JobFinished(outcome, m.Reason!, now)], [], memory);
         }
 
-        return m.Outcome is null && m.Reason is not null
+        return m.Reason is not null
             ? new([], [Warning($"job {JobId}: runner check failed ({m.Reason}); will check again")], memory)
             : JobDecision.Nothing(memory);
     }

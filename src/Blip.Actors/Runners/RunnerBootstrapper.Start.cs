@@ -47,15 +47,20 @@ public sealed partial class RunnerBootstrapper
         Receive<RegistrationChecked>(OnRegistrationChecked);
         Receive<RegistrationDeleted>(m =>
         {
-            if (m.Error is not null)
-            {
-                _log.Warning("job {0}: could not delete runner registration {1} ({2}); the janitor will", _jobId, _runner!.RunnerId, m.Error);
-            }
-            else if (m.Outcome == DeleteRunnerOutcome.Busy)
+            if (m.Outcome == DeleteRunnerOutcome.Busy)
             {
                 _log.Info("job {0}: runner {1} is busy with a job (GitHub refused to delete it): it started; keeping VM {2}", _jobId, _runner!.RunnerName, _vmName);
                 RunnerRuns();
                 return;
+            }
+
+            if (m.Error is not null)
+            {
+                _log.Warning("job {0}: could not delete runner registration {1} ({2}); tried again after the stop", _jobId, _runner!.RunnerId, m.Error);
+            }
+            else
+            {
+                _unstarted.Remove(_runner!.RunnerName);
             }
 
             Finish(new GaveUpOnVm($"{m.Failure.Failure}: {m.Failure.Message}"));
@@ -168,6 +173,7 @@ public sealed partial class RunnerBootstrapper
     /// (that would kill a working runner). It only speeds up recovery after a restart.</summary>
     private void RunnerRuns()
     {
+        _runs = true; // from here the registration is the running runner's, never deleted by this actor
         foreach (var cleared in _deps.Faults.RunnerStarted())
         {
             _log.Info("configuration fault cleared ({0}): a runner started on VM {1}", BootstrapFaults.Label(cleared), _vmName);

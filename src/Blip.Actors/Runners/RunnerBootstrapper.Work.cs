@@ -8,8 +8,36 @@ namespace Blip.Actors.Runners;
 /// methods read only the actor's immutable fields and their arguments: every decision is taken in a receive.</summary>
 public sealed partial class RunnerBootstrapper
 {
-    private async Task<PreviousDeleted> DeletePreviousAsync(long runnerId, CancellationToken ct) =>
-        new(await _deps.GitHub.DeleteRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false));
+    /// <summary>A registration from before a restart: online or busy, its runner runs; else it is deleted (busy by then: runs).</summary>
+    private async Task<PreviousSettled> SettlePreviousAsync(long runnerId, CancellationToken ct)
+    {
+        if (BootstrapDecision.RegistrationRuns(await _deps.GitHub.GetRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false)))
+        {
+            return new PreviousSettled(Runs: true);
+        }
+
+        return new PreviousSettled(await _deps.GitHub.DeleteRunnerAsync(_repo, runnerId, ct).ConfigureAwait(false) == DeleteRunnerOutcome.Busy);
+    }
+
+    /// <summary>After a stop before the runner ran: deletes what this bootstrapper registered under <paramref name="names"/>,
+    /// once the generate-jitconfig call in flight (if any) has landed. Never cancelled: the actor is gone, the registration
+    /// is not.</summary>
+    private async Task DeleteUnstartedAsync(Task<IStepResult>? inFlight, JitRunner? known, IReadOnlySet<string> names)
+    {
+        if (inFlight is not null && await inFlight.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null, TaskScheduler.Default).ConfigureAwait(false) is JitGenerated landed)
+        {
+            known = landed.Runner;
+        }
+
+        if (known is not null && names.Count == 1 && names.Contains(known.RunnerName))
+        {
+            await _deps.GitHub.DeleteRunnerAsync(_repo, known.RunnerId, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        // A 5xx may have registered a name without telling its id: find them by name.
+        await JobRegistrations.DeleteAsync(_deps.GitHub, _repo, r => names.Contains(r.Name), CancellationToken.None).ConfigureAwait(false);
+    }
 
     /// <summary>Deletes this job's registrations that never came online (except <paramref name="keep"/>); brings back one
     /// that is online or busy, if any, untouched.</summary>
@@ -133,7 +161,7 @@ public sealed partial class RunnerBootstrapper
 
     private sealed record JitRefused(string RunnerName, GitHubCallException Error) : IStepResult;
 
-    private sealed record PreviousDeleted(DeleteRunnerOutcome Outcome) : IStepResult;
+    private sealed record PreviousSettled(bool Runs) : IStepResult;
 
     private sealed record Swept(RunnerInfo? Live, IReadOnlyList<RunnerInfo> Deleting, string? Error) : IStepResult;
 
@@ -169,8 +197,8 @@ public sealed partial class RunnerBootstrapper
         public static readonly RetryMark Instance = new();
     }
 
-    private sealed class VmLookupTimedOut : IStepResult
+    private sealed class VmLookupSlowed : IStepResult
     {
-        public static readonly VmLookupTimedOut Instance = new();
+        public static readonly VmLookupSlowed Instance = new();
     }
 }

@@ -12,8 +12,9 @@ namespace Blip.Actors.Runners;
 /// async work, pipes its result to itself and decides in a receive (pure decisions in <see cref="BootstrapDecision"/> and
 /// <see cref="BootstrapFaults"/>); retries wait on timers. The steps, in order:
 /// <list type="number">
-/// <item>Look the VM up in the node's inventory: gone (or its name taken by a new VM) → <see cref="GaveUpOnVm"/>; already
-/// marked provisioned → <see cref="Started"/>. A registration from before a crash is deleted (busy: it runs → started).</item>
+/// <item>Look the VM up in the node's inventory (however long its watch takes to sync: a slow machine is not a missing VM):
+/// gone (or its name taken by a new VM) → <see cref="GaveUpOnVm"/>; already marked provisioned → <see cref="Started"/>. A
+/// registration from before a crash that GitHub shows online or busy runs: <see cref="Started"/>; else it is deleted.</item>
 /// <item>Check the host key (a malformed one costs no registration); after a restart or a lost VM, sweep this job's stale
 /// registrations (one online or busy is adopted: <see cref="Registered"/>, then <see cref="Started"/>).</item>
 /// <item>generate-jitconfig with a <see cref="RunnerName"/> new per attempt and the job's labels: 409 → a new name at once;
@@ -23,6 +24,11 @@ namespace Blip.Actors.Runners;
 /// until the configuration changes. A VM whose runner may have started is never given up on a guess.</item>
 /// <item>Mark the VM <c>blip.io/runner-provisioned=true</c> (a few tries; the runner runs regardless), then <see cref="Started"/>.</item>
 /// </list>
+/// Registrations: the bootstrapper owns every registration it makes until its runner runs. Stopped before that (the job
+/// actor gave the VM up, the job finished, the node shuts down), it deletes them after the stop, once a generate-jitconfig
+/// call still in flight has landed (that call is never cancelled, so its answer says what it registered). What a killed
+/// node left is swept by the next bootstrapper of the job (<c>sweepStale</c>) or, when the job finishes before its runner
+/// was known to start, by the job actor; the janitor's <c>OrphanRunnerSweeper</c> is the last resort.
 /// The JIT config lives only in this actor's state and in the one private message that brings it back from GitHub
 /// (<see cref="JitGenerated"/>): both print it redacted, that message is never persisted, and a copy arriving after the
 /// stop is a suppressed dead letter, never a log line.
@@ -34,7 +40,9 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     private const string StartRetryTimer = "start-retry";
     private const string MarkRetryTimer = "mark-retry";
     private const int MarkAttempts = 5;
-    private static readonly TimeSpan VmLookupTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>When a lookup still unanswered is worth a line: the inventory answers once its watch has synced.</summary>
+    private static readonly TimeSpan VmLookupSlow = TimeSpan.FromSeconds(10);
 
     private readonly RunnerDependencies _deps;
     private readonly long _jobId;
@@ -51,6 +59,9 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     private readonly Backoff _holdBackoff = new(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
     private VmView? _vm;
     private JitRunner? _runner;
+    private Task<IStepResult>? _generating;
+    private readonly HashSet<string> _unstarted = [];
+    private bool _runs;
     private bool _halfRegistered;
     private int _attempt;
     private bool _held;
@@ -82,10 +93,24 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _deps.Inventory.Tell(new VmInventoryProtocol.GetVm(_vmName), Self);
-        Timers.StartSingleTimer(VmLookupTimer, VmLookupTimedOut.Instance, VmLookupTimeout);
+        Timers.StartSingleTimer(VmLookupTimer, VmLookupSlowed.Instance, VmLookupSlow);
     }
 
-    protected override void PostStop() => _stop.Cancel(); // the job actor stopped us (released, capped): drop the work in flight
+    /// <summary>The job actor stopped us (gave the VM up, finished, the node stops): the work in flight is dropped, and the
+    /// registrations made for a runner that never ran are deleted (see the class summary).</summary>
+    protected override void PostStop()
+    {
+        _stop.Cancel();
+        if (_runs || _unstarted.Count == 0)
+        {
+            return;
+        }
+
+        var (log, jobId, names) = (_log, _jobId, string.Join(", ", _unstarted));
+        DeleteUnstartedAsync(_generating, _runner, _unstarted.ToHashSet()).ContinueWith(
+            t => log.Warning("job {0}: could not delete runner registration {1} made before the stop ({2}); the orphan runner sweeper will", jobId, names, t.Exception?.GetBaseException().Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
 
     /// <summary>Steps 1–2: the VM, an earlier registration, the host key, stale registrations.</summary>
     private void Preparing()
@@ -95,12 +120,14 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
             Timers.Cancel(VmLookupTimer);
             OnVm(m.Vm);
         });
-        Receive<VmLookupTimedOut>(_ => Finish(new GaveUpOnVm($"unexpected error: the VM inventory did not answer about VM {_vmName} within {VmLookupTimeout.TotalSeconds:F0} s")));
-        Receive<PreviousDeleted>(m =>
+        Receive<VmLookupSlowed>(_ => _log.Warning(
+            "job {0}: the VM inventory has not answered about VM {1} for {2:F0} s (its watch has not synced yet); still waiting", _jobId, _vmName, VmLookupSlow.TotalSeconds));
+        Receive<PreviousSettled>(m =>
         {
-            if (m.Outcome == DeleteRunnerOutcome.Busy)
+            if (m.Runs)
             {
-                Finish(new Started(DateTimeOffset.UtcNow)); // a registration from before a crash runs a job: keep it
+                _log.Info("job {0}: runner {1} registered before the restart is online or busy on GitHub: it runs; keeping VM {2}", _jobId, _previousRunnerId, _vmName);
+                Finish(new Started(DateTimeOffset.UtcNow));
                 return;
             }
 
@@ -139,8 +166,9 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
         _vm = vm;
         if (_previousRunnerId is { } previous)
         {
-            // A registration from before a crash whose start we cannot confirm. Busy means it runs a job: keep it.
-            Run(DeletePreviousAsync(previous, _stop.Token));
+            // A registration from before a crash whose start was not recorded: online or busy, it runs (deleting it would
+            // stop a working runner and power its VM off); else it is deleted before a new one is made.
+            Run(SettlePreviousAsync(previous, _stop.Token));
             return;
         }
 
@@ -184,6 +212,7 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     {
         Receive<JitGenerated>(m =>
         {
+            _generating = null;
             _runner = m.Runner;
             if (_halfRegistered)
             {
@@ -193,22 +222,43 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
 
             StartRunner();
         });
-        Receive<JitRefused>(m => OnJitRefused(m.RunnerName, m.Error));
+        Receive<JitRefused>(m =>
+        {
+            _generating = null;
+            OnJitRefused(m.RunnerName, m.Error);
+        });
         Receive<RetryJitConfig>(_ => RequestJitConfig());
         Receive<Swept>(m =>
         {
             LogSweep(m);
+            if (m.Error is null)
+            {
+                _unstarted.RemoveWhere(name => name != _runner!.RunnerName); // the half-registrations are gone
+            }
+
             StartRunner();
         });
         Always();
     }
 
-    private void RequestJitConfig() => Run(GenerateJitConfigAsync(RunnerName.New(new JobId(_jobId)).ToString(), _stop.Token));
+    /// <summary>Not cancelled by the stop: its answer tells <see cref="PostStop"/> which registration to delete.</summary>
+    private void RequestJitConfig()
+    {
+        var name = RunnerName.New(new JobId(_jobId)).ToString();
+        _unstarted.Add(name);
+        _generating = GenerateJitConfigAsync(name, CancellationToken.None);
+        Run(_generating);
+    }
 
     /// <summary>409 → a new name at once; permanent → <see cref="JitFailed"/>; 5xx, limits and a 422 "endpoint has been
     /// spammed" → backoff (1 s doubling to at most 60 s, until the job actor stops us).</summary>
     private void OnJitRefused(string name, GitHubCallException e)
     {
+        if (e.Status == HttpStatusCode.Conflict || e.IsPermanent)
+        {
+            _unstarted.Remove(name); // refused: nothing was registered under this name
+        }
+
         if (e.Status == HttpStatusCode.Conflict)
         {
             _log.Warning("job {0}: failed to create JIT runner config: HTTP 409 (runner name {1} taken); retrying with a new name", _jobId, name);
@@ -226,6 +276,11 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
 
         // Refused before anything was done (rate limit, a spammed endpoint): no runner can have been registered.
         _halfRegistered |= !e.IsRateLimited && !e.IsSpammed;
+        if (e.IsRateLimited || e.IsSpammed)
+        {
+            _unstarted.Remove(name);
+        }
+
         var backoff = _jitBackoff.Next();
         var wait = e.RetryAfter ?? backoff;
         _log.Warning("job {0} ({1}): failed to create JIT runner config: {2}; retrying in {3}",

@@ -19,6 +19,9 @@ public sealed class FakeGitHub : IGitHubActions
 
     public Func<long, Task<RunnerInfo?>> OnGetRunner { get; set; } = id => Task.FromResult<RunnerInfo?>(new RunnerInfo(id, "r", "online", Busy: true, []));
 
+    /// <summary>The repo's runner registrations (default: none).</summary>
+    public Func<RepoName, Task<IReadOnlyList<RunnerInfo>>> OnListRunners { get; set; } = _ => Task.FromResult<IReadOnlyList<RunnerInfo>>([]);
+
     public Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
     {
         Interlocked.Increment(ref _listCalls);
@@ -39,7 +42,7 @@ public sealed class FakeGitHub : IGitHubActions
         return Task.FromResult(DeleteRunnerOutcome.Deleted);
     }
 
-    public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<RunnerInfo>>([]);
+    public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => OnListRunners(repo);
 
     public TimeSpan Pace(TimeSpan interval) => interval;
 

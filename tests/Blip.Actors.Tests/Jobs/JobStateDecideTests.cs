@@ -68,7 +68,7 @@ public sealed class JobStateDecideTests
         }),
         ("VM powered off", new JobCommands.VmStopped(Id, "vm-1", Deleted: false, VmUid: "uid-1"), null, new()
         {
-            [JobPhase.Provisioning] = "VmAbandoned JobFinished | StopChild ReleaseVm",
+            [JobPhase.Provisioning] = "VmAbandoned JobFinished | StopChild ReleaseVm DeleteUnusedRegistrations",
             [JobPhase.Running] = "JobFinished |",
         }),
         ("another VM of the same name stopped", new JobCommands.VmStopped(Id, "vm-1", Deleted: true, VmUid: "uid-other"), null, new()),
@@ -125,19 +125,20 @@ public sealed class JobStateDecideTests
         ("the bootstrapper registered a runner", Current(new RunnerBootstrapper.Registered(6, "blip-42-b")), null, new() { [JobPhase.Provisioning] = "RunnerRegistered |" }),
         ("the bootstrapper started the runner", Current(new RunnerBootstrapper.Started(Now)), null, new() { [JobPhase.Provisioning] = "RunnerStarted | ForgetChild" }),
         ("a stale bootstrapper started a runner", Stale(new RunnerBootstrapper.Started(Now)), null, new()),
-        ("GitHub refused the JIT config", Current(new RunnerBootstrapper.JitFailed("HTTP 422")), null, new() { [JobPhase.Provisioning] = "JobFinished | ForgetChild" }),
+        ("GitHub refused the JIT config", Current(new RunnerBootstrapper.JitFailed("HTTP 422")), null, new() { [JobPhase.Provisioning] = "JobFinished | ForgetChild DeleteUnusedRegistrations" }),
         ("the bootstrapper gave the VM up", Current(new RunnerBootstrapper.GaveUpOnVm("ssh refused")), null, new() { [JobPhase.Provisioning] = "VmAbandoned | ForgetChild ReleaseVm" }),
         ("the hard cap", JobInputs.HardCap.Instance, null, new()
         {
-            [JobPhase.Provisioning] = "JobFinished | StopChild DeleteRunner",
+            [JobPhase.Provisioning] = "JobFinished | StopChild DeleteRunner DeleteUnusedRegistrations",
             [JobPhase.Running] = "JobFinished | StopChild DeleteRunner",
         }),
         ("sighting check, seen lately", JobInputs.CheckSighting.Instance, null, new()),
         ("sighting check, unseen too long", JobInputs.CheckSighting.Instance, Memory with { LastSightedAt = Now.AddMinutes(-3) }, new() { [JobPhase.Claiming] = "JobFinished | StopChild" }),
         ("runner check", JobInputs.CheckRunner.Instance, null, new() { [JobPhase.Running] = "| CheckRunner" }),
         ("runner check while one is in flight", JobInputs.CheckRunner.Instance, Memory with { CheckingRunner = true }, new()),
-        ("runner check found the runner gone", new JobInputs.RunnerChecked(JobOutcome.Completed, "runner deregistered"), null, new() { [JobPhase.Running] = "JobFinished |" }),
-        ("runner check failed", new JobInputs.RunnerChecked(null, "HTTP 502"), null, new()),
+        ("runner check found the runner gone", new JobInputs.RunnerChecked(5, JobOutcome.Completed, "runner deregistered"), null, new() { [JobPhase.Running] = "JobFinished |" }),
+        ("runner check of an earlier cycle's runner", new JobInputs.RunnerChecked(4, JobOutcome.Completed, "runner deregistered"), null, new()),
+        ("runner check failed", new JobInputs.RunnerChecked(5, null, "HTTP 502"), null, new()),
         ("start the release", JobInputs.StartRelease.Instance, null, new() { [JobPhase.Releasing] = "| ReleaseOwnVm" }),
         ("start the release while one is in flight", JobInputs.StartRelease.Instance, Memory with { ReleasingVm = true }, new()),
         ("the release succeeded", new JobInputs.ReleaseDone("vm-1", null), null, new() { [JobPhase.Releasing] = "VmReleased |" }),
@@ -209,7 +210,8 @@ public sealed class JobStateDecideTests
         var releasing = InPhase(JobPhase.Releasing).Decide(JobInputs.StartRelease.Instance, Memory, Now).Memory;
 
         Assert.True(checking.CheckingRunner);
-        Assert.False(InPhase(JobPhase.Running).Decide(new JobInputs.RunnerChecked(null, null), checking, Now).Memory.CheckingRunner);
+        Assert.False(InPhase(JobPhase.Running).Decide(new JobInputs.RunnerChecked(5, null, null), checking, Now).Memory.CheckingRunner);
+        Assert.False(InPhase(JobPhase.Done).Decide(new JobInputs.RunnerChecked(5, null, null), checking, Now).Memory.CheckingRunner);
         Assert.True(releasing.ReleasingVm);
         Assert.False(InPhase(JobPhase.Releasing).Decide(new JobInputs.ReleaseDone("vm-1", "HTTP 500"), releasing, Now).Memory.ReleasingVm);
     }

@@ -263,6 +263,62 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
         await parent.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
+    [Fact]
+    public async Task A_registration_whose_generate_call_lands_after_the_stop_is_deleted_once_it_lands()
+    {
+        // The job actor gave the VM up (or finished) while generate-jitconfig was on its way: GitHub registers the runner
+        // anyway, and nothing will ever start it.
+        var reply = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _gitHub.JitReply = reply.Task;
+        var parent = CreateTestProbe();
+        var bootstrapper = Start(parent, Vm("vm-1"), new FakeShell());
+        await AwaitAssertAsync(() => Assert.Equal(1, _gitHub.JitConfigs));
+
+        Watch(bootstrapper);
+        Sys.Stop(bootstrapper);
+        await ExpectTerminatedAsync(bootstrapper);
+        Assert.Empty(_gitHub.Deleted);
+        reply.SetResult();
+
+        await AwaitAssertAsync(() => Assert.Equal([101L], _gitHub.Deleted), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_registration_stopped_before_its_runner_ran_is_deleted_and_one_whose_runner_runs_is_kept()
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var parent = CreateTestProbe();
+        var bootstrapper = Start(parent, Vm("vm-1"), new FakeShell { Hold = held.Task });
+        var registered = await parent.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+
+        Watch(bootstrapper);
+        Sys.Stop(bootstrapper); // mid SSH start: the VM is being given up
+        await ExpectTerminatedAsync(bootstrapper);
+        await AwaitAssertAsync(() => Assert.Equal([registered.RunnerId], _gitHub.Deleted), TimeSpan.FromSeconds(10));
+
+        var second = CreateTestProbe();
+        var started = Start(second, Vm("vm-2"), new FakeShell());
+        await second.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+        await second.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Watch(started);
+        await ExpectTerminatedAsync(started);
+        Assert.Equal([registered.RunnerId], _gitHub.Deleted); // stopped after its runner ran: its registration is the runner's
+    }
+
+    [Fact]
+    public async Task A_registration_from_before_a_restart_that_github_shows_online_is_adopted_not_deleted()
+    {
+        // Deleting it would stop a working runner, whose exit powers the VM off under the next registration.
+        var parent = CreateTestProbe();
+        _gitHub.Status = "online";
+
+        Start(parent, Vm("vm-1"), new FakeShell(), previousRunnerId: 42);
+
+        await parent.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Empty(_gitHub.Deleted);
+        Assert.Equal(0, _gitHub.JitConfigs);
+    }
+
     private IActorRef Start(TestProbe parent, VmView? vm, FakeShell shell, int sshAttempts = 4, string? vmName = null, long? previousRunnerId = null, bool sweepStale = false)
     {
         var inventory = CreateTestProbe();
@@ -296,9 +352,17 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
 
         public bool ThenSucceed { get; init; }
 
+        /// <summary>When set, a start that succeeds waits for it (an SSH start in flight).</summary>
+        public Task? Hold { get; init; }
+
         public Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
         {
             var call = Interlocked.Increment(ref _calls);
+            if (Hold is { } hold && failures.Length == 0)
+            {
+                return hold;
+            }
+
             if (call <= failures.Length)
             {
                 throw failures[call - 1];

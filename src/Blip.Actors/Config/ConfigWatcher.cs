@@ -153,7 +153,7 @@ public sealed class ConfigWatcher : ReceiveActor
 
         string? line = reading switch
         {
-            { Error: { } error } => error + (_secrets.GitHubToken is not null ? "; the PAT of Secret github-pat is used meanwhile" : ""),
+            { Error: { } error } => error,
             { App: { } app } when before is null => $"Secret {GitHubAppCredentials.SecretName}: authenticating as {app}; used from the next GitHub call",
             { App: { } app } when !app.Equals(before) => $"Secret {GitHubAppCredentials.SecretName}: rotated (now {app}); used from the next GitHub call",
             { App: null, Error: null } when before is not null => $"Secret {GitHubAppCredentials.SecretName} removed: GitHub calls use the PAT of Secret {GitHubToken.SecretName}",

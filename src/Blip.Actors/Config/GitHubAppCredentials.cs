@@ -133,5 +133,5 @@ public sealed record GitHubAppReading(GitHubAppCredentials? App, string? BadKey,
     public static GitHubAppReading Broken(string key, string problem) => new(null, key, problem);
 
     /// <summary>The one error line for a broken Secret: names the key and the fix, never the value.</summary>
-    public string? Error => BadKey is null ? null : $"Secret {GitHubAppCredentials.SecretName}: key '{BadKey}' {Problem}; GitHub App authentication is off until it is fixed";
+    public string? Error => BadKey is null ? null : $"Secret {GitHubAppCredentials.SecretName}: key '{BadKey}' {Problem}; GitHub App authentication is off until it is fixed (the PAT of Secret {GitHubToken.SecretName}, if present, is used meanwhile)";
 }

@@ -166,6 +166,26 @@ public sealed class ConfigWatcherTests : TestKit
         Assert.Equal(Pat, _secrets.GitHubToken!.Value);
     }
 
+    [Fact]
+    public async Task The_ca_bundle_of_github_ca_is_kept_current_and_a_broken_one_is_one_error()
+    {
+        await ReadyAsync();
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        using var ca = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=corp-ca", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        _source.Send(new ConfigObjectChange.ConfigMapSeen(GitHubCaBundle.ObjectName, new Dictionary<string, string> { [GitHubCaBundle.Key] = ca.ExportCertificatePem() }));
+        await AwaitConditionAsync(() => Task.FromResult(_secrets.GitHubCa is not null), TimeSpan.FromSeconds(30));
+        Assert.Equal(ca.Thumbprint, Assert.Single(_secrets.GitHubCa!.Certificates).Thumbprint);
+
+        var broken = new ConfigObjectChange.SecretSeen(GitHubCaBundle.ObjectName, new Dictionary<string, byte[]> { [GitHubCaBundle.Key] = "not pem"u8.ToArray() });
+        await EventFilter.Error(contains: "Secret github-ca: key 'ca.crt'").ExpectOneAsync(async () =>
+        {
+            _source.Send(broken, broken);
+            await AwaitConditionAsync(() => Task.FromResult(_secrets.GitHubCa is null), TimeSpan.FromSeconds(30));
+        });
+    }
+
     /// <summary>Hands the watcher what the test sends, one watch at a time; a watch can be ended as the server would.</summary>
     private sealed class ScriptedSource : IConfigSource
     {

@@ -14,9 +14,12 @@ public static class ConfigProtocol
     /// <param name="Config">The parsed ConfigMap, or null when it is missing or incomplete.</param>
     /// <param name="HasPat">Whether Secret <c>github-pat</c> has a non-empty <c>token</c>.</param>
     /// <param name="Synced">Whether both watches have listed at least once.</param>
-    public sealed record SettingsChanged(ActionsConfig? Config, bool HasPat, bool Synced)
+    /// <param name="HasApp">Whether Secret <c>github-app</c> holds a complete GitHub App (it then authenticates instead of the PAT).</param>
+    public sealed record SettingsChanged(ActionsConfig? Config, bool HasPat, bool Synced, bool HasApp = false)
     {
-        public bool CanPoll => Config is not null && HasPat;
+        public bool HasCredential => HasPat || HasApp;
+
+        public bool CanPoll => Config is not null && HasCredential;
     }
 
     public sealed class GetSettings

@@ -5,8 +5,8 @@ using Blip.Actors.Shared;
 namespace Blip.Actors.Config;
 
 /// <summary>
-/// The config actor: follows Secret <c>github-pat</c>, Secret <c>ssh-gateway-client-key</c> and ConfigMap
-/// <c>github-actions</c>; keeps <see cref="ControllerSecrets"/> current; broadcasts immutable
+/// The config actor: follows Secrets <c>github-pat</c>, <c>github-app</c>, <c>ssh-gateway-client-key</c>,
+/// <c>github-webhook</c>, ConfigMap <c>github-actions</c> and the CA bundle <c>github-ca</c> (Secret or ConfigMap); keeps <see cref="ControllerSecrets"/> current; broadcasts immutable
 /// <see cref="ConfigProtocol.SettingsChanged"/> to subscribers; logs the spec's troubleshooting lines once per change.
 /// </summary>
 public sealed class ConfigWatcher : ReceiveActor
@@ -20,9 +20,14 @@ public sealed class ConfigWatcher : ReceiveActor
 
     private IReadOnlyDictionary<string, string>? _configMapData;
     private bool _configMapSeen;
-    private bool _secretSeen;
+    private bool _patSeen;
+    private bool _appSeen;
     private ConfigProtocol.SettingsChanged _current = new(null, false, false);
     private string? _lastStatusLine;
+    private string? _lastAppLine;
+    private string? _lastCaLine;
+    private byte[]? _caFromSecret;
+    private byte[]? _caFromConfigMap;
 
     public ConfigWatcher(IConfigSource source, ControllerSecrets secrets)
     {
@@ -40,7 +45,7 @@ public sealed class ConfigWatcher : ReceiveActor
         });
         Receive<ConfigObjectChange.SecretSeen>(m => m.Name == GitHubToken.SecretName, m =>
         {
-            _secretSeen = true;
+            _patSeen = true;
             var token = GitHubToken.FromSecretValue(m.Data?.GetValueOrDefault(GitHubToken.TokenKey));
             if (!Equals(token, _secrets.GitHubToken))
             {
@@ -52,6 +57,22 @@ public sealed class ConfigWatcher : ReceiveActor
             }
 
             Recompute(logProblems: false);
+        });
+        Receive<ConfigObjectChange.SecretSeen>(m => m.Name == GitHubAppCredentials.SecretName, m =>
+        {
+            _appSeen = true;
+            OnAppSecret(GitHubAppCredentials.Read(m.Data));
+            Recompute(logProblems: false);
+        });
+        Receive<ConfigObjectChange.SecretSeen>(m => m.Name == GitHubCaBundle.ObjectName, m =>
+        {
+            _caFromSecret = m.Data?.GetValueOrDefault(GitHubCaBundle.Key);
+            OnCaChanged();
+        });
+        Receive<ConfigObjectChange.ConfigMapSeen>(m => m.Name == GitHubCaBundle.ObjectName, m =>
+        {
+            _caFromConfigMap = m.Data?.GetValueOrDefault(GitHubCaBundle.Key) is { } pem ? System.Text.Encoding.UTF8.GetBytes(pem) : null;
+            OnCaChanged();
         });
         Receive<ConfigObjectChange.SecretSeen>(m => m.Name == ControllerSecrets.SshKeySecretName, m =>
         {
@@ -121,6 +142,62 @@ public sealed class ConfigWatcher : ReceiveActor
 
     private void StartWatching() => WatchPump.Start(_source.WatchAsync, Self, _stop.Token);
 
+    /// <summary>One line per change of the App Secret: loaded, rotated, removed, or broken (naming the key, never its value).</summary>
+    private void OnAppSecret(GitHubAppReading reading)
+    {
+        var before = _secrets.GitHubApp;
+        if (!Equals(reading.App, before))
+        {
+            _secrets.GitHubApp = reading.App;
+        }
+
+        string? line = reading switch
+        {
+            { Error: { } error } => error,
+            { App: { } app } when before is null => $"Secret {GitHubAppCredentials.SecretName}: authenticating as {app}; used from the next GitHub call",
+            { App: { } app } when !app.Equals(before) => $"Secret {GitHubAppCredentials.SecretName}: rotated (now {app}); used from the next GitHub call",
+            { App: null, Error: null } when before is not null => $"Secret {GitHubAppCredentials.SecretName} removed: GitHub calls use the PAT of Secret {GitHubToken.SecretName}",
+            _ => null,
+        };
+        if (line is null || line == _lastAppLine)
+        {
+            return;
+        }
+
+        _lastAppLine = line;
+        if (reading.Error is not null)
+        {
+            _log.Error(line);
+        }
+        else
+        {
+            _log.Info(line);
+        }
+    }
+
+    private void OnCaChanged()
+    {
+        var (bundle, error) = GitHubCaBundle.Read(("Secret", _caFromSecret), ("ConfigMap", _caFromConfigMap));
+        _secrets.GitHubCa = bundle;
+        var line = error ?? (bundle is null
+            ? $"{GitHubCaBundle.ObjectName}: no extra CA; GitHub's certificate must chain to a system root"
+            : $"{GitHubCaBundle.ObjectName}: trusting {bundle} for GitHub in addition to the system roots");
+        if (line == _lastCaLine || (_lastCaLine is null && bundle is null && error is null))
+        {
+            return;
+        }
+
+        _lastCaLine = line;
+        if (error is not null)
+        {
+            _log.Error(line);
+        }
+        else
+        {
+            _log.Info(line);
+        }
+    }
+
     private void Recompute(bool logProblems)
     {
         var parsed = _configMapData is null
@@ -136,7 +213,7 @@ public sealed class ConfigWatcher : ReceiveActor
         }
 
         var synced = _listed.Count == 2;
-        var next = new ConfigProtocol.SettingsChanged(parsed.Config, _secrets.GitHubToken is not null, synced);
+        var next = new ConfigProtocol.SettingsChanged(parsed.Config, _secrets.GitHubToken is not null, synced, _secrets.GitHubApp is not null);
         LogStatus(parsed, next);
         if (next == _current)
         {
@@ -153,15 +230,15 @@ public sealed class ConfigWatcher : ReceiveActor
     /// <summary>One line per change of status, never on every event (the spec's troubleshooting lines).</summary>
     private void LogStatus(ActionsConfigParseResult parsed, ConfigProtocol.SettingsChanged next)
     {
-        if (!next.Synced && !(_configMapSeen && _secretSeen))
+        if (!next.Synced && !(_configMapSeen && _patSeen && _appSeen))
         {
             return;
         }
 
         string line;
-        if (!next.HasPat)
+        if (!next.HasCredential)
         {
-            line = $"no PAT available: Secret {GitHubToken.SecretName} is missing or has no '{GitHubToken.TokenKey}' key; polling stopped";
+            line = $"no PAT available: Secret {GitHubToken.SecretName} is missing or has no '{GitHubToken.TokenKey}' key (and Secret {GitHubAppCredentials.SecretName} holds no usable GitHub App); polling stopped";
         }
         else if (next.Config is null)
         {
@@ -169,7 +246,7 @@ public sealed class ConfigWatcher : ReceiveActor
         }
         else
         {
-            line = $"actions config ready: runner-labels [{string.Join(",", next.Config.RunnerLabels)}], {next.Config.Repos.Length} repo(s) [{string.Join(",", next.Config.Repos.Take(20))}{(next.Config.Repos.Length > 20 ? ",…" : "")}]";
+            line = $"actions config ready ({(next.HasApp ? "GitHub App" : "PAT")}): runner-labels [{string.Join(",", next.Config.RunnerLabels)}], {next.Config.Repos.Length} repo(s) [{string.Join(",", next.Config.Repos.Take(20))}{(next.Config.Repos.Length > 20 ? ",…" : "")}]";
         }
 
         if (line == _lastStatusLine)
@@ -188,7 +265,7 @@ public sealed class ConfigWatcher : ReceiveActor
         }
 
         // Both can be true at once; the PAT line above wins, so also say the config is incomplete.
-        if (!next.HasPat && next.Config is null)
+        if (!next.HasCredential && next.Config is null)
         {
             _log.Warning("actions config incomplete: {0}", parsed.Incomplete ?? "");
         }

@@ -129,7 +129,7 @@ public sealed partial class OctokitGitHubActions
         var all = new List<T>();
         for (var page = 1; ; page++)
         {
-            var reply = await Call(operation, priority, c => list(c, new ApiOptions { PageSize = PageSize, PageCount = 1, StartPage = page })).ConfigureAwait(false);
+            var reply = await Call(operation, repo, priority, c => list(c, new ApiOptions { PageSize = PageSize, PageCount = 1, StartPage = page })).ConfigureAwait(false);
             var onPage = items(reply) ?? [];
             var step = GitHubReplies.NextPage(PageSize, MaxListed, all.Count, onPage.Count, totalCount(reply));
             all.AddRange(onPage.Take(step.Take));

@@ -19,7 +19,7 @@ public sealed partial class OctokitGitHubActions
             ["work_folder"] = options.WorkFolder,
         };
         var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/generate-jitconfig", UriKind.Relative);
-        var response = await Call("generate-jitconfig", GitHubPriority.Critical, c => c.Connection.Post<JitConfigResponse>(
+        var response = await Call("generate-jitconfig", repo, GitHubPriority.Critical, c => c.Connection.Post<JitConfigResponse>(
             uri, body, "application/vnd.github+json", "application/json", cancellationToken: ct), idempotent: false).ConfigureAwait(false);
         var reply = response.Body;
         if (reply is null || string.IsNullOrEmpty(reply.EncodedJitConfig) || reply.Runner is null)
@@ -33,7 +33,7 @@ public sealed partial class OctokitGitHubActions
     public async Task<RunnerInfo?> GetRunnerAsync(RepoName repo, long runnerId, CancellationToken ct)
     {
         var uri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runners/{runnerId}", UriKind.Relative);
-        var runner = await Call("get runner", GitHubPriority.Discovery, async c =>
+        var runner = await Call("get runner", repo, GitHubPriority.Discovery, async c =>
         {
             try
             {
@@ -48,7 +48,7 @@ public sealed partial class OctokitGitHubActions
     }
 
     public Task<DeleteRunnerOutcome> DeleteRunnerAsync(RepoName repo, long runnerId, CancellationToken ct) =>
-        Call("delete runner", GitHubPriority.Critical, async c =>
+        Call("delete runner", repo, GitHubPriority.Critical, async c =>
         {
             try
             {

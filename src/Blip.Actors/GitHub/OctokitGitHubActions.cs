@@ -12,8 +12,10 @@ using Octokit.Internal;
 namespace Blip.Actors.GitHub;
 
 /// <summary>
-/// <see cref="IGitHubActions"/> on Octokit, always with the PAT current at the time of the call. Per PAT: one
-/// client, one ETag cache (GETs are conditional; a 304 is free) and one <see cref="RateLimitGovernor"/>.
+/// <see cref="IGitHubActions"/> on Octokit, always with the credential current at the time of the call: the GitHub App's
+/// installation token for the repo when Secret github-app holds a usable App (see <see cref="GitHubAppSession"/>), else
+/// the PAT. Per PAT and per installation: one client, one ETag cache (GETs are conditional; a 304 is free) and one
+/// <see cref="RateLimitGovernor"/>. TLS to GitHub is verified against the system roots and the <c>github-ca</c> bundle.
 /// A call the governor holds back fails at once with a rate-limited <see cref="GitHubCallException"/>
 /// carrying how long to wait, without touching the network.
 /// Replies are read defensively: a body over <see cref="MaxReplyBytes"/> or one Octokit cannot parse fails the call
@@ -38,60 +40,179 @@ public sealed partial class OctokitGitHubActions(
     private readonly Uri _baseUri = new(options.GitHubApiUrl.EndsWith('/') ? options.GitHubApiUrl : options.GitHubApiUrl + "/");
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Polly.ResiliencePipeline _transientRetry = TransientRetry.Create(clock ?? TimeProvider.System);
+    private readonly GitHubTrust _trust = new(secrets);
     private readonly object _gate = new();
     private readonly ILogger _log = logger ?? (ILogger)NullLogger.Instance;
     private readonly ReportOnce<string> _reported = new(ReportMemory);
-    private Credential? _current;
 
-    /// <summary>The governor of the current PAT (for metrics and inspection); null before the first call.</summary>
-    public GitHubRateLimit? RateLimit => _current?.Governor.State;
+    // The credential in use (PAT or App) and its clients: one per PAT, one per App installation.
+    private object? _identity;
+    private GitHubAppSession? _app;
+    private readonly Dictionary<string, Credential> _credentials = new(StringComparer.Ordinal);
 
-    public TimeSpan Pace(TimeSpan interval) => _current?.Governor.Pace(interval) ?? interval;
-
-    private Credential Current()
+    /// <summary>The governor closest to its limit (for metrics and inspection); null before the first call.</summary>
+    public GitHubRateLimit? RateLimit
     {
-        var token = secrets.GitHubToken ?? throw new GitHubCallException("no PAT available", null);
+        get
+        {
+            lock (_gate)
+            {
+                return _credentials.Values.Select(c => c.Governor.State).OrderBy(s => s.Remaining ?? int.MaxValue).FirstOrDefault();
+            }
+        }
+    }
+
+    /// <summary>The slowest pace any credential in use asks for.</summary>
+    public TimeSpan Pace(TimeSpan interval)
+    {
         lock (_gate)
         {
-            if (_current is { } c && c.Token.Equals(token))
-            {
-                return c;
-            }
-
-            // A rotated PAT gets a new client, a clean cache and its own budget, from the very next call.
-            var connection = new Connection(
-                new ProductHeaderValue("blip-actors"),
-                _baseUri,
-                new InMemoryCredentialStore(new Credentials(token.Value, AuthenticationType.Bearer)),
-                new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes)
-                {
-                    InnerHandler = new HttpStatusCounter(CountReply) { InnerHandler = HttpMessageHandlerFactory.CreateDefault() },
-                }),
-                new SimpleJsonSerializer());
-            connection.SetRequestTimeout(options.GitHubRequestTimeout);
-            var client = new GitHubClient(connection);
-            if (options.ConditionalRequests)
-            {
-                client.ResponseCache = new BoundedResponseCache();
-            }
-
-            _current = new Credential(token, client, new RateLimitGovernor(_clock));
-            return _current;
+            return _credentials.Values.Select(c => c.Governor.Pace(interval)).DefaultIfEmpty(interval).Max();
         }
+    }
+
+    /// <summary>The credential for a call on <paramref name="repo"/>: the GitHub App's installation token when Secret
+    /// github-app holds a usable App, else the PAT. Read at every call, so a rotated Secret counts from the next one.</summary>
+    private async Task<Credential> CredentialFor(RepoName repo)
+    {
+        if (secrets.GitHubApp is { } app)
+        {
+            var session = SessionOf(app);
+            var installation = await session.InstallationForAsync(repo, CancellationToken.None).ConfigureAwait(false);
+            var token = await session.TokenAsync(installation, CancellationToken.None).ConfigureAwait(false);
+            return Client(app, $"installation {installation}", () => new Credentials(session.Held(installation), AuthenticationType.Bearer), token, session, installation);
+        }
+
+        var pat = secrets.GitHubToken ?? throw new GitHubCallException("no PAT available", null);
+        return Client(pat, $"pat {pat.Fingerprint}", () => new Credentials(pat.Value, AuthenticationType.Bearer), pat.Value, null, null);
+    }
+
+    private GitHubAppSession SessionOf(GitHubAppCredentials app)
+    {
+        lock (_gate)
+        {
+            if (_app is { } session && session.App.Equals(app))
+            {
+                return session;
+            }
+
+            Forget(app);
+            _app = new GitHubAppSession(app, Connect, _clock);
+            return _app;
+        }
+    }
+
+    /// <summary>A new credential (rotated PAT or App Secret) gets new clients, clean caches and its own budgets.</summary>
+    private void Forget(object identity)
+    {
+        if (!Equals(_identity, identity))
+        {
+            _identity = identity;
+            _credentials.Clear();
+            if (identity is not GitHubAppCredentials)
+            {
+                _app = null;
+            }
+        }
+    }
+
+    private Credential Client(object identity, string key, Func<Credentials> credentials, string token, GitHubAppSession? session, long? installation)
+    {
+        lock (_gate)
+        {
+            Forget(identity);
+
+            if (!_credentials.TryGetValue(key, out var credential))
+            {
+                var client = new GitHubClient(Connect(new GitHubAppSession.CurrentCredentials(credentials)));
+                if (options.ConditionalRequests)
+                {
+                    client.ResponseCache = new BoundedResponseCache();
+                }
+
+                credential = new Credential(client, new RateLimitGovernor(_clock), null, null, null);
+                _credentials[key] = credential;
+            }
+
+            return credential with { Token = token, Session = session, Installation = installation };
+        }
+    }
+
+    private IConnection Connect(ICredentialStore credentials)
+    {
+        var connection = new Connection(
+            new ProductHeaderValue("blip-actors"),
+            _baseUri,
+            credentials,
+            new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes)
+            {
+                InnerHandler = new HttpStatusCounter(CountReply) { InnerHandler = _trust.CreateHandler() },
+            }),
+            new SimpleJsonSerializer());
+        connection.SetRequestTimeout(options.GitHubRequestTimeout);
+        return connection;
     }
 
     private void CountReply(int status) =>
         metrics?.GitHubHttpResponses.Inc(status.ToString(CultureInfo.InvariantCulture));
 
     /// <summary><see cref="CallOnce{T}"/>, through <see cref="TransientRetry"/> for an idempotent call (GET, DELETE).</summary>
-    private Task<T> Call<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call, bool idempotent = true) =>
+    private Task<T> Call<T>(string operation, RepoName repo, GitHubPriority priority, Func<GitHubClient, Task<T>> call, bool idempotent = true) =>
         idempotent
-            ? _transientRetry.ExecuteAsync(async _ => await CallOnce(operation, priority, call).ConfigureAwait(false), CancellationToken.None).AsTask()
-            : CallOnce(operation, priority, call);
+            ? _transientRetry.ExecuteAsync(async _ => await CallOnce(operation, repo, priority, call).ConfigureAwait(false), CancellationToken.None).AsTask()
+            : CallOnce(operation, repo, priority, call);
 
-    private async Task<T> CallOnce<T>(string operation, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
+    /// <summary>One call; an installation token GitHub refuses (401: expired or revoked early) is replaced and the call
+    /// made once more with the new one, so a lapsed token never fails a job.</summary>
+    private async Task<T> CallOnce<T>(string operation, RepoName repo, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
     {
-        var credential = Current();
+        var credential = await Authenticated(operation, repo).ConfigureAwait(false);
+        try
+        {
+            return await CallWith(operation, credential, priority, call).ConfigureAwait(false);
+        }
+        catch (GitHubCallException e) when (e.Status == HttpStatusCode.Unauthorized && credential is { Session: { } session, Installation: { } installation })
+        {
+            session.Refused(installation, credential.Token!);
+            _log.LogInformation("repo {Repo}: GitHub refused the token of installation {Installation} ({Operation}); exchanging a new one and trying again", repo, installation, operation);
+            return await CallWith(operation, await Authenticated(operation, repo).ConfigureAwait(false), priority, call).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The credential, with a refused certificate explained (once per message) instead of a bare TLS error.</summary>
+    private async Task<Credential> Authenticated(string operation, RepoName repo)
+    {
+        try
+        {
+            return await CredentialFor(repo).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(operation, e);
+        }
+        catch (TaskCanceledException e)
+        {
+            throw new GitHubCallException($"{operation} failed: timed out", null, null, e);
+        }
+    }
+
+    private GitHubCallException Unreachable(string operation, HttpRequestException e)
+    {
+        if (GitHubTrust.Explain(e, _baseUri.ToString(), secrets.GitHubCa is not null) is { } tls)
+        {
+            if (_reported.First(tls))
+            {
+                _log.LogError("{Problem}", tls);
+            }
+
+            return new GitHubCallException($"{operation} failed: {tls}", null, null, e);
+        }
+
+        return new GitHubCallException($"{operation} failed: {e.Message}", null, null, e);
+    }
+
+    private async Task<T> CallWith<T>(string operation, Credential credential, GitHubPriority priority, Func<GitHubClient, Task<T>> call)
+    {
         var governor = credential.Governor;
         var wait = governor.WaitBefore(priority);
         if (wait > TimeSpan.Zero)
@@ -133,7 +254,7 @@ public sealed partial class OctokitGitHubActions(
         }
         catch (HttpRequestException e)
         {
-            throw new GitHubCallException($"{operation} failed: {e.Message}", null, null, e);
+            throw Unreachable(operation, e);
         }
         catch (TaskCanceledException e)
         {
@@ -159,5 +280,6 @@ public sealed partial class OctokitGitHubActions(
         return new GitHubCallException(operation, e.StatusCode, retryAfter) { IsRateLimited = rateLimited, IsSpammed = spammed };
     }
 
-    private sealed record Credential(GitHubToken Token, GitHubClient Client, RateLimitGovernor Governor);
+    /// <summary>A client and its governor (one per PAT or installation), with the token it carries for this call.</summary>
+    private sealed record Credential(GitHubClient Client, RateLimitGovernor Governor, string? Token, GitHubAppSession? Session, long? Installation);
 }

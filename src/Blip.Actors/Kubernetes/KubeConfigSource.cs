@@ -15,8 +15,10 @@ namespace Blip.Actors.Kubernetes;
 /// </summary>
 public sealed class KubeConfigSource(IKubernetes client, KubernetesOptions options, ILogger<KubeConfigSource> logger) : IConfigSource
 {
-    public static readonly IReadOnlyList<string> SecretNames = [GitHubToken.SecretName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
-    public static readonly IReadOnlyList<string> ConfigMapNames = [ActionsConfig.ConfigMapName];
+    public static readonly IReadOnlyList<string> SecretNames =
+        [GitHubToken.SecretName, GitHubAppCredentials.SecretName, GitHubCaBundle.ObjectName, ControllerSecrets.SshKeySecretName, ControllerSecrets.WebhookSecretName];
+
+    public static readonly IReadOnlyList<string> ConfigMapNames = [ActionsConfig.ConfigMapName, GitHubCaBundle.ObjectName];
 
     public async IAsyncEnumerable<ConfigObjectChange> WatchAsync([EnumeratorCancellation] CancellationToken ct)
     {

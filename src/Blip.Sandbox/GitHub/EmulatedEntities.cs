@@ -26,6 +26,9 @@ internal sealed class PatGrant(string token, bool allRepos, HashSet<string> repo
     public int Used { get; set; }
     public DateTimeOffset? ResetAt { get; set; }
 
+    /// <summary>The grant of a GitHub App installation (its tokens share it and its budget), not of a PAT.</summary>
+    public bool Integration { get; init; }
+
     public bool CanSee(EmulatedRepo repo) => AllRepos || Repos.Contains(repo.FullName);
 }
 

@@ -137,7 +137,7 @@ public sealed partial class GitHubEmulator
         }
         else if (!Allowed(pat, need))
         {
-            result = new ApiResult(403, GitHubJson.Error("Resource not accessible by personal access token", 403));
+            result = new ApiResult(403, GitHubJson.Error(pat.Integration ? "Resource not accessible by integration" : "Resource not accessible by personal access token", 403));
         }
         else
         {

@@ -6,9 +6,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Blip.Sandbox.GitHub;
 
 /// <summary>
-/// An emulated GitHub REST API on 127.0.0.1 (plain HTTP, root path): the Actions runs/jobs/runners
-/// endpoints the controller calls, with GitHub's shapes, pagination, PAT permissions, ETags, rate
-/// limits, injected faults and signed <c>workflow_job</c> webhooks. Beside it: the admin API
+/// An emulated GitHub REST API on 127.0.0.1 (root path), over plain HTTP (<see cref="Url"/>) and over HTTPS
+/// (<see cref="HttpsUrl"/>, a certificate from a CA the emulator makes: <see cref="CaPem"/>): the Actions
+/// runs/jobs/runners endpoints the controller calls, with GitHub's shapes, pagination, PAT and GitHub App
+/// authentication, permissions, ETags, rate limits, injected faults and signed <c>workflow_job</c> webhooks. Beside it: the admin API
 /// (<c>/_sandbox/</c>, see GitHubSandboxClient) and the protocol the fake runner speaks (<c>/_runner/</c>).
 /// </summary>
 /// <remarks>The class is split by surface: this part starts and stops the server; GitHubEmulator.Pipeline.cs runs the
@@ -24,13 +25,15 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     private readonly GitHubEmulatorOptions _options;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _lostRunnerLoop;
+    private readonly Kubernetes.ServingCertificates _certificates;
 
-    private GitHubEmulator(GitHubEmulatorOptions options, WebApplication app)
+    private GitHubEmulator(GitHubEmulatorOptions options, WebApplication app, Kubernetes.ServingCertificates certificates)
     {
         _options = options;
         _app = app;
+        _certificates = certificates;
         var time = options.TimeProvider ?? TimeProvider.System;
-        _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos);
+        _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos) { InstallationTokenLifetime = options.InstallationTokenLifetime };
         _faults = new FaultInjector(time);
         _world.LostRunnerTimeout = options.LostRunnerTimeout;
         _lostRunnerLoop = Task.Run(async () =>
@@ -58,6 +61,12 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
     /// <summary>Root of the API, e.g. <c>http://127.0.0.1:40123/</c>.</summary>
     public Uri Url { get; private set; } = null!;
 
+    /// <summary>Root of the API over HTTPS, e.g. <c>https://127.0.0.1:40124/</c> (GitHub Enterprise Server behind a private CA).</summary>
+    public Uri HttpsUrl { get; private set; } = null!;
+
+    /// <summary>The CA that issued <see cref="HttpsUrl"/>'s certificate (PEM): what <c>github-ca</c> must hold.</summary>
+    public string CaPem => _certificates.CaPem;
+
     /// <summary>Bearer token of the admin API.</summary>
     public string AdminToken { get; }
 
@@ -76,15 +85,23 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        var certificates = Kubernetes.ServingCertificates.Create(IPAddress.Loopback);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, options.Port);
+            k.Listen(IPAddress.Loopback, options.HttpsPort, l => l.UseHttps(certificates.Server));
+        });
         var app = builder.Build();
-        var emulator = new GitHubEmulator(options, app);
+        var emulator = new GitHubEmulator(options, app, certificates);
+        emulator.MapAppApi(app);
         emulator.MapRestApi(app);
         emulator.MapAdminApi(app);
         emulator.MapRunnerProtocol(app);
         await app.StartAsync(ct).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator.Url = new Uri(address.TrimEnd('/') + "/");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        emulator.Url = new Uri(addresses.First(a => a.StartsWith("http:", StringComparison.Ordinal)).TrimEnd('/') + "/");
+        emulator.HttpsUrl = new Uri(addresses.First(a => a.StartsWith("https:", StringComparison.Ordinal)).TrimEnd('/') + "/");
         return emulator;
     }
 
@@ -120,6 +137,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
             await _app.StopAsync(stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         await _app.DisposeAsync().ConfigureAwait(false);
+        _certificates.Dispose();
         if (_webhooks is not null)
         {
             await _webhooks.DisposeAsync().ConfigureAwait(false);

@@ -23,6 +23,12 @@ public sealed record GitHubEmulatorOptions
     /// <summary>Port on 127.0.0.1; 0 picks a free one.</summary>
     public int Port { get; init; }
 
+    /// <summary>Port of the HTTPS listener on 127.0.0.1; 0 picks a free one.</summary>
+    public int HttpsPort { get; init; }
+
+    /// <summary>How long an App installation token is valid (GitHub: one hour).</summary>
+    public TimeSpan InstallationTokenLifetime { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>A busy runner silent this long (process killed, VM deleted) has its job failed, as GitHub does after it
     /// loses communication with a runner. Also <c>PUT /_sandbox/settings</c> <c>{"lostRunnerSeconds": N}</c>.</summary>
     public TimeSpan LostRunnerTimeout { get; init; } = TimeSpan.FromMinutes(10);

@@ -1,6 +1,7 @@
 namespace Blip.Sandbox.GitHub;
 
-/// <summary>PATs: what each may see and do, and its primary rate budget (an hour's window).</summary>
+/// <summary>PATs (and installation tokens, which share their installation's grant): what each may see and do, and its
+/// primary rate budget (an hour's window).</summary>
 internal sealed partial class GitHubWorld
 {
     private readonly int _defaultRateLimit;
@@ -41,7 +42,7 @@ internal sealed partial class GitHubWorld
     {
         lock (_gate)
         {
-            return _pats.GetValueOrDefault(token);
+            return _pats.GetValueOrDefault(token) is { } grant && Unexpired(token) ? grant : null;
         }
     }
 

@@ -71,7 +71,7 @@ internal sealed partial class GitHubWorld
     {
         lock (_gate)
         {
-            return new SandboxSecrets([.. _issuedPats], [.. _issuedJitConfigs]);
+            return new SandboxSecrets([.. _issuedPats], [.. _issuedJitConfigs], [.. _issuedInstallationTokens], [.. _acceptedJwts], [.. _appPrivateKeys]);
         }
     }
 

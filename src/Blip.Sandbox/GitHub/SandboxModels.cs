@@ -85,7 +85,29 @@ public sealed record SandboxStats(
     IReadOnlyDictionary<string, RequestCounts> ByEndpoint,
     IReadOnlyDictionary<string, RequestCounts> ByRepo);
 
-public sealed record SandboxSecrets(IReadOnlyList<string> Pats, IReadOnlyList<string> JitConfigs);
+/// <summary>Every secret the emulator issued or accepted, for leak scans: PATs, JIT configs, installation tokens, the App
+/// JWTs it accepted and the App private keys it generated.</summary>
+public sealed record SandboxSecrets(
+    IReadOnlyList<string> Pats,
+    IReadOnlyList<string> JitConfigs,
+    IReadOnlyList<string>? InstallationTokens = null,
+    IReadOnlyList<string>? Jwts = null,
+    IReadOnlyList<string>? AppPrivateKeys = null);
+
+/// <summary>A GitHub App installed on <paramref name="Repos"/> (<c>*</c>: all), as <c>GitHubEmulator.CreateApp</c> makes it.</summary>
+public sealed record CreateAppRequest(
+    IReadOnlyList<string> Repos,
+    string Actions = "read",
+    string Administration = "write",
+    int? RateLimitPerHour = null);
+
+/// <summary>The App, its one installation and its first private key (PEM, as GitHub's "Generate a private key" downloads it).</summary>
+public sealed record CreatedApp(long AppId, string ClientId, long InstallationId, string KeyId, string PrivateKeyPem);
+
+public sealed record AppKey(string KeyId, string PrivateKeyPem);
+
+/// <summary>What an App did: installation tokens issued (and when the newest expires), JWTs accepted per key id.</summary>
+public sealed record AppActivity(int TokensIssued, IReadOnlyDictionary<string, int> JwtsByKey, DateTimeOffset? NewestTokenExpiresAt = null);
 
 /// <summary>The whole fault set, replaced at once: <c>PUT /_sandbox/faults</c>.</summary>
 /// <param name="ExhaustedTokens">Tokens whose primary budget is spent now (applied once, when the faults are set):

@@ -31,6 +31,21 @@ public sealed class ExampleManifestTests
     }
 
     [Fact]
+    public void App_secret_and_ca_bundle_are_placeholders_with_the_names_and_keys_the_controller_reads()
+    {
+        var app = Example("github-app-secret.yaml");
+        Assert.Equal(("Secret", Blip.Actors.Config.GitHubAppCredentials.SecretName, "blip"), (app.Kind, app.Name, app.Namespace));
+        var data = Yaml.Dict(app.Root, "stringData");
+        Assert.Equal([Blip.Actors.Config.GitHubAppCredentials.AppIdKey, Blip.Actors.Config.GitHubAppCredentials.PrivateKeyKey], data.Keys.Order());
+        Assert.All(data.Values, v => Assert.Contains("REPLACE_ME", v, StringComparison.Ordinal));
+        Assert.Contains("--from-file=private-key=", Repo.Read("k8s", "examples", "github-app-secret.yaml"), StringComparison.Ordinal);
+
+        var ca = Example("github-ca-configmap.yaml");
+        Assert.Equal(("ConfigMap", Blip.Actors.Config.GitHubCaBundle.ObjectName, "blip"), (ca.Kind, ca.Name, ca.Namespace));
+        Assert.Equal([Blip.Actors.Config.GitHubCaBundle.Key], Yaml.Dict(ca.Root, "data").Keys);
+    }
+
+    [Fact]
     public void Vm_pool_labels_its_vms_for_the_controllers_pool_and_boots_the_runner_image_with_cloud_init()
     {
         var pool = Example("runner-vm-pool.yaml");

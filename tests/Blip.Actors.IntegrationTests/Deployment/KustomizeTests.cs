@@ -234,12 +234,13 @@ public sealed class KustomizeTests
         const string user = "system:serviceaccount:blip:blip-controller";
 
         // Only the objects it reads, each by name (a list or watch pinned by metadata.name is authorized for that name).
-        foreach (var secret in new[] { "github-pat", "ssh-gateway-client-key", "github-webhook" })
+        foreach (var secret in new[] { "github-pat", "github-app", "github-ca", "ssh-gateway-client-key", "github-webhook" })
         {
             Assert.True(rbac.Allows(user, "watch", "", "secrets", Ns, secret));
             Assert.True(rbac.Allows(user, "list", "", "secrets", Ns, secret));
         }
         Assert.True(rbac.Allows(user, "watch", "", "configmaps", Ns, "github-actions"));
+        Assert.True(rbac.Allows(user, "watch", "", "configmaps", Ns, "github-ca"));
         Assert.False(rbac.Allows(user, "watch", "", "secrets", Ns, null));
         Assert.False(rbac.Allows(user, "list", "", "configmaps", Ns, null));
         Assert.False(rbac.Allows(user, "get", "", "secrets", Ns, "someone-elses-secret"));

@@ -125,6 +125,67 @@ public sealed class ConfigWatcherTests : TestKit
         Assert.Equal(ready, await _watcher.Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(10)));
     }
 
+    private static ConfigObjectChange AppSecret(string appId, string privateKey) =>
+        new ConfigObjectChange.SecretSeen(GitHubAppCredentials.SecretName, new Dictionary<string, byte[]>
+        {
+            [GitHubAppCredentials.AppIdKey] = Encoding.UTF8.GetBytes(appId),
+            [GitHubAppCredentials.PrivateKeyKey] = Encoding.UTF8.GetBytes(privateKey),
+        });
+
+    [Fact]
+    public async Task A_github_app_alone_lets_polling_run_without_a_pat()
+    {
+        Assert.Equal(new ConfigProtocol.SettingsChanged(null, false, false), await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>());
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+
+        _source.Send(ConfigMap("self-hosted,blip", "org/repo"), AppSecret("123", rsa.ExportRSAPrivateKeyPem()), new ConfigObjectChange.Listed("configmaps"), new ConfigObjectChange.Listed("secrets"));
+
+        var ready = await _subscriber.FishForMessageAsync<ConfigProtocol.SettingsChanged>(s => s.Synced);
+        Assert.True(ready.HasApp);
+        Assert.False(ready.HasPat);
+        Assert.True(ready.CanPoll);
+        Assert.Equal("123", _secrets.GitHubApp!.AppId);
+    }
+
+    [Fact]
+    public async Task A_broken_app_secret_is_one_error_naming_the_key_and_the_pat_keeps_working()
+    {
+        await ReadyAsync();
+        const string notAKey = "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END RSA PRIVATE KEY-----";
+
+        await EventFilter.Error(contains: "Secret github-app: key 'private-key'").ExpectOneAsync(async () =>
+        {
+            _source.Send(AppSecret("123", notAKey), AppSecret("123", notAKey));
+            _source.Send(ConfigMap("self-hosted,blip", "org/other"));
+            var next = await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>();
+            Assert.True(next.CanPoll);
+            Assert.False(next.HasApp);
+        });
+
+        Assert.Null(_secrets.GitHubApp);
+        Assert.Equal(Pat, _secrets.GitHubToken!.Value);
+    }
+
+    [Fact]
+    public async Task The_ca_bundle_of_github_ca_is_kept_current_and_a_broken_one_is_one_error()
+    {
+        await ReadyAsync();
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        using var ca = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=corp-ca", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        _source.Send(new ConfigObjectChange.ConfigMapSeen(GitHubCaBundle.ObjectName, new Dictionary<string, string> { [GitHubCaBundle.Key] = ca.ExportCertificatePem() }));
+        await AwaitConditionAsync(() => Task.FromResult(_secrets.GitHubCa is not null), TimeSpan.FromSeconds(30));
+        Assert.Equal(ca.Thumbprint, Assert.Single(_secrets.GitHubCa!.Certificates).Thumbprint);
+
+        var broken = new ConfigObjectChange.SecretSeen(GitHubCaBundle.ObjectName, new Dictionary<string, byte[]> { [GitHubCaBundle.Key] = "not pem"u8.ToArray() });
+        await EventFilter.Error(contains: "Secret github-ca: key 'ca.crt'").ExpectOneAsync(async () =>
+        {
+            _source.Send(broken, broken);
+            await AwaitConditionAsync(() => Task.FromResult(_secrets.GitHubCa is null), TimeSpan.FromSeconds(30));
+        });
+    }
+
     /// <summary>Hands the watcher what the test sends, one watch at a time; a watch can be ended as the server would.</summary>
     private sealed class ScriptedSource : IConfigSource
     {

@@ -105,6 +105,42 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
             actions.Distinct().Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task The_github_app_endpoints_answer_as_githubs_rest_description_says_and_check_the_jwt()
+    {
+        var descriptions = PublishedDescriptions.Instance;
+        await using var emulator = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions { Repos = [Repo] });
+        var app = emulator.CreateApp(new CreateAppRequest([Repo]));
+        using var key = System.Security.Cryptography.RSA.Create();
+        key.ImportFromPem(app.PrivateKeyPem);
+        using var http = new HttpClient { BaseAddress = emulator.Url };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("blip-tests");
+
+        async Task<(int Status, JsonElement Body)> Send(HttpMethod method, string path, string jwt)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Post ? new StringContent("{}", Encoding.UTF8, "application/json") : null };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", jwt);
+            using var response = await http.SendAsync(request);
+            return ((int)response.StatusCode, JsonSerializer.Deserialize<JsonElement>(await response.Content.ReadAsStringAsync()));
+        }
+
+        var jwt = Blip.Actors.GitHub.AppJwt.Create(app.AppId.ToString(System.Globalization.CultureInfo.InvariantCulture), key, DateTimeOffset.UtcNow);
+        var installation = await Send(HttpMethod.Get, $"repos/{Repo}/installation", jwt);
+        var token = await Send(HttpMethod.Post, $"app/installations/{app.InstallationId}/access_tokens", jwt);
+        var byClientId = await Send(HttpMethod.Get, $"repos/{Repo}/installation", Blip.Actors.GitHub.AppJwt.Create(app.ClientId, key, DateTimeOffset.UtcNow));
+        var expired = await Send(HttpMethod.Get, $"repos/{Repo}/installation", Blip.Actors.GitHub.AppJwt.Create(app.AppId.ToString(System.Globalization.CultureInfo.InvariantCulture), key, DateTimeOffset.UtcNow.AddMinutes(-15)));
+        using var otherKey = System.Security.Cryptography.RSA.Create(2048);
+        var forged = await Send(HttpMethod.Get, $"repos/{Repo}/installation", Blip.Actors.GitHub.AppJwt.Create(app.AppId.ToString(System.Globalization.CultureInfo.InvariantCulture), otherKey, DateTimeOffset.UtcNow));
+        var notInstalled = await Send(HttpMethod.Get, "repos/acme/elsewhere/installation", jwt);
+
+        Assert.Equal((200, 201, 200), (installation.Status, token.Status, byClientId.Status));
+        Assert.Equal(app.InstallationId, installation.Body.GetProperty("id").GetInt64());
+        Assert.Empty(PublishedDescriptions.Violations(descriptions.ResponseSchema("GET", $"{Base}/installation", 200), installation.Body));
+        Assert.Empty(PublishedDescriptions.Violations(descriptions.ResponseSchema("POST", "/app/installations/{installation_id}/access_tokens", 201), token.Body));
+        Assert.StartsWith("ghs_", token.Body.GetProperty("token").GetString(), StringComparison.Ordinal);
+        Assert.Equal((401, 401, 404), (expired.Status, forged.Status, notInstalled.Status));
+    }
+
     /// <summary>A job through every state, and every kind of reply the controller reads; the replies, each with the path
     /// of its operation as GitHub's description spells it.</summary>
     private async Task<List<Reply>> RunScenarioAsync()

@@ -153,6 +153,7 @@ public static class TextFormat
         text.Append($"Labels: {(c.Labels.Count == 0 ? "(none)" : string.Join(", ", c.Labels))}\n");
         text.Append($"Repos: {(c.Repos.Count == 0 ? "(none)" : string.Join(", ", c.Repos))}\n");
         text.Append($"PAT: {(c.PatPresent ? "present" : "absent")}\n");
+        text.Append($"GitHub App: {(c.AppPresent ? "present (used for every call)" : "absent")}\n");
         text.Append($"Config: {(c.Complete ? "complete" : "incomplete")}\n");
         text.Append($"Synced: {(c.Synced ? "yes" : "no")}\n");
         return text.ToString();

@@ -88,6 +88,7 @@ public sealed class JobsInspector(ActorSystem system, IActorRegistry registry, I
             settings.Config is not null,
             settings.HasPat,
             settings.Config?.RunnerLabels.ToList() ?? [],
-            settings.Config?.Repos.Select(r => r.FullName).ToList() ?? []);
+            settings.Config?.Repos.Select(r => r.FullName).ToList() ?? [],
+            settings.HasApp);
     }
 }

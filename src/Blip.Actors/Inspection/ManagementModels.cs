@@ -69,4 +69,5 @@ public sealed record VmsView(bool Synced, IReadOnlyList<VmRowView> Vms);
 
 public sealed record RateLimitView(bool Known, int? Limit, int? Remaining, DateTimeOffset? ResetAt, DateTimeOffset? PausedUntil, string? PauseReason);
 
-public sealed record ConfigView(bool Synced, bool Complete, bool PatPresent, IReadOnlyList<string> Labels, IReadOnlyList<string> Repos);
+/// <param name="AppPresent">Secret <c>github-app</c> holds a usable GitHub App (then every call uses it, not the PAT).</param>
+public sealed record ConfigView(bool Synced, bool Complete, bool PatPresent, IReadOnlyList<string> Labels, IReadOnlyList<string> Repos, bool AppPresent = false);

@@ -269,7 +269,7 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
         if (e.IsPermanent)
         {
             var status = (int)e.Status!.Value;
-            _log.Error($"job {_jobId} ({_repo}): failed to create JIT runner config: HTTP {status}; the PAT lacks permission or is not authorized for the repo (needs Administration read & write)");
+            _log.Error($"job {_jobId} ({_repo}): failed to create JIT runner config: HTTP {status}; the PAT (or the GitHub App installation) lacks permission or is not authorized for the repo (needs Administration read & write)");
             Finish(new JitFailed("permanent error"));
             return;
         }

@@ -35,11 +35,16 @@ public sealed class TextFormatTests
     }
 
     [Fact]
+    public void Config_show_says_when_a_github_app_is_used() =>
+        Assert.Contains("PAT: absent\nGitHub App: present (used for every call)\n",
+            TextFormat.Config(new ConfigView(true, true, false, ["self-hosted", "blip"], ["org/repo"], AppPresent: true)));
+
+    [Fact]
     public void Config_show_says_whether_the_pat_is_present_and_nothing_more()
     {
         var text = TextFormat.Config(new ConfigView(true, true, true, ["self-hosted", "blip"], ["org/repo", "org/other"]));
 
-        Assert.Equal("Labels: self-hosted, blip\nRepos: org/repo, org/other\nPAT: present\nConfig: complete\nSynced: yes\n", text);
+        Assert.Equal("Labels: self-hosted, blip\nRepos: org/repo, org/other\nPAT: present\nGitHub App: absent\nConfig: complete\nSynced: yes\n", text);
     }
 
     [Fact]

@@ -42,6 +42,7 @@ public sealed partial class BlipOptions
         IdleRunnerGrace = IdleRunnerGrace,
         RunnerCheckInterval = RunnerCheckInterval,
         QueuedSightingTimeout = QueuedSightingTimeout,
+        JobRetention = JobRetention,
     };
 
     public JournalStore ForJournal() => JournalStore.From(Store, ConnectionString, DataDir);

@@ -36,4 +36,8 @@ public sealed class JobOptions
 
     /// <summary>A job still claiming a VM gives up when no poll has seen it queued for this long.</summary>
     public TimeSpan QueuedSightingTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a finished job's events are kept (the tombstone a late sighting meets); then they are deleted, and
+    /// a sighting of a job queued longer ago than this is ignored (<see cref="JobRetention"/>).</summary>
+    public TimeSpan JobRetention { get; init; } = Jobs.JobRetention.Default;
 }

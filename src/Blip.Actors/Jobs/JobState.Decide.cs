@@ -27,12 +27,14 @@ public sealed partial record JobState
 {
     public JobDecision Decide(object input, JobMemory memory, DateTimeOffset now) => input switch
     {
+        JobCommands.Sighted m when IsTooOld(this, m, memory, now) => IgnoreTooOld(m, memory),
         JobCommands.Sighted m => DecideSighted(m, memory, now),
         JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt => StopClaiming(memory, now),
         JobCommands.LeftQueue => JobDecision.Nothing(memory),
         JobCommands.VmStopped m => DecideVmStopped(m, memory, now),
         JobCommands.Reconcile m => DecideReconcile(m, memory, now),
         JobCommands.RunnerJobCompleted m => new(OnRunnerJobCompleted(m, now), [], memory),
+        JobCommands.Forget => DecideForget(memory, now),
         JobQueries.GetStatus => new([], [new JobEffect.Reply(ToStatus())], memory),
         JobInputs.ChildReport m => DecideChildReport(m, memory, now),
         JobInputs.HardCap => DecideHardCap(memory, now),

@@ -13,7 +13,8 @@ namespace Blip.Actors.Jobs;
 /// stops or forgets a child at once, persists the decision's events, applies them, performs the other effects, then drives the phase it is in: one
 /// behaviour per phase (<c>Become</c>), one child per phase (a VM claimer, then a runner bootstrapper), the phase's
 /// timers. Driven from the persisted state (level-triggered), so a restart at any point resumes where the journal
-/// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone.
+/// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone until the retention has
+/// passed (<see cref="JobRetention"/>; JobActor.Retention.cs deletes the events).
 /// </summary>
 public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
 {

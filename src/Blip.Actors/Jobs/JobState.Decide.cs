@@ -21,6 +21,8 @@ namespace Blip.Actors.Jobs;
 ///                      │  Done ◀──VM released── Releasing ◀──────────────────────┘
 ///                      └── VM given up (SSH failed, VM lost) ──┘
 ///   Done is a tombstone; only a poll sent after our runner finished that still sees the job queued takes it up again.
+///   A retention after it finished (Blip:JobRetention) its events are deleted; then a sighting of a job queued longer
+///   ago than the retention is ignored (JobState.Retention.cs).
 /// </code>
 /// </remarks>
 public sealed partial record JobState

@@ -86,7 +86,7 @@ public static class Cli
                     await Show<LogView>($"/api/logs?count={Q("count", "50")}" + (parsed.Option("level") is null ? "" : "&level=" + Q("level")), TextFormat.Logs, ct);
                     break;
                 case "jobs list":
-                    await Show<JobsView>("/api/jobs?" + string.Join("&", new[] { "repo", "state", "limit" }.Where(o => parsed.Option(o) is not null).Select(o => $"{o}={Q(o)}")), TextFormat.Jobs, ct);
+                    await Show<JobsView>("/api/jobs?" + string.Join("&", new[] { "repo", "state", "limit", "before" }.Where(o => parsed.Option(o) is not null).Select(o => $"{o}={Q(o)}")), TextFormat.Jobs, ct);
                     break;
                 case "jobs show":
                     await Show<JobDetailView>("/api/jobs/" + Uri.EscapeDataString(parsed.Positionals[0]), TextFormat.Job, ct);

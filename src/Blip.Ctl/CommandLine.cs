@@ -90,7 +90,8 @@ public static class CommandLine
         new("cluster-sharding shard-stats", "per shard: member and entities of a region", [Region], []),
         new("cluster-sharding locate", "the shard and member of an entity", [Region, new("id", "i", "ID", "entity id", Required: true)], []),
         new("log peek", "recent log events of this node", [new("count", "c", "N", "how many (default 50)", PositiveNumber: true), new("level", "l", "LEVEL", "at least this level: debug, info, warning, error")], []),
-        new("jobs list", "jobs in the journal, newest first", [new("repo", null, "OWNER/NAME", "only this repo"), new("state", null, "STATE", "only this phase or outcome"), new("limit", null, "N", "at most N jobs (default 50)", PositiveNumber: true)], []),
+        new("jobs list", "jobs in the journal, newest first", [new("repo", null, "OWNER/NAME", "only this repo"), new("state", null, "STATE", "only this phase or outcome"), new("limit", null, "N", "at most N jobs (default 50, at most 1000)", PositiveNumber: true),
+            new("before", null, "CURSOR", "the next page: jobs sighted before this point (the 'More:' line of a page)", PositiveNumber: true)], []),
         new("jobs show", "one job: state, VM, runner, timings and event history", [], ["ID"]),
         new("repos", "repos being polled and the node polling them", [], []),
         new("vms", "the pool as this node sees it: claimable, session, claimed by", [], []),
@@ -259,7 +260,7 @@ public static class CommandLine
                 option.Validators.Add(r =>
                 {
                     var value = r.GetValueOrDefault<string>();
-                    if (value is not null && (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1))
+                    if (value is not null && (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1))
                     {
                         r.AddError($"--{spec.Long} must be a positive whole number, not '{value}'");
                     }

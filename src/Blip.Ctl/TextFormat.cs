@@ -67,14 +67,17 @@ public static class TextFormat
         string.Concat(l.Entries.Select(e => $"{Time(e.At)} {Level(e.Level)} {e.Category}: {e.Message}\n"));
 
     public static string Jobs(JobsView j) =>
-        j.Jobs.Count == 0
+        (j.Jobs.Count == 0
             ? "no jobs\n"
             : Table(
                 ["ID", "REPO", "PHASE", "OUTCOME", "VM", "RUNNER", "QUEUED"],
                 j.Jobs.Select(x => new[]
                 {
                     x.Id.ToString(CultureInfo.InvariantCulture), x.Repo ?? "-", x.Phase, x.Outcome ?? "-", x.Vm ?? "-", x.Runner ?? "-", x.QueuedAt is { } q ? Time(q) : "-",
-                }).ToList()) + $"Count: {j.Jobs.Count} jobs\n";
+                }).ToList()) + $"Count: {j.Jobs.Count} jobs\n") + More(j);
+
+    /// <summary>Where the next page starts, as the command that shows it.</summary>
+    private static string More(JobsView j) => j.More is { } more ? $"More: blipctl jobs list --before {more.ToString(CultureInfo.InvariantCulture)}\n" : "";
 
     public static string Job(JobDetailView j)
     {

@@ -43,6 +43,7 @@ public sealed partial class BlipOptions
         RunnerCheckInterval = RunnerCheckInterval,
         QueuedSightingTimeout = QueuedSightingTimeout,
         StuckJobAfter = StuckJobAfter,
+        JobRetention = JobRetention,
     };
 
     public JournalStore ForJournal() => JournalStore.From(Store, ConnectionString, DataDir);

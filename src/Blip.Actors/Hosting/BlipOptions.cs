@@ -56,6 +56,9 @@ public sealed partial class BlipOptions
     /// why (no VM claimable, claims failing, or VMs claimable but not claimed).</summary>
     public TimeSpan StuckJobAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a finished job's events are kept; then deleted, and a sighting of a job queued longer ago is ignored.</summary>
+    public TimeSpan JobRetention { get; set; } = Jobs.JobRetention.Default;
+
     /// <summary>Send If-None-Match with every GET (a 304 is free). Off only to measure what it saves.</summary>
     public bool ConditionalRequests { get; set; } = true;
 
@@ -168,6 +171,7 @@ public sealed partial class BlipOptions
         Require(RunnerCheckInterval > TimeSpan.Zero, $"Blip:RunnerCheckInterval '{RunnerCheckInterval}' must be positive");
         Require(QueuedSightingTimeout > TimeSpan.Zero, $"Blip:QueuedSightingTimeout '{QueuedSightingTimeout}' must be positive");
         Require(StuckJobAfter >= TimeSpan.FromSeconds(1), $"Blip:StuckJobAfter '{StuckJobAfter}' must be at least 1 s (e.g. 00:05:00)");
+        Require(JobRetention >= TimeSpan.FromSeconds(1), $"Blip:JobRetention '{JobRetention}' is below 1 s (GitHub keeps a job queued for up to 24 h: keep it at least that long outside tests)");
         Require(Store is "sqlite" or "postgres", $"Blip:Store '{Store}' must be 'sqlite' or 'postgres'");
         Require(Store != "postgres" || !string.IsNullOrWhiteSpace(ConnectionString), "Blip:ConnectionString is required when Blip:Store is 'postgres'");
         Require(!string.IsNullOrWhiteSpace(NodeName), "Blip:NodeName is empty");

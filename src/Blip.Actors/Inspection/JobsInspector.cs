@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using Blip.Actors.Config;
-using Blip.Actors.Jobs;
 using Blip.Actors.Polling;
 using Blip.Actors.Runners;
 using Blip.Actors.Vms;
@@ -12,28 +11,21 @@ namespace Blip.Actors.Inspection;
 /// <summary>The domain: jobs (from the journal), the polled repos, the VM pool, the rate limit and the config.</summary>
 public sealed class JobsInspector(ActorSystem system, IActorRegistry registry, InspectionOptions options, IGitHubActions? gitHub = null)
 {
-    private readonly JobJournal _journal = new(system);
+    private readonly JobJournal _journal = new(system, options.Journal);
 
     /// <summary>
-    /// The newest <paramref name="limit"/> jobs matching the filters. GitHub job ids grow over time, so jobs are read
-    /// newest id first and reading stops once enough match: a long journal costs only what is shown.
+    /// The <paramref name="limit"/> jobs sighted most recently before <paramref name="before"/> (a position from an earlier
+    /// page; null: from the newest) that match the filters, and where the next page starts (<see cref="JobPaging"/>).
     /// </summary>
-    public async Task<JobsView> JobsAsync(string? repo, string? state, int limit, CancellationToken ct)
+    public async Task<JobsView> JobsAsync(string? repo, string? state, int limit, long? before, CancellationToken ct)
     {
-        var ids = (await _journal.JobIdsAsync(ct).ConfigureAwait(false)).OrderDescending().ToList();
-        var matching = new List<JobState>();
-        // A few reads at a time: the journal is shared with the job actors.
-        foreach (var chunk in ids.Chunk(8))
-        {
-            var read = await Task.WhenAll(chunk.Select(id => _journal.ReadAsync(id, ct))).ConfigureAwait(false);
-            matching.AddRange(read.Where(r => r is not null && JobViews.Matches(r.State, repo, state)).Select(r => r!.State));
-            if (matching.Count >= limit)
-            {
-                break;
-            }
-        }
-
-        return new JobsView(matching.Take(limit).Select(JobViews.Summary).ToList());
+        var page = await JobPaging.PageAsync(
+            (position, count) => _journal.SightingsAsync(position, count, ct),
+            async jobId => (await _journal.ReadAsync(jobId, ct).ConfigureAwait(false))?.State,
+            s => JobViews.Matches(s, repo, state),
+            limit,
+            before).ConfigureAwait(false);
+        return new JobsView(page.Jobs.Select(JobViews.Summary).ToList(), page.More);
     }
 
     public async Task<JobDetailView> JobAsync(long jobId, CancellationToken ct)

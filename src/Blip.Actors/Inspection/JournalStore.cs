@@ -42,7 +42,7 @@ public sealed class JournalStore
     {
         try
         {
-            await using DbConnection connection = IsPostgres ? new NpgsqlConnection(ConnectionString) : new SqliteConnection(ConnectionString);
+            await using var connection = CreateConnection();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             deadline.CancelAfter(timeout);
             await connection.OpenAsync(deadline.Token).ConfigureAwait(false);
@@ -60,6 +60,9 @@ public sealed class JournalStore
             return Redacted(Reason(e));
         }
     }
+
+    /// <summary>A new, closed connection to the journal's database.</summary>
+    public DbConnection CreateConnection() => IsPostgres ? new NpgsqlConnection(ConnectionString) : new SqliteConnection(ConnectionString);
 
     public override string ToString() => IsPostgres ? "PostgreSQL journal" : "SQLite journal";
 

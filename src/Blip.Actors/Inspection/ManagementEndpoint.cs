@@ -124,7 +124,8 @@ public sealed class ManagementEndpoint(ManagementBinding? binding, NodeInspector
         api.MapGet("/sharding/regions/{type}/stats", (string type) => Guard(async () => await inspector.Sharding.RegionStatsAsync(type).ConfigureAwait(false)));
         api.MapGet("/sharding/regions/{type}/locate", (string type, string? id) => Guard(async () => await inspector.Sharding.LocateAsync(type, Required(id, "id")).ConfigureAwait(false)));
         api.MapGet("/logs", (int? count, string? level) => Guard(() => Task.FromResult<object>(inspector.Logs.Logs(count ?? 50, level))));
-        api.MapGet("/jobs", (string? repo, string? state, int? limit, CancellationToken ct) => Guard(async () => await inspector.Jobs.JobsAsync(repo, state, Math.Clamp(limit ?? 50, 1, 10_000), ct).ConfigureAwait(false)));
+        api.MapGet("/jobs", (string? repo, string? state, int? limit, long? before, CancellationToken ct) =>
+            Guard(async () => await inspector.Jobs.JobsAsync(repo, state, Math.Clamp(limit ?? 50, 1, 1000), before, ct).ConfigureAwait(false)));
         api.MapGet("/jobs/{id}", (string id, CancellationToken ct) => Guard(async () =>
             await inspector.Jobs.JobAsync(long.TryParse(id, out var jobId) && jobId >= 0 ? jobId : throw new InspectionException(400, $"'{id}' is not a job id"), ct).ConfigureAwait(false)));
         api.MapGet("/repos", () => Guard(async () => await inspector.Jobs.ReposAsync().ConfigureAwait(false)));

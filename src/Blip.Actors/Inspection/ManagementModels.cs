@@ -36,7 +36,8 @@ public sealed record LogView(IReadOnlyList<LogEntryView> Entries);
 public sealed record JobSummaryView(
     long Id, string? Repo, string Phase, string? Outcome, string? Vm, string? Runner, DateTimeOffset? QueuedAt, DateTimeOffset? FinishedAt);
 
-public sealed record JobsView(IReadOnlyList<JobSummaryView> Jobs);
+/// <param name="More">Where the next page starts (<c>?before=</c>); null when this page was the last.</param>
+public sealed record JobsView(IReadOnlyList<JobSummaryView> Jobs, long? More = null);
 
 public sealed record JobHistoryEntryView(long Seq, DateTimeOffset? At, string Event, string Detail);
 

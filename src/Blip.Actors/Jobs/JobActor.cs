@@ -13,9 +13,10 @@ namespace Blip.Actors.Jobs;
 /// stops or forgets a child at once, persists the decision's events, applies them, performs the other effects, then drives the phase it is in: one
 /// behaviour per phase (<c>Become</c>), one child per phase (a VM claimer, then a runner bootstrapper), the phase's
 /// timers. Driven from the persisted state (level-triggered), so a restart at any point resumes where the journal
-/// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone.
+/// says; the VM's <c>blip.io/session-id</c> settles "which VM is mine". Done is a tombstone until the retention has
+/// passed (<see cref="JobRetention"/>; JobActor.Retention.cs deletes the events).
 /// </summary>
-public sealed class JobActor : ReceivePersistentActor, IWithTimers
+public sealed partial class JobActor : ReceivePersistentActor, IWithTimers
 {
     private const string HardCapTimer = "hard-cap";
     private const string RunnerCheckTimer = "runner-check";
@@ -51,7 +52,10 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Akka.Actor.Props.Create(() => new JobActor(entityId, deps));
 
     private static JobLimits LimitsOf(JobDependencies deps) => new(
-        deps.Options.MaxVmsGivenUpPerJob, deps.Options.QueuedSightingTimeout, deps.Options.IdleRunnerGrace, deps.Options.MaxDurationSeconds);
+        deps.Options.MaxVmsGivenUpPerJob, deps.Options.QueuedSightingTimeout, deps.Options.IdleRunnerGrace, deps.Options.MaxDurationSeconds)
+    {
+        JobRetention = deps.Options.JobRetention,
+    };
 
     /// <summary>The behaviour of a phase: what every phase hears, and the timers and async results of this one.</summary>
     private void Behaviour(JobPhase phase)
@@ -63,6 +67,7 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         Command<JobCommands.RunnerJobCompleted>(Decide);
         Command<JobQueries.GetStatus>(Decide);
         Command<JobInputs.RunnerChecked>(Decide); // in every phase: it ends the check in flight
+        Command<JobCommands.Forget>(Decide);
         Command<VmClaimer.Claimed>(FromChild);
         Command<RunnerBootstrapper.Registered>(FromChild);
         Command<RunnerBootstrapper.Started>(FromChild);
@@ -72,6 +77,8 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
         {
             case JobPhase.New or JobPhase.Done:
                 Command<ReceiveTimeout>(Decide);
+                Command<DeleteMessagesSuccess>(EventsDeleted);
+                Command<DeleteMessagesFailure>(EventsNotDeleted);
                 break;
             case JobPhase.Claiming:
                 Command<JobInputs.CheckSighting>(Decide);
@@ -117,8 +124,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
 
         var before = _state.Phase;
         var remaining = decision.Events.Count;
-        PersistAll(decision.Events, e =>
+        PersistAll(decision.Events.Select(JobRetention.Tagged), persisted =>
         {
+            var e = JobRetention.Untagged(persisted);
             var previous = _state;
             _state = _state.Apply(e);
             if (JobState.VmEventFor(previous, _state, e) is { } vmEvent)
@@ -185,6 +193,9 @@ public sealed class JobActor : ReceivePersistentActor, IWithTimers
                     break;
                 case JobEffect.Passivate:
                     Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                    break;
+                case JobEffect.DeleteEvents:
+                    DeleteEvents();
                     break;
             }
         }

@@ -45,10 +45,17 @@ public abstract record JobEffect
 
     /// <summary>Idle and finished (or never started): the shard may passivate this actor.</summary>
     public sealed record Passivate : JobEffect;
+
+    /// <summary>Finished past the retention: delete the job's events, tell the asker, then passivate.</summary>
+    public sealed record DeleteEvents : JobEffect;
 }
 
 /// <summary>The limits a job decides by (from the controller's options).</summary>
-public sealed record JobLimits(int MaxVmsGivenUpPerJob, TimeSpan QueuedSightingTimeout, TimeSpan IdleRunnerGrace, int MaxDurationSeconds);
+public sealed record JobLimits(int MaxVmsGivenUpPerJob, TimeSpan QueuedSightingTimeout, TimeSpan IdleRunnerGrace, int MaxDurationSeconds)
+{
+    /// <summary><c>Blip:JobRetention</c>: see <see cref="Jobs.JobRetention"/>.</summary>
+    public TimeSpan JobRetention { get; init; } = Jobs.JobRetention.Default;
+}
 
 /// <summary>What one incarnation of a job actor knows beyond its journal. Lost on restart, on purpose: each field
 /// starts from a safe value.</summary>
@@ -58,13 +65,15 @@ public sealed record JobLimits(int MaxVmsGivenUpPerJob, TimeSpan QueuedSightingT
 /// <param name="CheckingRunner">A runner check is in flight.</param>
 /// <param name="ReleasingVm">A release of the job's own VM is in flight.</param>
 /// <param name="Recovered">This incarnation resumed a job from the journal: work from before the stop may have left traces.</param>
+/// <param name="SaidTooOld">A sighting of this job, queued longer ago than the retention, was logged as ignored.</param>
 public sealed record JobMemory(
     JobLimits Limits,
     DateTimeOffset LastSightedAt,
     DateTimeOffset LastSightingPolledAt,
     bool CheckingRunner = false,
     bool ReleasingVm = false,
-    bool Recovered = false)
+    bool Recovered = false,
+    bool SaidTooOld = false)
 {
     public static JobMemory Start(JobLimits limits, DateTimeOffset now) => new(limits, now, DateTimeOffset.MinValue);
 }

@@ -39,4 +39,8 @@ public sealed class JobOptions
 
     /// <summary>A job waiting for a VM longer than this is reported stuck (<see cref="StuckJobWatch"/>).</summary>
     public TimeSpan StuckJobAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a finished job's events are kept (the tombstone a late sighting meets); then they are deleted, and
+    /// a sighting of a job queued longer ago than this is ignored (<see cref="JobRetention"/>).</summary>
+    public TimeSpan JobRetention { get; init; } = Jobs.JobRetention.Default;
 }

@@ -34,6 +34,10 @@ public static class JobCommands
     /// <param name="VmUid">The VM's uid as found.</param>
     /// <param name="ReleaseRequested">The VM carries <c>blip.io/release=true</c>: it is finished off, never adopted.</param>
     public sealed record Reconcile(JobId JobId, string VmName, string? ClaimedAt = null, string? VmUid = null, bool ReleaseRequested = false) : IWithJobId;
+
+    /// <summary>From the <see cref="JobRetentionSweeper"/>: the job finished a retention ago; if it is still done, its events
+    /// are deleted and the sender hears <see cref="JobRetentionSweeper.EventsDeleted"/>.</summary>
+    public sealed record Forget(JobId JobId) : IWithJobId;
 }
 
 public static class JobQueries

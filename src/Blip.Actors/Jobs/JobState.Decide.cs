@@ -21,18 +21,22 @@ namespace Blip.Actors.Jobs;
 ///                      │  Done ◀──VM released── Releasing ◀──────────────────────┘
 ///                      └── VM given up (SSH failed, VM lost) ──┘
 ///   Done is a tombstone; only a poll sent after our runner finished that still sees the job queued takes it up again.
+///   A retention after it finished (Blip:JobRetention) its events are deleted; then a sighting of a job queued longer
+///   ago than the retention is ignored (JobState.Retention.cs).
 /// </code>
 /// </remarks>
 public sealed partial record JobState
 {
     public JobDecision Decide(object input, JobMemory memory, DateTimeOffset now) => DeletingUnusedRegistrations(input switch
     {
+        JobCommands.Sighted m when IsTooOld(this, m, memory, now) => IgnoreTooOld(m, memory),
         JobCommands.Sighted m => DecideSighted(m, memory, now),
         JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt => StopClaiming(memory, now),
         JobCommands.LeftQueue => JobDecision.Nothing(memory),
         JobCommands.VmStopped m => DecideVmStopped(m, memory, now),
         JobCommands.Reconcile m => DecideReconcile(m, memory, now),
         JobCommands.RunnerJobCompleted m => new(OnRunnerJobCompleted(m, now), [], memory),
+        JobCommands.Forget => DecideForget(memory, now),
         JobQueries.GetStatus => new([], [new JobEffect.Reply(ToStatus())], memory),
         JobInputs.ChildReport m => DecideChildReport(m, memory, now),
         JobInputs.HardCap => DecideHardCap(memory, now),

@@ -119,7 +119,7 @@ public static class SandboxApp
                     Say("  note: with --store sqlite each node keeps its own journal: a job's state does not move with it when its node stops");
                 }
                 // All nodes start at once, each listing every node as a seed: node 0 forms the cluster, the others join it.
-                foreach (var node in ControllerNode.Plan(command.Nodes, connectionString))
+                foreach (var node in ControllerNode.Plan(command.Nodes, connectionString, command.Settings))
                 {
                     controllers.Add(ControllerProcess.Start(webhooks?.Receiving(node) ?? node, controllerDll, stateDir, world));
                 }

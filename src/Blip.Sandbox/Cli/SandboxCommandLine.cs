@@ -25,6 +25,11 @@ public sealed record SandboxCommand
 
     /// <summary>Exit after this long; null runs until Ctrl-C or SIGTERM.</summary>
     public TimeSpan? Duration { get; init; }
+
+    /// <summary><c>--set Blip__Name=value</c>: more controller settings, passed to every controller process.</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = NoSettings;
+
+    public static readonly IReadOnlyDictionary<string, string> NoSettings = new Dictionary<string, string>();
 }
 
 /// <summary>What the command line asked for: a command to run, a text to print (<c>--help</c>), or one usage error.</summary>
@@ -103,8 +108,18 @@ public static class SandboxCommandLine
             }
         });
         var duration = Count("--duration", "exit after this many seconds (default: until Ctrl-C)", null, min: 1, max: 7 * 24 * 3600);
+        var set = new Option<IReadOnlyDictionary<string, string>>("--set")
+        {
+            Description = "a controller setting for every controller process (repeatable), as its environment variable: "
+                + "e.g. --set Blip__JobRetention=00:10:00 (the README's \"Controller options\")",
+            HelpName = "Blip__Name=value",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = ControllerSettings.Parse,
+            DefaultValueFactory = _ => SandboxCommand.NoSettings,
+        };
 
-        var root = new RootCommand(Description) { vms, repos, jobs, nodes, store, postgres, noDemo, noController, webhooks, stateDir, duration };
+        var root = new RootCommand(Description) { vms, repos, jobs, nodes, store, postgres, noDemo, noController, webhooks, stateDir, duration, set };
         root.Validators.Add(r =>
         {
             if (r.GetValue(webhooks) && r.GetValue(noController))
@@ -144,6 +159,7 @@ public static class SandboxCommandLine
                 Webhooks = result.GetValue(webhooks),
                 StateDir = result.GetValue(stateDir)!,
                 Duration = result.GetValue(duration) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Settings = result.GetValue(set)!,
             },
             null,
             null);

@@ -125,6 +125,21 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Jobs_list_pages_through_the_journal_with_a_cursor()
+    {
+        var first = await fixture.CtlAsync("jobs", "list", "--limit", "1");
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains(fixture.JobId.ToString(), first.Stdout);
+        var more = System.Text.RegularExpressions.Regex.Match(first.Stdout, @"More: blipctl jobs list --before (\d+)\n");
+        Assert.True(more.Success, first.Stdout);
+
+        var next = await fixture.CtlAsync("jobs", "list", "--limit", "1", "--before", more.Groups[1].Value);
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal("no jobs\n", next.Stdout); // the one job was the oldest: nothing before it, and no further cursor
+    }
+
+    [Fact]
     public async Task Vms_lists_the_pool()
     {
         var text = await fixture.CtlAsync("vms");

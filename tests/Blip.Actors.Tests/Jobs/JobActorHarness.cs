@@ -112,9 +112,9 @@ public abstract class JobActorHarness : TestKit
     }
 
     /// <summary>… → Running, then finished by its VM stopping, released → Done.</summary>
-    protected async Task DoneAsync()
+    protected async Task DoneAsync(Action<BlipOptions>? tweak = null)
     {
-        await RunningAsync();
+        await RunningAsync(tweak);
         Job.Tell(new JobCommands.VmStopped(new JobId(Id), "vm-a", Deleted: false));
         await NextEventAsync<JobEvents.JobFinished>();
         await NextEventAsync<JobEvents.VmReleased>();

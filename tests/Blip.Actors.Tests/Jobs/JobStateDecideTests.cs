@@ -59,6 +59,10 @@ public sealed class JobStateDecideTests
             [JobPhase.New] = "JobSighted |",
             [JobPhase.Done] = "JobSighted |", // our runner finished before this poll, which still sees the job queued
         }),
+        ("sighted, queued longer ago than the retention", new JobCommands.Sighted(Id, Repo, ["self-hosted", "blip"], 7, Now.AddHours(-25), Now), null, new()
+        {
+            [JobPhase.Done] = "JobSighted |", // the tombstone decides: a poll sent after our runner finished
+        }),
         ("left the queue (a newer poll)", new JobCommands.LeftQueue(Id, Now), null, new() { [JobPhase.Claiming] = "JobFinished | StopChild" }),
         ("left the queue (an older poll)", new JobCommands.LeftQueue(Id, Now.AddSeconds(-5)), null, new()),
         ("VM deleted", new JobCommands.VmStopped(Id, "vm-1", Deleted: true, VmUid: "uid-1"), null, new()
@@ -103,6 +107,11 @@ public sealed class JobStateDecideTests
             [JobPhase.Running] = "JobFinished |",
         }),
         ("another runner's job completed", new JobCommands.RunnerJobCompleted(Id, "blip-99-z", 99), null, new()),
+        ("forget, finished within the retention", new JobCommands.Forget(Id), null, new()),
+        ("forget, finished a retention ago", new JobCommands.Forget(Id), Memory with { Limits = Limits with { JobRetention = TimeSpan.FromSeconds(4) } }, new()
+        {
+            [JobPhase.Done] = "| DeleteEvents",
+        }),
         ("status asked", new JobQueries.GetStatus(Id), null, new()
         {
             [JobPhase.New] = "| Reply", [JobPhase.Claiming] = "| Reply", [JobPhase.Provisioning] = "| Reply",

@@ -35,6 +35,17 @@ public sealed class SandboxCommandLineTests
     }
 
     [Fact]
+    public void Set_is_repeatable_and_passes_each_setting_the_last_of_a_name_winning()
+    {
+        var command = SandboxCommandLine.Parse(
+            ["--set", "Blip__JobRetention=00:00:10", "--set=Blip__PollInterval=00:00:03", "--set", "Blip__JobRetention=00:00:20", "--set", "Blip__RunnerGroupId="]).Command!;
+
+        Assert.Equal(
+            new Dictionary<string, string> { ["Blip__JobRetention"] = "00:00:20", ["Blip__PollInterval"] = "00:00:03", ["Blip__RunnerGroupId"] = "" },
+            command.Settings);
+    }
+
+    [Fact]
     public void A_postgres_connection_string_implies_the_postgres_store()
     {
         var command = SandboxCommandLine.Parse(["--postgres", "Host=127.0.0.1;Database=blip"]).Command!;
@@ -52,6 +63,10 @@ public sealed class SandboxCommandLineTests
     [InlineData(new[] { "--store", "sqlite", "--postgres", "Host=x" }, "--postgres needs --store postgres (or no --store)")]
     [InlineData(new[] { "--webhooks", "--no-controller" }, "--webhooks needs a controller to deliver to (drop --no-controller)")]
     [InlineData(new[] { "--bogus" }, "Unrecognized command or argument '--bogus'")]
+    [InlineData(new[] { "--set", "JobRetention=00:00:10" }, "--set 'JobRetention=00:00:10' must be Blip__Name=value")]
+    [InlineData(new[] { "--set", "Blip__JobRetention" }, "--set 'Blip__JobRetention' must be Blip__Name=value")]
+    [InlineData(new[] { "--set", "Blip__ConnectionString=Host=x;Password=p" }, "--set Blip__ConnectionString: a secret does not go on a command line")]
+    [InlineData(new[] { "--set", "Blip__Kubeconfig=/tmp/k" }, "--set Blip__Kubeconfig: the sandbox sets Kubeconfig itself")]
     [InlineData(new[] { "--vms" }, "Required argument missing for option: '--vms'")]
     public void A_bad_command_line_is_one_error_naming_the_option_and_the_value(string[] args, string expected)
     {

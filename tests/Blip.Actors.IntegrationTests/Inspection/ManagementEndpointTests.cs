@@ -61,6 +61,8 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
             ("blip_shard_entities", "gauge"), ("blip_shards", "gauge"), ("blip_runner_registrations_deleted_total", "counter"),
             ("blip_github_run_listings_capped_total", "counter"), ("blip_github_rate_limit", "gauge"), ("blip_github_rate_limit_remaining", "gauge"),
             ("blip_github_rate_limit_reset_timestamp_seconds", "gauge"),
+            // Added since (issue 16): a job's time by stage, and the oldest job waiting for a VM.
+            ("blip_job_stage_duration_seconds", "histogram"), ("blip_oldest_waiting_job_age_seconds", "gauge"),
         ];
         foreach (var (name, type) in today)
         {

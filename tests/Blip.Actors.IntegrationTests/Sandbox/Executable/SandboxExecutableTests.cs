@@ -8,7 +8,9 @@ namespace Blip.Actors.IntegrationTests.Sandbox.Executable;
 /// <summary><c>dotnet run --project src/Blip.Sandbox</c>, run as the real process a newcomer starts.</summary>
 public sealed partial class SandboxExecutableTests
 {
-    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(45);
+    // Hang guards, not timings: a loaded CI machine (load average near 60 once) took longer than 55 s to print anything.
+    private static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan DemoDeadline = TimeSpan.FromSeconds(300);
 
     [Fact]
     public async Task Emulators_only_run_writes_sandbox_json_and_a_working_kubeconfig_and_leaves_no_process_behind()
@@ -56,9 +58,10 @@ public sealed partial class SandboxExecutableTests
     public async Task Demo_runs_every_matching_job_on_a_blip_runner_releases_every_vm_and_stops_clean_on_sigterm()
     {
         // Four jobs: the third is labelled gpu, which no Blip runner has.
-        await using var sandbox = SandboxProcess.Start("--vms", "3", "--jobs", "4", "--duration", "60");
+        // The demo ends when its matching jobs are done; --duration only caps it, past the wait below.
+        await using var sandbox = SandboxProcess.Start("--vms", "3", "--jobs", "4", "--duration", "600");
         var summary = await Deadline.UntilAsync(
-            () => Task.FromResult(SummaryLine().Match(sandbox.Stdout)), m => m.Success, TimeSpan.FromSeconds(55),
+            () => Task.FromResult(SummaryLine().Match(sandbox.Stdout)), m => m.Success, DemoDeadline,
             $"demo summary; stdout: {sandbox.Stdout} stderr: {sandbox.Stderr}");
         Assert.Equal("3", summary.Groups["completed"].Value);
         Assert.Equal("3", summary.Groups["matching"].Value);
@@ -114,7 +117,7 @@ public sealed partial class SandboxExecutableTests
     [Fact]
     public async Task Without_the_demo_the_printed_kubectl_commands_configure_blip_and_a_queued_job_runs()
     {
-        await using var sandbox = SandboxProcess.Start("--no-demo", "--vms", "2", "--duration", "60");
+        await using var sandbox = SandboxProcess.Start("--no-demo", "--vms", "2", "--duration", "600");
         await Deadline.UntilAsync(() => sandbox.Stdout.Contains("Stops by itself", StringComparison.Ordinal), StartDeadline,
             $"sandbox up; stdout: {sandbox.Stdout} stderr: {sandbox.Stderr}");
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(sandbox.StateDir, "sandbox.json")))!;
@@ -138,7 +141,7 @@ public sealed partial class SandboxExecutableTests
 
         using var gitHub = new GitHubSandboxClient(new Uri(manifest["githubUrl"]!.GetValue<string>()), manifest["githubAdminToken"]!.GetValue<string>());
         var queued = await gitHub.QueueJobAsync("demo-org/demo-repo", ["self-hosted", "blip"], durationSeconds: 2);
-        var job = await Deadline.UntilAsync(() => gitHub.GetJobAsync(queued.JobId), j => j?.Status == "completed", TimeSpan.FromSeconds(30),
+        var job = await Deadline.UntilAsync(() => gitHub.GetJobAsync(queued.JobId), j => j?.Status == "completed", StartDeadline,
             $"job {queued.JobId} completed");
         Assert.StartsWith("blip-", job!.RunnerName, StringComparison.Ordinal);
 

@@ -37,6 +37,9 @@ public sealed class BenchWorld : IAsyncDisposable
     public Profile Profile { get; }
     public GitHubSandboxClient GitHub => World.GitHubAdmin;
 
+    /// <summary>The controller's SQLite journal (its data directory is <c>controller-0</c> of the world's state).</summary>
+    public string JournalFile => Path.Combine(_stateDir, "controller-0", "blip-journal.db");
+
     public static async Task<BenchWorld> StartAsync(string stateRoot, string scenario, Profile profile, int vms, IReadOnlyList<string> repos, CancellationToken ct)
     {
         var controllerDll = ControllerProcess.FindExecutable()
@@ -214,6 +217,19 @@ public static class Stats
         var sorted = values.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100.0 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>The least-squares slope of <paramref name="points"/> (x in minutes), per minute; NaN with fewer than two x values.</summary>
+    public static double SlopePerMinute(IReadOnlyList<(double Minutes, double Value)> points)
+    {
+        if (points.Select(p => p.Minutes).Distinct().Count() < 2)
+        {
+            return double.NaN;
+        }
+
+        var mx = points.Average(p => p.Minutes);
+        var my = points.Average(p => p.Value);
+        return points.Sum(p => (p.Minutes - mx) * (p.Value - my)) / points.Sum(p => (p.Minutes - mx) * (p.Minutes - mx));
     }
 
     public static void AddPickup(ProfileResult result, IReadOnlyList<double> seconds)

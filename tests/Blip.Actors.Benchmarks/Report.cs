@@ -53,8 +53,25 @@ public static class Report
         Add("memory: ≤ 2 KB per tombstoned job", tomb is null ? (results.Quick ? "not measured in --quick" : notRun) : $"≤ {F(tomb)} KiB (upper bound: RSS after passivation)",
             tomb is null ? null : tomb <= 2, "RSS includes memory the GC has freed but not returned; the true figure is at most this");
         var at10k = Get("scale", "default", "rss_at_10k_tracked_mib_extrapolated");
-        Add("memory: RSS < 250 MB with 10k tracked jobs", at10k is null ? notRun : $"{F(at10k)} MiB (extrapolated from {F(Get("scale", "default", "tracked_jobs"))} live job actors)",
-            at10k is null ? null : at10k < 250);
+        Add("memory: RSS ≤ 300 MiB with 10k tracked jobs", at10k is null ? notRun : $"{F(at10k)} MiB (extrapolated from {F(Get("scale", "default", "tracked_jobs"))} live job actors; upstream {F(Get("scale", "upstream", "rss_at_10k_tracked_mib_extrapolated"))})",
+            at10k is null ? null : at10k <= 300);
+        var perJob = Get("scale", "default", "kib_per_tracked_job");
+        Add("memory: ≤ 16 KiB per tracked job", perJob is null ? notRun : $"{F(perJob)} KiB (upstream {F(Get("scale", "upstream", "kib_per_tracked_job"))})",
+            perJob is null ? null : perJob <= 16);
+        var idleRss = Get("scale", "default", "rss_idle_mib");
+        Add("memory: idle RSS ≤ 150 MiB", idleRss is null ? notRun : $"{F(idleRss)} MiB (upstream {F(Get("scale", "upstream", "rss_idle_mib"))})",
+            idleRss is null ? null : idleRss <= 150);
+
+        // Flat: over the soak's second half, journal rows move by at most 5 % of their peak per minute and RSS by at most
+        // 1 % of its mean per minute (a sampling wobble, not growth).
+        var rowsSlope = Get("soak", "default", "journal_rows_per_min_second_half");
+        var rowsMax = Get("soak", "default", "journal_rows_max");
+        Add("soak: journal rows flat over the second half", rowsSlope is null || rowsMax is null ? notRun : $"{F(rowsSlope)} rows/min (peak {F(rowsMax)} rows)",
+            rowsSlope is null || rowsMax is null ? null : Math.Abs(rowsSlope.Value) <= 0.05 * rowsMax.Value);
+        var rssSlope = Get("soak", "default", "rss_mib_per_min_second_half");
+        var rssMean = Get("soak", "default", "rss_mean_mib_second_half");
+        Add("soak: RSS flat over the second half", rssSlope is null || rssMean is null ? notRun : $"{F(rssSlope)} MiB/min (mean {F(rssMean)} MiB)",
+            rssSlope is null || rssMean is null ? null : Math.Abs(rssSlope.Value) <= 0.01 * rssMean.Value);
 
         Add("invariant: 0 duplicates", results.Duplicates.ToString(CultureInfo.InvariantCulture), results.Duplicates == 0);
         Add("invariant: 0 leaked VMs", results.LeakedVms.ToString(CultureInfo.InvariantCulture), results.LeakedVms == 0);

@@ -31,6 +31,7 @@ public abstract class Scenario
         "idle-cost" => new IdleCostScenario(),
         "per-job-cost" => new PerJobCostScenario(),
         "scale" => new ScaleScenario(),
+        "soak" => new SoakScenario(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown scenario"),
     };
 

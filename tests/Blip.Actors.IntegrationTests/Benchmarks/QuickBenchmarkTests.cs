@@ -35,7 +35,7 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
             var errors = root.GetProperty("errors").EnumerateArray().Select(e => e.GetString() ?? "").ToList();
             WriteFailedControllerLogs(outDir, errors);
             Assert.Empty(errors);
-            Assert.Equal(5, root.GetProperty("scenarios").GetArrayLength());
+            Assert.Equal(6, root.GetProperty("scenarios").GetArrayLength());
             Assert.Equal(0, exitCode);
         }
         finally

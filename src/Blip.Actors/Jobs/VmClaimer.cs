@@ -12,7 +12,7 @@ namespace Blip.Actors.Jobs;
 /// 409 → the next candidate. No VM → <c>failed to allocate runner VM</c>, then waits for the inventory's
 /// "VM available" or a backoff tick, whichever comes first. Tells its parent <see cref="Claimed"/> and stops.
 /// </summary>
-public sealed class VmClaimer : ReceiveActor, IWithTimers
+public sealed class VmClaimer : UntypedActor, IWithTimers
 {
     private const string RetryTimer = "retry";
 
@@ -40,67 +40,66 @@ public sealed class VmClaimer : ReceiveActor, IWithTimers
         _labels = job.Labels;
         _waitingSince = job.QueuedAt ?? _sightedAt;
         _deps = deps;
-
-        Receive<VmInventoryProtocol.VmOfJob>(m => m.Vm is not null && !m.Vm.ReleaseRequested && !m.Vm.Terminating && !Excluded(m.Vm), m =>
-        {
-            _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, m.Vm!.Name);
-            Context.Parent.Tell(new Claimed(m.Vm.Name, ClaimTime(m.Vm.Name, m.Vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)), m.Vm.Uid));
-            Context.Stop(Self);
-        });
-        Receive<VmInventoryProtocol.VmOfJob>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
-        Receive<VmInventoryProtocol.VmOffer>(m =>
-        {
-            if (Excluded(m.Vm))
-            {
-                _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
-                return;
-            }
-
-            Claim(m.Vm);
-        });
-        Receive<VmInventoryProtocol.NoVmAvailable>(_ =>
-        {
-            _failures++;
-            var now = DateTimeOffset.UtcNow;
-            if (now - _lastWarned >= WarnEvery)
-            {
-                _log.Warning("job {0} ({1}): failed to allocate runner VM: no claimable VM in pool {2} (attempt {3}); waiting for one",
-                    _jobId, _repo, _deps.Options.Pool, _failures);
-                _lastWarned = now;
-            }
-
-            Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff.Next());
-        });
-        Receive<VmInventoryProtocol.VmAvailable>(_ =>
-        {
-            Timers.Cancel(RetryTimer);
-            _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
-        });
-        Receive<Retry>(_ => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId)));
-        Receive<ClaimResult>(m =>
-        {
-            switch (m.Outcome)
-            {
-                case ClaimOutcome.Claimed:
-                    _log.Info("job {0} ({1}): claimed VM {2}", _jobId, _repo, m.VmName);
-                    Context.Parent.Tell(new Claimed(m.VmName, m.ClaimedAt, m.VmUid));
-                    Context.Stop(Self);
-                    break;
-                default:
-                    _log.Info("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "changed since it was offered (409 Conflict: another claim or writer won)" : "is gone");
-                    _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
-                    break;
-            }
-        });
-        Receive<Status.Failure>(f =>
-        {
-            var wait = _backoff.Next();
-            _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, wait);
-            Context.System.EventStream.Publish(new WaitingForVm.ClaimFailed(_jobId, f.Cause.Message, DateTimeOffset.UtcNow));
-            Timers.StartSingleTimer(RetryTimer, Retry.Instance, wait);
-        });
-        ReceiveAny(Unhandled);
     }
+
+    // A switch, not ReceiveActor's registrations: one claimer lives per waiting job, and those cost it a delegate per message type.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case VmInventoryProtocol.VmOfJob { Vm: { } vm } when !vm.ReleaseRequested && !vm.Terminating && !Excluded(vm):
+                _log.Info("job {0}: adopting VM {1}, already claimed for it", _jobId, vm.Name);
+                Context.Parent.Tell(new Claimed(vm.Name, ClaimTime(vm.Name, vm.Annotations.GetValueOrDefault(VmAnnotations.ClaimedAt)), vm.Uid));
+                Context.Stop(Self);
+                break;
+            case VmInventoryProtocol.VmOfJob:
+            case Retry:
+                RequestVm();
+                break;
+            case VmInventoryProtocol.VmOffer offer when Excluded(offer.Vm):
+                RequestVm();
+                break;
+            case VmInventoryProtocol.VmOffer offer:
+                Claim(offer.Vm);
+                break;
+            case VmInventoryProtocol.NoVmAvailable:
+                _failures++;
+                var now = DateTimeOffset.UtcNow;
+                if (now - _lastWarned >= WarnEvery)
+                {
+                    _log.Warning("job {0} ({1}): failed to allocate runner VM: no claimable VM in pool {2} (attempt {3}); waiting for one",
+                        _jobId, _repo, _deps.Options.Pool, _failures);
+                    _lastWarned = now;
+                }
+
+                Timers.StartSingleTimer(RetryTimer, Retry.Instance, _backoff.Next());
+                break;
+            case VmInventoryProtocol.VmAvailable:
+                Timers.Cancel(RetryTimer);
+                RequestVm();
+                break;
+            case ClaimResult { Outcome: ClaimOutcome.Claimed } m:
+                _log.Info("job {0} ({1}): claimed VM {2}", _jobId, _repo, m.VmName);
+                Context.Parent.Tell(new Claimed(m.VmName, m.ClaimedAt, m.VmUid));
+                Context.Stop(Self);
+                break;
+            case ClaimResult m:
+                _log.Info("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "changed since it was offered (409 Conflict: another claim or writer won)" : "is gone");
+                RequestVm();
+                break;
+            case Status.Failure f:
+                var wait = _backoff.Next();
+                _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, wait);
+                Context.System.EventStream.Publish(new WaitingForVm.ClaimFailed(_jobId, f.Cause.Message, DateTimeOffset.UtcNow));
+                Timers.StartSingleTimer(RetryTimer, Retry.Instance, wait);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void RequestVm() => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
 
     public ITimerScheduler Timers { get; set; } = null!;
 

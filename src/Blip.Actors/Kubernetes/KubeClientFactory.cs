@@ -1,4 +1,6 @@
 using k8s;
+using k8s.KubeConfigModels;
+using YamlDotNet.Serialization;
 
 namespace Blip.Actors.Kubernetes;
 
@@ -15,7 +17,7 @@ public static class KubeClientFactory
                 throw new InvalidOperationException($"Blip:Kubeconfig '{options.Kubeconfig}' does not exist");
             }
 
-            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(options.Kubeconfig);
+            config = KubernetesClientConfiguration.BuildConfigFromConfigObject(LoadKubeconfig(options.Kubeconfig));
         }
         else if (KubernetesClientConfiguration.IsInCluster())
         {
@@ -28,4 +30,22 @@ public static class KubeClientFactory
 
         return new k8s.Kubernetes(config, handlers);
     }
+
+    /// <summary>
+    /// The kubeconfig at <paramref name="path"/>, read as <c>BuildConfigFromConfigFile</c> reads it (relative paths are
+    /// relative to the file), with a plain YAML reader: the client's own (<c>KubernetesYaml</c>) registers every model
+    /// type of the client on first use, about 8 MB of heap and the type loading behind it that the controller would
+    /// keep for its whole life to read one small file (dotnet-gcdump of the controller, scale benchmark).
+    /// The kubeconfig models name every key with <c>[YamlMember(Alias)]</c>, so no naming convention is needed.
+    /// </summary>
+    public static K8SConfiguration LoadKubeconfig(string path)
+    {
+        using var reader = File.OpenText(path);
+        var kubeconfig = KubeconfigReader.Deserialize<K8SConfiguration>(reader)
+            ?? throw new InvalidOperationException($"Blip:Kubeconfig '{path}' is empty");
+        kubeconfig.FileName = Path.GetFullPath(path);
+        return kubeconfig;
+    }
+
+    private static readonly IDeserializer KubeconfigReader = new DeserializerBuilder().IgnoreUnmatchedProperties().Build();
 }

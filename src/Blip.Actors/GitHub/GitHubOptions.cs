@@ -17,7 +17,7 @@ public sealed class GitHubOptions
     /// where a job queued later inside a running run (<c>needs:</c>, later matrix legs) shows. See DiscoveryPlan.</summary>
     public int PollInProgressEvery { get; init; } = DefaultPollInProgressEvery;
 
-    public const int DefaultPollInProgressEvery = 10;
+    public const int DefaultPollInProgressEvery = 15;
 
     public int RunnerGroupId { get; init; } = 1;
     public string WorkFolder { get; init; } = "_work";

@@ -52,6 +52,9 @@ public sealed class DiscoveryTests
         await world.StartControllerAsync();
         var first = await world.GitHub.QueueJobAsync(new QueueJobRequest("org/repo", ["self-hosted", "blip"], DurationSeconds: 40, RunInProgress: true));
         await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "in progress");
+        // Two more polls: discovery has read the run since its job started (no queued job left in it).
+        var polls = (await world.StatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total >= polls + 2, PipelineWorld.Deadline, "two more polls");
 
         // As a `needs:` job: queued inside the run while it stays in_progress, so the run's listing (status, updated_at) is
         // what discovery saw when it last read the run's jobs.

@@ -8,7 +8,7 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
     /// <summary>The controller's defaults (BlipOptions), spelled out: the sandbox's own demo settings are faster.</summary>
     public static readonly Profile Default = new(
         "default",
-        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued and in_progress runs, conditional requests, runner check every 15 s, idle runner removed after 30 s",
+        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued runs every poll and in_progress/waiting/pending every 15th, conditional requests, runner check every 15 s, idle runner removed after 30 s",
         TimeSpan.FromSeconds(2),
         true,
         new Dictionary<string, string>

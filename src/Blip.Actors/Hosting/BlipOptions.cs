@@ -70,8 +70,9 @@ public sealed partial class BlipOptions
     public int PollInProgressEvery { get; set; } = GitHub.GitHubOptions.DefaultPollInProgressEvery;
 
     /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
-    /// under GitHub's secondary limit (900 points per minute) however many repos there are: each poll lists runs in four
-    /// statuses (4 points), so 300 ms per repo keeps discovery at about 800 points a minute.</summary>
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are: a poll lists the queued runs
+    /// and reads the runs holding queued jobs, and every <c>PollInProgressEvery</c>-th lists three more statuses, so 300 ms
+    /// per repo keeps discovery well under that.</summary>
     public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>

@@ -2,13 +2,13 @@ namespace Blip.Actors.Benchmarks;
 
 /// <summary>A controller configuration, expressed only in <c>Blip__*</c> settings.</summary>
 /// <param name="PollInterval">The poll floor it runs with (pickup waits a random fraction of it before queueing).</param>
-/// <param name="PollsInProgressRuns">How many GETs one poll of an idle repo makes (queued, and in_progress runs).</param>
+/// <param name="PollsInProgressRuns">Whether it also lists in_progress, waiting and pending runs (not only queued ones).</param>
 public sealed record Profile(string Name, string Description, TimeSpan PollInterval, bool PollsInProgressRuns, IReadOnlyDictionary<string, string> Settings)
 {
     /// <summary>The controller's defaults (BlipOptions), spelled out: the sandbox's own demo settings are faster.</summary>
     public static readonly Profile Default = new(
         "default",
-        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued and in_progress runs, conditional requests, runner check every 15 s, idle runner removed after 30 s",
+        "the controller's defaults: 2 s poll floor (200 ms spacing per repo), queued runs every poll and in_progress/waiting/pending every 15th, conditional requests, runner check every 15 s, idle runner removed after 30 s",
         TimeSpan.FromSeconds(2),
         true,
         new Dictionary<string, string>
@@ -50,7 +50,9 @@ public sealed record Profile(string Name, string Description, TimeSpan PollInter
     /// <summary>Whether the world delivers webhooks to this controller.</summary>
     public bool ReceivesWebhooks { get; init; }
 
-    public int GetsPerIdlePoll => PollsInProgressRuns ? 2 : 1;
+    /// <summary>The runs listings of a repo's first poll: every polled run status (later polls list the queued runs, and the
+    /// others only every <c>Blip:PollInProgressEvery</c>-th poll).</summary>
+    public int GetsPerIdlePoll => PollsInProgressRuns ? Blip.Actors.GitHub.DiscoveryPlan.AllStatuses.Count : 1;
 
     /// <summary>The longest a VM may stay claimed after its job ended, by design: a runner left idle by a job swap
     /// (GitHub gave its job to another runner) is found at the next runner check and removed after the grace.</summary>

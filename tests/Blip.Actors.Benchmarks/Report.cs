@@ -37,6 +37,8 @@ public static class Report
         var counted = Get("per-job-cost", "default", "github_counted_per_job");
         Add("per job: ≤ 4 counted GitHub requests", counted is null ? notRun : $"{F(counted)} (upstream {F(Get("per-job-cost", "upstream", "github_counted_per_job"))})",
             counted is null ? null : counted <= 4);
+        var hooked = Get("per-job-cost", "webhooks", "github_counted_per_job");
+        Add("per job with webhooks: ≤ 2 counted GitHub requests", hooked is null ? notRun : F(hooked), hooked is null ? null : hooked <= 2);
         var writes = Get("per-job-cost", "default", "kube_writes_per_job");
         Add("per job: ≤ 4 Kubernetes writes", writes is null ? notRun : F(writes), writes is null ? null : writes <= 4);
         var lists = Get("per-job-cost", "default", "kube_lists_per_job");

@@ -13,6 +13,12 @@ public sealed class GitHubOptions
     /// <summary>Also look for queued jobs inside in_progress runs (needs:, matrix legs, re-runs). Off only to mimic upstream.</summary>
     public bool PollInProgressRuns { get; init; } = true;
 
+    /// <summary>Every poll lists the queued runs; every this-many-th also lists the in_progress, waiting and pending runs,
+    /// where a job queued later inside a running run (<c>needs:</c>, later matrix legs) shows. See DiscoveryPlan.</summary>
+    public int PollInProgressEvery { get; init; } = DefaultPollInProgressEvery;
+
+    public const int DefaultPollInProgressEvery = 15;
+
     public int RunnerGroupId { get; init; } = 1;
     public string WorkFolder { get; init; } = "_work";
 

@@ -9,22 +9,25 @@ namespace Blip.Actors.GitHub;
 /// <summary>Discovery: the queued jobs of a repo, from the runs of every polled status and their jobs, page by page.</summary>
 public sealed partial class OctokitGitHubActions
 {
-    /// <summary>Run statuses whose runs may hold queued jobs, each listed on every poll (a 304 is free). <c>queued</c>;
-    /// <c>in_progress</c> (jobs with <c>needs:</c>, later matrix legs, re-runs); <c>waiting</c> (one job awaits a deployment
-    /// protection rule while others of the run are queued); <c>pending</c> (a concurrency limit holds the run, and
-    /// job-level concurrency can hold one job of a running one). Not <c>requested</c>: such a run "was created but has
-    /// not been queued" (GitHub docs, workflow run statuses), so none of its jobs is queued yet.</summary>
     /// <summary>GitHub returns at most this many runs for a status-filtered listing, newest first.</summary>
     public const int MaxFilteredRuns = 1000;
 
-    public static readonly IReadOnlyList<string> PolledRunStatuses = ["queued", "in_progress", "waiting", "pending"];
+    // Per repo: the poll count and what each run's last read found (see DiscoveryPlan).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<RepoName, DiscoveryMemory> _discovery = new();
 
+    /// <summary>The queued jobs of the repo, paying only for news (<see cref="DiscoveryPlan"/>): the <c>queued</c> runs every
+    /// poll, the other polled statuses every <see cref="GitHubOptions.PollInProgressEvery"/>-th, and a run's jobs only when
+    /// they may hold a queued job we do not know of. A job read earlier whose run is not read again is not reported again;
+    /// a run that holds queued jobs is read every poll (a 304 when nothing changed), so every queued job is reported on
+    /// every poll.</summary>
     public async Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct)
     {
-        var result = new List<QueuedJob>();
-        var seenRuns = new HashSet<long>();
-        var seenJobs = new HashSet<long>();
-        var statuses = options.PollInProgressRuns ? PolledRunStatuses : ["queued"];
+        var memory = _discovery.GetOrAdd(repo, _ => new DiscoveryMemory());
+        var poll = memory.Polls;
+        var every = options.PollInProgressEvery;
+        var statuses = DiscoveryPlan.StatusesFor(poll, every, options.PollInProgressRuns);
+        var everyStatus = !options.PollInProgressRuns || statuses.Count == DiscoveryPlan.AllStatuses.Count;
+        var next = new Dictionary<long, RunRead>();
         var runsUri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runs", UriKind.Relative);
         foreach (var status in statuses)
         {
@@ -57,26 +60,48 @@ public sealed partial class OctokitGitHubActions
                     continue;
                 }
 
-                if (!seenRuns.Add(run.Id))
+                if (next.ContainsKey(run.Id))
                 {
                     continue;
                 }
 
-                var jobsUri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runs/{run.Id}/jobs", UriKind.Relative);
-                var jobs = await ListAsync("list jobs", repo, GitHubPriority.Discovery,
-                    (c, page) => Get<JobsPage>(c, jobsUri, page, ("filter", "latest")),
-                    r => r.Jobs, r => r.TotalCount).ConfigureAwait(false);
-                foreach (var job in jobs)
-                {
-                    if (Read(repo, run.Id, job) && seenJobs.Add(job.Id))
-                    {
-                        result.Add(new QueuedJob(job.Id, run.Id, repo, job.Labels!.ToArray(), job.CreatedAt, job.Name ?? ""));
-                    }
-                }
+                var listed = new ListedRun(run.Id, run.RunAttempt, run.UpdatedAt, run.Status ?? status);
+                var last = memory.Runs.GetValueOrDefault(run.Id);
+                next[run.Id] = DiscoveryPlan.ReasonToRead(listed, last, poll, every) == ReadReason.None
+                    ? DiscoveryPlan.Unread(listed, last!)
+                    : await ReadRunAsync(repo, run.Id, poll, listed.Attempt, listed.UpdatedAt, listed.Status).ConfigureAwait(false);
             }
         }
 
-        return result;
+        foreach (var (runId, last) in memory.Runs.Where(r => !next.ContainsKey(r.Key)))
+        {
+            ct.ThrowIfCancellationRequested();
+            var kept = DiscoveryPlan.ReadUnlisted(last, statuses)
+                ? await ReadRunAsync(repo, runId, poll, last.Attempt, last.UpdatedAt, last.Status).ConfigureAwait(false)
+                : DiscoveryPlan.Unlisted(last, everyStatus);
+            if (kept is not null && !(everyStatus && !kept.HoldsQueuedJobs))
+            {
+                next[runId] = kept;
+            }
+        }
+
+        memory.Completed(next);
+        var seenJobs = new HashSet<long>();
+        return next.Values.SelectMany(r => r.Queued).Where(j => seenJobs.Add(j.JobId)).ToList();
+    }
+
+    /// <summary>Reads a run's jobs (conditionally: a 304 when nothing changed) and remembers what it found.</summary>
+    private async Task<RunRead> ReadRunAsync(RepoName repo, long runId, long poll, int attempt, DateTimeOffset? updatedAt, string? status)
+    {
+        var jobsUri = new Uri($"repos/{repo.Owner}/{repo.Name}/actions/runs/{runId}/jobs", UriKind.Relative);
+        var jobs = await ListAsync("list jobs", repo, GitHubPriority.Discovery,
+            (c, page) => Get<JobsPage>(c, jobsUri, page, ("filter", "latest")),
+            r => r.Jobs, r => r.TotalCount).ConfigureAwait(false);
+        var queued = jobs
+            .Where(job => Read(repo, runId, job))
+            .Select(job => new QueuedJob(job.Id, runId, repo, job.Labels!.ToArray(), job.CreatedAt, job.Name ?? ""))
+            .ToList();
+        return new RunRead(attempt, updatedAt, status, poll, jobs.Count, queued);
     }
 
     private static async Task<T> Get<T>(GitHubClient client, Uri uri, ApiOptions page, params (string Key, string Value)[] query)
@@ -168,6 +193,8 @@ public sealed partial class OctokitGitHubActions
         public long RunNumber { get; set; }
         public string? Name { get; set; }
         public string? Status { get; set; }
+        public int RunAttempt { get; set; }
+        public DateTimeOffset? UpdatedAt { get; set; }
     }
 
     public sealed class JobsPage

@@ -144,14 +144,18 @@ public sealed partial class OctokitGitHubActions(
             new ProductHeaderValue("blip-actors"),
             _baseUri,
             credentials,
-            new HttpClientAdapter(() => new ReplySizeLimit(MaxReplyBytes)
+            new HttpClientAdapter(() => Limited(new ReplySizeLimit(MaxReplyBytes)
             {
                 InnerHandler = new HttpStatusCounter(CountReply) { InnerHandler = _trust.CreateHandler() },
-            }),
+            })),
             new SimpleJsonSerializer());
         connection.SetRequestTimeout(options.GitHubRequestTimeout);
         return connection;
     }
+
+    // With conditional requests, a listing back at an earlier state answers 304 too (see EarlierRepresentations).
+    private HttpMessageHandler Limited(ReplySizeLimit limit) =>
+        options.ConditionalRequests ? new EarlierRepresentations { InnerHandler = limit } : limit;
 
     private void CountReply(int status) =>
         metrics?.GitHubHttpResponses.Inc(status.ToString(CultureInfo.InvariantCulture));

@@ -17,6 +17,7 @@ public sealed partial class BlipOptions
         GitHubApiUrl = GitHubApiUrl,
         ConditionalRequests = ConditionalRequests,
         PollInProgressRuns = PollInProgressRuns,
+        PollInProgressEvery = PollInProgressEvery,
         RunnerGroupId = RunnerGroupId,
         WorkFolder = WorkFolder,
         GitHubRequestTimeout = GitHubRequestTimeout,

@@ -65,9 +65,14 @@ public sealed partial class BlipOptions
     /// <summary>Also look for queued jobs inside in_progress runs (needs:, matrix legs, re-runs). Off only to mimic upstream.</summary>
     public bool PollInProgressRuns { get; set; } = true;
 
+    /// <summary>Every poll lists the queued runs; every this-many-th poll also the in_progress, waiting and pending ones (a
+    /// job queued inside a running run is found within two such cycles; a webhook finds it at once).</summary>
+    public int PollInProgressEvery { get; set; } = GitHub.GitHubOptions.DefaultPollInProgressEvery;
+
     /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
-    /// under GitHub's secondary limit (900 points per minute) however many repos there are: each poll lists runs in four
-    /// statuses (4 points), so 300 ms per repo keeps discovery at about 800 points a minute.</summary>
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are: a poll lists the queued runs
+    /// and reads the runs holding queued jobs, and every <c>PollInProgressEvery</c>-th lists three more statuses, so 300 ms
+    /// per repo keeps discovery well under that.</summary>
     public TimeSpan PollSpacingPerRepo { get; set; } = TimeSpan.FromMilliseconds(300);
 
     /// <summary>Where the webhook receiver listens (e.g. <c>http://0.0.0.0:9111</c>); empty: no webhooks, polling only.</summary>
@@ -167,6 +172,7 @@ public sealed partial class BlipOptions
         Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");
         Require(MaxDurationSeconds is >= 10 and <= SpecMaxDurationSeconds,
             $"Blip:MaxDurationSeconds '{MaxDurationSeconds}' must be between 10 and {SpecMaxDurationSeconds} (the spec's 30-minute cap may be lowered, never raised)");
+        Require(PollInProgressEvery is >= 1 and <= 100, $"Blip:PollInProgressEvery '{PollInProgressEvery}' must be between 1 and 100");
         Require(IdleRunnerGrace > TimeSpan.Zero, $"Blip:IdleRunnerGrace '{IdleRunnerGrace}' must be positive");
         Require(RunnerCheckInterval > TimeSpan.Zero, $"Blip:RunnerCheckInterval '{RunnerCheckInterval}' must be positive");
         Require(QueuedSightingTimeout > TimeSpan.Zero, $"Blip:QueuedSightingTimeout '{QueuedSightingTimeout}' must be positive");

@@ -209,7 +209,14 @@ public sealed partial record JobState
             return JobDecision.Nothing(memory);
         }
 
+        // Until the grace has passed nothing a GET could show calls for action but a deregistered runner, and the VM's stop
+        // (free) says that first: a job shorter than the grace costs no runner GET.
         var grace = memory.Limits.IdleRunnerGrace;
+        if (RunnerStartedAt is { } started && now - started < grace)
+        {
+            return JobDecision.Nothing(memory);
+        }
+
         var idlePastGrace = now - memory.LastSightedAt > grace && now - (RunnerStartedAt ?? now) > grace;
         return new([], [new JobEffect.CheckRunner(runnerId, idlePastGrace)], memory with { CheckingRunner = true });
     }

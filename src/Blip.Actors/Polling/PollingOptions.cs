@@ -7,7 +7,8 @@ public sealed class PollingOptions
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Each poller waits at least this per configured repo between polls, so the cluster's discovery stays
-    /// under GitHub's secondary limit (900 points per minute) however many repos there are: each poll lists runs in four
-    /// statuses (4 points), so 300 ms per repo keeps discovery at about 800 points a minute.</summary>
+    /// under GitHub's secondary limit (900 points per minute) however many repos there are: a poll lists the queued runs
+    /// and reads the runs holding queued jobs, and every <c>PollInProgressEvery</c>-th lists three more statuses, so 300 ms
+    /// per repo keeps discovery well under that.</summary>
     public TimeSpan PollSpacingPerRepo { get; init; } = TimeSpan.FromMilliseconds(300);
 }

@@ -21,6 +21,9 @@ public sealed class PerJobCostScenario : Scenario
     private static (int Jobs, int DurationSeconds, TimeSpan Baseline) Size(bool quick) =>
         quick ? (1, 1, TimeSpan.FromSeconds(3)) : (3, 16, TimeSpan.FromSeconds(20));
 
+    /// <summary>Webhooks too: with them a job should cost at most half what polling alone costs.</summary>
+    public override IReadOnlyList<Profile> Profiles => [Profile.Default, Profile.Upstream, Profile.Webhooks];
+
     public override Dictionary<string, string> Sizes(bool quick)
     {
         var (jobs, duration, baseline) = Size(quick);
@@ -44,7 +47,7 @@ public sealed class PerJobCostScenario : Scenario
         // Two polls: the second one is conditional already (ETags known); --quick settles for one.
         var warmPolls = context.Quick ? 1 : 2;
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; warming up ({warmPolls} polls), then {baselineLength.TotalSeconds:F0} s idle baseline");
-        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => s.Total >= warmPolls * profile.GetsPerIdlePoll, TimeSpan.FromSeconds(60), "the warm-up polls", ct);
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => RunsLists(s) >= profile.GetsPerIdlePoll + warmPolls - 1, TimeSpan.FromSeconds(60), "the warm-up polls", ct);
         var idleFrom = await SampleAsync();
         await Task.Delay(baselineLength, ct); // the idle measurement window: pacing, not a wait for a state
         var idleTo = await SampleAsync();
@@ -60,8 +63,8 @@ public sealed class PerJobCostScenario : Scenario
 
         // The last job's VM is released; the window closes after the next poll, so the requests that settle its end
         // (the runner's removal, the release's own replies) are in it. Its idle share is subtracted as for any window.
-        var pollsAtRelease = (await world.GitHub.GetStatsAsync(ct)).ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0;
-        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => (s.ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0) > pollsAtRelease,
+        var pollsAtRelease = RunsLists(await world.GitHub.GetStatsAsync(ct));
+        await Deadline.UntilAsync(() => world.GitHub.GetStatsAsync(ct), s => RunsLists(s) > pollsAtRelease,
             TimeSpan.FromSeconds(60), "a poll after the last release", ct);
         var jobsTo = await SampleAsync();
 
@@ -82,6 +85,14 @@ public sealed class PerJobCostScenario : Scenario
         result.Figures["kube_requests_per_job"] = PerJob(s => Kube(s, "total"));
         result.GitHubCountedByEndpoint = jobsTo.GitHub.ByEndpoint.ToDictionary(
             e => e.Key, e => e.Value.Counted - (jobsFrom.GitHub.ByEndpoint.GetValueOrDefault(e.Key)?.Counted ?? 0));
+        var byStatus = RequestsByStatus(jobsFrom.GitHub, jobsTo.GitHub);
+        result.Notes.Add($"GitHub requests in the jobs' window by endpoint and status (304s are free): {byStatus}");
+        context.Say(Name, profile, $"GitHub requests in the jobs' window: {byStatus}");
+        if (profile.ReceivesWebhooks)
+        {
+            result.Figures["webhooks_delivered"] = world.World.GitHub.WebhooksDelivered;
+        }
+
         var writes = world.World.Kube.Store.Audit
             .Where(a => a.User == Blip.Sandbox.Kubernetes.KubeApiEmulator.ControllerAuditUser && a.Time >= jobsFrom.At && a.Time < jobsTo.At)
             .GroupBy(a => $"{a.Verb} {a.Resource}")
@@ -90,6 +101,19 @@ public sealed class PerJobCostScenario : Scenario
         await RecordInvariantsAsync(context, world, Name, result, ct);
         RecordController(world, result);
         result.ControllerLog = world.KeepLog(context.OutDir, Name);
-        context.Say(Name, profile, $"per job: {result.Figures["github_counted_per_job"]:F1} counted GitHub requests, {result.Figures["kube_writes_per_job"]:F1} Kubernetes writes, {result.Figures["kube_lists_per_job"]:F1} lists");
+        context.Say(Name, profile, $"per job: {result.Figures["github_counted_per_job"]:F2} counted GitHub requests, {result.Figures["kube_writes_per_job"]:F1} Kubernetes writes, {result.Figures["kube_lists_per_job"]:F1} lists");
     }
+
+    private static int RunsLists(SandboxStats stats) => stats.ByEndpoint.GetValueOrDefault(RunsList)?.Total ?? 0;
+
+    /// <summary>"GET /repos/{o}/{r}/actions/runs 200×3 304×20; …": what each endpoint answered between two samples.</summary>
+    private static string RequestsByStatus(SandboxStats from, SandboxStats to) => string.Join("; ", to.ByEndpoint
+        .OrderBy(e => e.Key, StringComparer.Ordinal)
+        .Select(e => (e.Key, Statuses: e.Value.ByStatus
+            .Select(s => (s.Key, Count: s.Value - (from.ByEndpoint.GetValueOrDefault(e.Key)?.ByStatus.GetValueOrDefault(s.Key) ?? 0)))
+            .Where(s => s.Count > 0)
+            .Select(s => $"{s.Key}×{s.Count}")
+            .ToList()))
+        .Where(e => e.Statuses.Count > 0)
+        .Select(e => $"{e.Key} {string.Join(" ", e.Statuses)}"));
 }

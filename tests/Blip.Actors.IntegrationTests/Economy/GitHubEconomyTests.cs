@@ -118,7 +118,8 @@ public sealed class GitHubEconomyTests(ITestOutputHelper output)
         var warm = await world.GitHub.GetStatsAsync();
         var started = DateTimeOffset.UtcNow;
 
-        var after = await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= warm.Total + 200, PipelineWorld.Deadline, "a window of polls");
+        // Two more polls of every repo (a poll lists the queued runs; the other statuses every PollInProgressEvery-th poll).
+        var after = await Deadline.UntilAsync(world.StatsAsync, s => s.Total >= warm.Total + (2 * repos.Length), PipelineWorld.Deadline, "a window of polls");
 
         var window = DateTimeOffset.UtcNow - started;
         var perHour = (after.Counted - warm.Counted) * TimeSpan.FromHours(1) / window;

@@ -18,7 +18,7 @@ public sealed class WebhookTests(ITestOutputHelper output)
         await using var world = await PipelineWorld.StartAsync(vms: 1, webhooks: "emulator");
         await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMinutes(5));
         await Deadline.UntilAsync(() => world.Log.Contains("webhook receiver listening") && world.Log.Contains("webhook secret loaded"), PipelineWorld.Deadline, "receiver up with its secret");
-        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.TryGetValue("GET /repos/{o}/{r}/actions/runs", out var runs) && runs.Total >= Blip.Actors.GitHub.OctokitGitHubActions.PolledRunStatuses.Count, PipelineWorld.Deadline, "the first poll (one listing per polled run status)");
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint.TryGetValue("GET /repos/{o}/{r}/actions/runs", out var runs) && runs.Total >= Blip.Actors.GitHub.DiscoveryPlan.AllStatuses.Count, PipelineWorld.Deadline, "the first poll (one listing per polled run status)");
         var polls = (await world.GitHub.GetStatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
 
         var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);

@@ -46,6 +46,26 @@ public sealed class DiscoveryTests
     }
 
     [Fact]
+    public async Task A_job_queued_later_inside_a_run_already_read_whose_listing_did_not_change_gets_a_runner()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 2);
+        await world.StartControllerAsync();
+        var first = await world.GitHub.QueueJobAsync(new QueueJobRequest("org/repo", ["self-hosted", "blip"], DurationSeconds: 40, RunInProgress: true));
+        await world.WaitForJobAsync(first.JobId, j => j.Status == "in_progress", "in progress");
+        // Two more polls: discovery has read the run since its job started (no queued job left in it).
+        var polls = (await world.StatsAsync()).ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total;
+        await Deadline.UntilAsync(world.StatsAsync, s => s.ByEndpoint["GET /repos/{o}/{r}/actions/runs"].Total >= polls + 2, PipelineWorld.Deadline, "two more polls");
+
+        // As a `needs:` job: queued inside the run while it stays in_progress, so the run's listing (status, updated_at) is
+        // what discovery saw when it last read the run's jobs.
+        var later = await world.GitHub.QueueJobAsync(new QueueJobRequest("org/repo", ["self-hosted", "blip"], DurationSeconds: 1, RunId: first.RunId));
+
+        var done = await world.WaitForJobAsync(later.JobId, j => j.Status == "completed", "completed");
+        Assert.StartsWith($"blip-{later.JobId}-", done.RunnerName);
+        Assert.Equal("in_progress", (await world.GitHub.GetJobAsync(first.JobId))!.Status);
+    }
+
+    [Fact]
     public async Task A_non_matching_job_is_logged_once_and_gets_no_vm()
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1);

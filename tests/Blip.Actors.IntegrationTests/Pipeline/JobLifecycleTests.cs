@@ -11,7 +11,8 @@ public sealed class JobLifecycleTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1);
         await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(100));
-        var (first, waiting) = await OneJobRunningAndOneWaitingForAVmAsync(world, firstSeconds: 6);
+        // A poll lists the queued runs (one GET; the other statuses every PollInProgressEvery-th poll): 12 s of 100 ms polls.
+        var (first, waiting) = await OneJobRunningAndOneWaitingForAVmAsync(world, firstSeconds: 12);
         var done = await world.WaitForJobAsync(waiting.JobId, j => j.Status == "completed", "served once a VM was free");
         Assert.StartsWith($"blip-{waiting.JobId}-", done.RunnerName);
         var runsPolls = await RunsPollsAsync(world);

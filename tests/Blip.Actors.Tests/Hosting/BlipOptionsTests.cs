@@ -24,6 +24,17 @@ public sealed class BlipOptionsTests
         Assert.Contains("1800", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public void An_in_progress_listing_cycle_outside_1_to_100_polls_is_one_error_naming_it(int every)
+    {
+        var error = Assert.Single(new BlipOptions { PollInProgressEvery = every }.Validate());
+        Assert.Contains($"Blip:PollInProgressEvery '{every}'", error, StringComparison.Ordinal);
+        Assert.Empty(new BlipOptions { PollInProgressEvery = 1 }.Validate());
+        Assert.Equal(15, new BlipOptions().ForGitHub().PollInProgressEvery);
+    }
+
     [Fact]
     public void The_namespace_defaults_to_the_pods_own_from_the_service_account_file()
     {

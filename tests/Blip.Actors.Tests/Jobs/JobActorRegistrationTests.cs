@@ -43,7 +43,11 @@ public sealed class JobActorRegistrationTests : JobActorHarness
                 ? new TaskCompletionSource<RunnerInfo?>().Task // the first check hangs; the test delivers its answer
                 : Task.FromResult<RunnerInfo?>(new RunnerInfo(id, "r", "online", Busy: true, []));
         };
-        await RunningAsync(o => o.RunnerCheckInterval = TimeSpan.FromMilliseconds(200));
+        await RunningAsync(o =>
+        {
+            o.RunnerCheckInterval = TimeSpan.FromMilliseconds(200);
+            o.IdleRunnerGrace = TimeSpan.FromMilliseconds(200); // the first check waits for the grace
+        });
         await AwaitConditionAsync(() => Task.FromResult(!checks.IsEmpty), TimeSpan.FromSeconds(30));
 
         // The VM stops while the check is in flight: the cycle ends, and the check's answer arrives in Done.

@@ -261,7 +261,11 @@ public sealed class JobActorTests : JobActorHarness
     public async Task Running_the_runner_check_finding_the_runner_deregistered_completes_the_job()
     {
         GitHub.OnGetRunner = _ => Task.FromResult<RunnerInfo?>(null);
-        await RunningAsync(o => o.RunnerCheckInterval = TimeSpan.FromMilliseconds(200));
+        await RunningAsync(o =>
+        {
+            o.RunnerCheckInterval = TimeSpan.FromMilliseconds(200);
+            o.IdleRunnerGrace = TimeSpan.FromMilliseconds(200); // the first check waits for the grace
+        });
 
         var finished = await NextEventAsync<JobEvents.JobFinished>();
 

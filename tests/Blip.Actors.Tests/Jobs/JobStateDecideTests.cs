@@ -143,7 +143,7 @@ public sealed class JobStateDecideTests
         }),
         ("sighting check, seen lately", JobInputs.CheckSighting.Instance, null, new()),
         ("sighting check, unseen too long", JobInputs.CheckSighting.Instance, Memory with { LastSightedAt = Now.AddMinutes(-3) }, new() { [JobPhase.Claiming] = "JobFinished | StopChild" }),
-        ("runner check", JobInputs.CheckRunner.Instance, null, new() { [JobPhase.Running] = "| CheckRunner" }),
+        ("runner check within the grace since the runner started", JobInputs.CheckRunner.Instance, null, new()),
         ("runner check while one is in flight", JobInputs.CheckRunner.Instance, Memory with { CheckingRunner = true }, new()),
         ("runner check found the runner gone", new JobInputs.RunnerChecked(5, JobOutcome.Completed, "runner deregistered"), null, new() { [JobPhase.Running] = "JobFinished |" }),
         ("runner check of an earlier cycle's runner", new JobInputs.RunnerChecked(4, JobOutcome.Completed, "runner deregistered"), null, new()),
@@ -215,7 +215,7 @@ public sealed class JobStateDecideTests
     [Fact]
     public void Checks_in_flight_are_remembered_until_their_answer()
     {
-        var checking = InPhase(JobPhase.Running).Decide(JobInputs.CheckRunner.Instance, Memory, Now).Memory;
+        var checking = InPhase(JobPhase.Running).Decide(JobInputs.CheckRunner.Instance, Memory, Now.AddSeconds(30)).Memory;
         var releasing = InPhase(JobPhase.Releasing).Decide(JobInputs.StartRelease.Instance, Memory, Now).Memory;
 
         Assert.True(checking.CheckingRunner);
@@ -229,11 +229,20 @@ public sealed class JobStateDecideTests
     public void An_idle_runner_is_deleted_by_the_check_only_past_the_grace_since_both_the_last_sighting_and_its_start()
     {
         var running = InPhase(JobPhase.Running); // started 6 s ago
-        var recent = running.Decide(JobInputs.CheckRunner.Instance, Memory, Now);
+        var recent = running.Decide(JobInputs.CheckRunner.Instance, Memory, Now.AddSeconds(25));
         var later = running.Decide(JobInputs.CheckRunner.Instance, Memory with { LastSightedAt = Now.AddMinutes(-1) }, Now.AddMinutes(1));
 
         Assert.Equal(new JobEffect.CheckRunner(5, DeleteIfIdle: false), recent.Effects.Single());
         Assert.Equal(new JobEffect.CheckRunner(5, DeleteIfIdle: true), later.Effects.Single());
+    }
+
+    [Fact]
+    public void A_runner_is_first_checked_once_the_grace_since_its_start_has_passed()
+    {
+        var running = InPhase(JobPhase.Running); // started 6 s ago; the grace is 30 s
+
+        Assert.Empty(running.Decide(JobInputs.CheckRunner.Instance, Memory, Now.AddSeconds(23)).Effects);
+        Assert.Equal(new JobEffect.CheckRunner(5, DeleteIfIdle: false), running.Decide(JobInputs.CheckRunner.Instance, Memory, Now.AddSeconds(24)).Effects.Single());
     }
 
     [Fact]

@@ -172,7 +172,7 @@ public sealed class PublishedDescriptionTests : IAsyncLifetime
 
         async Task ListEverything()
         {
-            foreach (var status in Blip.Actors.GitHub.OctokitGitHubActions.PolledRunStatuses.Append("completed"))
+            foreach (var status in Blip.Actors.GitHub.DiscoveryPlan.AllStatuses.Append("completed"))
             {
                 var runs = await Call(HttpMethod.Get, $"{Base}/actions/runs", $"/repos/{Repo}/actions/runs?status={status}&per_page=100&page=1");
                 foreach (var run in runs!.Value.GetProperty("workflow_runs").EnumerateArray())

@@ -36,6 +36,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos) { InstallationTokenLifetime = options.InstallationTokenLifetime };
         _faults = new FaultInjector(time);
         _world.LostRunnerTimeout = options.LostRunnerTimeout;
+        _world.MinimumRunnerVersion = options.MinimumRunnerVersion;
         _lostRunnerLoop = Task.Run(async () =>
         {
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));

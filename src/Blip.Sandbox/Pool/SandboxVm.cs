@@ -206,7 +206,7 @@ internal sealed class SandboxVm
             .AppendLine($"AllowUsers {_options.RunnerUser}")
             .AppendLine("MaxStartups 100")
             .AppendLine("PrintMotd no")
-            .AppendLine($"SetEnv BLIP_VM_NAME={Name} BLIP_VM_DIR={HomeDir} BLIP_RUNNER_SCRIPT={_runnerScriptPath}")
+            .AppendLine($"SetEnv BLIP_VM_NAME={Name} BLIP_VM_DIR={HomeDir} BLIP_RUNNER_SCRIPT={_runnerScriptPath} BLIP_RUNNER_VERSION={_options.RunnerVersion}")
             .AppendLine(forceCommand is null ? "" : $"ForceCommand {forceCommand}")
             .ToString();
         await File.WriteAllTextAsync(ConfigPath, config, ct);

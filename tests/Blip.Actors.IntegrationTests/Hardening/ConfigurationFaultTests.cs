@@ -94,9 +94,11 @@ public sealed class ConfigurationFaultTests
 
         // The image is rebuilt with a newer runner and the pool rolled: new VMs run it, the job runs, the fault is over.
         world.Sandbox.Pool.RunnerVersion = newer;
-        foreach (var vm in Enumerable.Range(0, 3).Select(i => $"blip-{i}"))
+        var kube = world.Sandbox.KubeAdmin;
+        var pool = (System.Text.Json.JsonElement)await kube.CustomObjects.ListNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip");
+        foreach (var vm in pool.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("metadata").GetProperty("name").GetString()!))
         {
-            await world.Sandbox.KubeAdmin.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", vm);
+            await kube.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", vm);
         }
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);

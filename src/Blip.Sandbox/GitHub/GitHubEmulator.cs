@@ -37,6 +37,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         _faults = new FaultInjector(time);
         _world.LostRunnerTimeout = options.LostRunnerTimeout;
         _world.MinimumRunnerVersion = options.MinimumRunnerVersion;
+        RunnerReleases = options.RunnerReleases ?? [new SandboxRunnerRelease(Pool.VmPoolOptions.CurrentRunnerVersion, time.GetUtcNow().AddDays(-14))];
         _lostRunnerLoop = Task.Run(async () =>
         {
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));

@@ -38,6 +38,11 @@ public sealed record GitHubEmulatorOptions
     /// <c>{"minimumRunnerVersion": "2.330.0"}</c>.</summary>
     public Version? MinimumRunnerVersion { get; init; }
 
+    /// <summary>What <c>GET /repos/actions/runner/releases</c> lists (newest first, as GitHub does); null: one release, the
+    /// sandbox VMs' runner (<see cref="Pool.VmPoolOptions.CurrentRunnerVersion"/>), published two weeks before the start.
+    /// Also <see cref="GitHubEmulator.RunnerReleases"/>.</summary>
+    public IReadOnlyList<SandboxRunnerRelease>? RunnerReleases { get; init; }
+
     /// <summary>How long <c>/_runner/acquire</c> holds a request waiting for a job.</summary>
     public TimeSpan RunnerLongPoll { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -136,8 +136,10 @@ internal sealed class SandboxVm
                     break;
                 case VmMisbehaviour.DropChannelAfterStart:
                     await StartSshdAsync(HostKeyPath, ct, await WriteForceCommandAsync("drop-channel.sh", """
-                        # VmMisbehaviour.DropChannelAfterStart: the first session's command runs, then its sshd dies before the exit status.
+                        # VmMisbehaviour.DropChannelAfterStart: the first start command (the one that runs run.sh; not the version
+                        # read before it) runs, then its sshd dies before the exit status.
                         marker="$BLIP_VM_DIR/.channel-dropped"
+                        case "$SSH_ORIGINAL_COMMAND" in *run.sh*) ;; *) exec /bin/bash -c "$SSH_ORIGINAL_COMMAND" ;; esac
                         if [ -e "$marker" ]; then exec /bin/bash -c "$SSH_ORIGINAL_COMMAND"; fi
                         : > "$marker"
                         /bin/bash -c "$SSH_ORIGINAL_COMMAND"

@@ -9,6 +9,12 @@
 # Self-update: the agent's own run.sh loops to apply updates (exit codes 3 and 4). This script
 # runs bin/Runner.Listener directly and never restarts it, so an update is never applied; the VM
 # powers off instead and the exit code is logged. Keep RUNNER_VERSION in the Containerfile current.
+#
+# Outdated runner: GitHub refuses a runner older than its minimum ("Runner version vX is deprecated
+# and cannot receive messages"; Runner.Listener exits 1). This script exits 7 for it and leaves the VM
+# up: the controller holds it (a runner_outdated configuration fault) instead of churning VMs that
+# boot, refuse and power off. Ready: when the listener says "Listening for Jobs", the file named by
+# BLIP_RUNNER_READY (set by the controller's start command) is created; the command waits for it or the exit.
 set -u
 
 dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,8 +51,25 @@ say "starting the ephemeral JIT runner"
 # Runner.Listener reads ACTIONS_RUNNER_INPUT_JITCONFIG itself; its output goes to the journal
 # (journalctl -t actions-runner), never to the SSH session.
 if [ -S /run/systemd/journal/stdout ] && command -v systemd-cat >/dev/null 2>&1; then journal() { systemd-cat -t actions-runner; }; else journal() { cat >/dev/null; }; fi
-"$dir/bin/Runner.Listener" run "$@" 2>&1 | journal
+outdated="$state/outdated"
+rm -f "$outdated"
+watch_output() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      *"Listening for Jobs"*) [ -z "${BLIP_RUNNER_READY:-}" ] || : >"$BLIP_RUNNER_READY" 2>/dev/null ;;
+      *"is deprecated and cannot receive messages"*) : >"$outdated" ;;
+    esac
+    printf '%s\n' "$line"
+  done
+}
+"$dir/bin/Runner.Listener" run "$@" 2>&1 | watch_output | journal
 rc=${PIPESTATUS[0]}
+if [ -e "$outdated" ]; then
+  version="$("$dir/bin/Runner.Listener" --version 2>/dev/null | head -n 1)"
+  say "GitHub refused runner ${version:-?} as outdated (code $rc); rebuild the image with a newer RUNNER_VERSION. The VM stays up."
+  exit 7
+fi
 case "$rc" in
   3|4) say "the runner wanted to self-update (code $rc); self-update is disabled, rebuild the image with a newer RUNNER_VERSION" ;;
 esac

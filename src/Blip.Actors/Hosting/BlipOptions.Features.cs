@@ -25,7 +25,7 @@ public sealed partial class BlipOptions
 
     public KubernetesOptions ForKubernetes() => new() { Namespace = Namespace, Pool = Pool, Kubeconfig = Kubeconfig, NodeName = NodeName };
 
-    public SshOptions ForSsh() => new() { SshUser = SshUser, SshPort = SshPort, RunnerDir = RunnerDir };
+    public SshOptions ForSsh() => new() { SshUser = SshUser, SshPort = SshPort, RunnerDir = RunnerDir, RunnerMinimumVersion = RunnerMinimumVersion };
 
     public WebhookOptions ForWebhooks() => new() { WebhookUrl = WebhookUrl, PollIntervalWithWebhooks = PollIntervalWithWebhooks };
 

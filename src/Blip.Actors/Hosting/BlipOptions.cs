@@ -27,6 +27,10 @@ public sealed partial class BlipOptions
     public int SshPort { get; set; } = 22;
     public string RunnerDir { get; set; } = "/home/runner/actions-runner";
 
+    /// <summary>Runners older than this (<c>2.330.0</c>) are not started: a <c>runner_outdated</c> configuration fault, as
+    /// when GitHub refuses them. Empty: off (GitHub's own refusal is still recognised).</summary>
+    public string RunnerMinimumVersion { get; set; } = "";
+
     /// <summary>How many SSH attempts on one VM before its registration is deleted and another VM claimed.</summary>
     public int SshAttempts { get; set; } = 4;
 
@@ -167,6 +171,8 @@ public sealed partial class BlipOptions
         Require(ClusterPort is >= 0 and < 65536, $"Blip:ClusterPort '{ClusterPort}' is not a TCP port");
         Require(!string.IsNullOrWhiteSpace(SshUser), "Blip:SshUser is empty");
         Require(RunnerDir.StartsWith('/') && !RunnerDir.Contains('\''), $"Blip:RunnerDir '{RunnerDir}' must be an absolute path without quotes");
+        Require(RunnerMinimumVersion.Length == 0 || Runners.RunnerVersion.Parse(RunnerMinimumVersion) is not null,
+            $"Blip:RunnerMinimumVersion '{RunnerMinimumVersion}' is not a runner version such as 2.330.0");
         Require(SshAttempts >= 1, $"Blip:SshAttempts '{SshAttempts}' must be at least 1");
         Require(MaxVmsGivenUpPerJob >= 1, $"Blip:MaxVmsGivenUpPerJob '{MaxVmsGivenUpPerJob}' must be at least 1");
         Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");

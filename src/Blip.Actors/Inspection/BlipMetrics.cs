@@ -50,6 +50,7 @@ public sealed class BlipMetrics : IDisposable
         KubernetesRequests = new(_meter, "blip_kubernetes_requests_total", "Kubernetes API requests, by verb, resource and HTTP status.", "verb", "resource", "status");
         SshAttempts = new(_meter, "blip_ssh_attempts_total", "Attempts to start a runner over SSH.");
         SshFailures = new(_meter, "blip_ssh_failures_total", "Failed attempts to start a runner over SSH, by reason.", "reason");
+        RunnerStarts = new(_meter, "blip_runner_starts_total", "Runners started over SSH, by the version bin/Runner.Listener --version printed on the VM (unknown: none).", "version");
         ConfigurationFaults = new(_meter, "blip_configuration_faults_total",
             "Configuration faults detected (the same bootstrap failure on two different VMs), by cause.", "cause");
         ConfigurationFaultsActive = new(_meter, "blip_configuration_faults_active",
@@ -67,7 +68,7 @@ public sealed class BlipMetrics : IDisposable
         All =
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, JobStageDuration, OldestWaitingJobAge, VmsClaimed, VmsClaimable,
-            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
+            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, RunnerStarts, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
             ShardEntities, Shards, RunnerRegistrationsDeleted, RunListingsCapped, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
         // Listening before the first measurement: the outcomes below start at 0 on /metrics.
@@ -95,6 +96,7 @@ public sealed class BlipMetrics : IDisposable
     public CounterMetric KubernetesRequests { get; }
     public CounterMetric SshAttempts { get; }
     public CounterMetric SshFailures { get; }
+    public CounterMetric RunnerStarts { get; }
     public CounterMetric ConfigurationFaults { get; }
     public GaugeMetric ConfigurationFaultsActive { get; }
     public CounterMetric RunnerRegistrationsDeleted { get; }

@@ -48,15 +48,17 @@ public sealed class CountingGitHubActions(IGitHubActions inner, BlipMetrics metr
     }
 }
 
-/// <summary>Counts runner starts over SSH and their failures by reason.</summary>
+/// <summary>Counts runner starts over SSH (and the runner versions started) and their failures by reason.</summary>
 public sealed class CountingRunnerShell(IRunnerShell inner, BlipMetrics metrics) : IRunnerShell
 {
-    public async Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
+    public async Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
     {
         metrics.SshAttempts.Inc();
         try
         {
-            await inner.StartRunnerAsync(target, config, ct).ConfigureAwait(false);
+            var started = await inner.StartRunnerAsync(target, config, ct).ConfigureAwait(false);
+            metrics.RunnerStarts.Inc(RunnerVersion.Label(started.Version));
+            return started;
         }
         catch (RunnerShellException e)
         {
@@ -83,6 +85,7 @@ public sealed class CountingRunnerShell(IRunnerShell inner, BlipMetrics metrics)
         RunnerShellFailure.RunnerDirMissing => "runner_dir_missing",
         RunnerShellFailure.RunScriptMissing => "run_sh_missing",
         RunnerShellFailure.AlreadyRunning => "already_running",
+        RunnerShellFailure.RunnerOutdated => "runner_outdated",
         _ => failure.ToString().ToLowerInvariant(),
     };
 }

@@ -29,6 +29,7 @@ public static class BootstrapDecision
             RunnerShellFailure.AlreadyRunning => BootstrapStep.RunnerRuns,
             RunnerShellFailure.HostKeyMismatch => BootstrapStep.GiveUp, // never trusted, never retried
             _ when verdict.IsConfigurationFault => BootstrapStep.HoldForConfiguration,
+            RunnerShellFailure.RunnerOutdated => BootstrapStep.GiveUp, // the same runner on this VM is refused again: try another VM (a second one makes it a configuration fault)
             _ when attempt >= maxAttempts => BootstrapStep.GiveUp,
             _ when mayHaveStarted => BootstrapStep.CheckRegistrationThenRetry,
             _ => BootstrapStep.Retry,

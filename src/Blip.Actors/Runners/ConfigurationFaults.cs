@@ -13,6 +13,9 @@ public enum ConfigurationFaultCause
 
     /// <summary>run.sh is missing or not executable in Blip:RunnerDir.</summary>
     RunScriptMissing,
+
+    /// <summary>The VM image's runner is too old: GitHub refuses it, or it is below Blip:RunnerMinimumVersion.</summary>
+    RunnerOutdated,
 }
 
 /// <summary>
@@ -28,11 +31,13 @@ public static class BootstrapFaults
         RunnerShellFailure.AuthenticationFailed => ConfigurationFaultCause.SshAuthenticationRejected,
         RunnerShellFailure.RunnerDirMissing => ConfigurationFaultCause.RunnerDirMissing,
         RunnerShellFailure.RunScriptMissing => ConfigurationFaultCause.RunScriptMissing,
+        RunnerShellFailure.RunnerOutdated => ConfigurationFaultCause.RunnerOutdated,
         _ => null,
     };
 
     /// <summary>The one error line: what failed on how many VMs, and which Secret or setting to fix.</summary>
-    public static string Describe(ConfigurationFaultCause cause, int vms, string sshUser, string runnerDir) => cause switch
+    /// <param name="runnerVersion">The runner version read on the VM (for <see cref="ConfigurationFaultCause.RunnerOutdated"/>).</param>
+    public static string Describe(ConfigurationFaultCause cause, int vms, string sshUser, string runnerDir, string? runnerVersion = null) => cause switch
     {
         ConfigurationFaultCause.SshAuthenticationRejected =>
             $"SSH authentication rejected by {vms} VMs (user '{sshUser}'): check Secret {ControllerSecrets.SshKeySecretName} (key {ControllerSecrets.SshKeyKey}) and Blip:SshUser",
@@ -40,6 +45,9 @@ public static class BootstrapFaults
             $"runner dir {runnerDir} missing on {vms} VMs: check Blip:RunnerDir and the VM image (it must install the runner there)",
         ConfigurationFaultCause.RunScriptMissing =>
             $"{runnerDir}/run.sh missing or not executable on {vms} VMs: check Blip:RunnerDir and the VM image",
+        ConfigurationFaultCause.RunnerOutdated =>
+            $"runner {runnerVersion ?? "(version unknown)"} on {vms} VMs is outdated (GitHub refuses it, or it is below Blip:RunnerMinimumVersion): " +
+            $"rebuild the VM image with a current runner (images/github-runner, RUNNER_VERSION; {runnerDir}/bin/Runner.Listener --version)",
         _ => throw new ArgumentOutOfRangeException(nameof(cause), cause, null),
     };
 
@@ -49,6 +57,7 @@ public static class BootstrapFaults
         ConfigurationFaultCause.SshAuthenticationRejected => "ssh_authentication_rejected",
         ConfigurationFaultCause.RunnerDirMissing => "runner_dir_missing",
         ConfigurationFaultCause.RunScriptMissing => "run_sh_missing",
+        ConfigurationFaultCause.RunnerOutdated => "runner_outdated",
         _ => cause.ToString(),
     };
 }

@@ -3,9 +3,16 @@ namespace Blip.Actors.Runners;
 /// <summary>Starts the JIT runner on a VM. Implemented over SSH (SSH.NET) with the VM's host key pinned.</summary>
 public interface IRunnerShell
 {
-    /// <summary>Starts <c>run.sh</c> detached; the JIT config travels only on the channel's stdin.
-    /// Throws <see cref="RunnerShellException"/>.</summary>
-    Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct);
+    /// <summary>Reads the runner's version, then starts <c>run.sh</c> detached; the JIT config travels only on the
+    /// channel's stdin. Throws <see cref="RunnerShellException"/>.</summary>
+    Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct);
+}
+
+/// <summary>A runner that started.</summary>
+/// <param name="Version">What <c>bin/Runner.Listener --version</c> printed on the VM (null when it printed nothing usable).</param>
+public sealed record RunnerStart(string? Version)
+{
+    public static readonly RunnerStart UnknownVersion = new((string?)null);
 }
 
 /// <param name="HostKey">The pinned key, <c>ssh-ed25519 AAAA…</c> from <c>blip.io/host-key</c>.</param>
@@ -33,6 +40,10 @@ public enum RunnerShellFailure
 
     /// <summary>run.sh refused to start because it holds its lock already: a runner (started by an earlier attempt) runs on the VM.</summary>
     AlreadyRunning,
+
+    /// <summary>The runner on the VM is too old: GitHub refused it ("Runner version vX is deprecated and cannot receive
+    /// messages"; run.sh exits 7 for it), or it is below <c>Blip:RunnerMinimumVersion</c> and was not started.</summary>
+    RunnerOutdated,
 }
 
 /// <param name="MayHaveStarted">The failure came after the start command was sent (the channel broke, stdin could not be
@@ -40,6 +51,9 @@ public enum RunnerShellFailure
 public sealed class RunnerShellException(RunnerShellFailure failure, string message, Exception? inner = null, bool mayHaveStarted = false) : Exception(message, inner)
 {
     public RunnerShellFailure Failure { get; } = failure;
+
+    /// <summary>The runner version read on the VM before the failure, if it was.</summary>
+    public string? RunnerVersion { get; init; }
 
     public bool MayHaveStarted { get; } = mayHaveStarted;
 }

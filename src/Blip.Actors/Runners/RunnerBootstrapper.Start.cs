@@ -25,7 +25,11 @@ public sealed partial class RunnerBootstrapper
 
     private void Starting()
     {
-        Receive<ShellStarted>(_ => RunnerRuns());
+        Receive<ShellStarted>(m =>
+        {
+            _runnerVersion = m.Runner.Version;
+            RunnerRuns();
+        });
         Receive<ShellFailed>(m => OnShellFailed(m.Failure));
         Receive<RetryStart>(m =>
         {
@@ -75,7 +79,7 @@ public sealed partial class RunnerBootstrapper
         var options = _deps.Options;
         var cause = BootstrapFaults.Classify(failure.Failure);
         var verdict = cause is { } c
-            ? _deps.Faults.Observe(c, _vmName, vms => BootstrapFaults.Describe(c, vms, options.SshUser, options.RunnerDir))
+            ? _deps.Faults.Observe(c, _vmName, vms => BootstrapFaults.Describe(c, vms, options.SshUser, options.RunnerDir, failure.RunnerVersion))
             : FaultVerdict.VmFault;
         switch (BootstrapDecision.AfterFailure(failure.Failure, failure.MayHaveStarted, _attempt, options.SshAttempts, verdict))
         {
@@ -204,7 +208,7 @@ public sealed partial class RunnerBootstrapper
                 _log.Warning("job {0}: could not mark VM {1} provisioned ({2}); the runner runs regardless", _jobId, _vmName, m.Error);
             }
 
-            _log.Info("job {0} ({1}): runner {2} started on VM {3}", _jobId, _repo, _runner?.RunnerName, _vmName);
+            _log.Info("job {0} ({1}): runner {2} (version {3}) started on VM {4}", _jobId, _repo, _runner?.RunnerName, _runnerVersion ?? "unknown", _vmName);
             Finish(new Started(DateTimeOffset.UtcNow));
         });
         Receive<RetryMark>(_ => Mark(_markAttempt + 1));

@@ -88,8 +88,7 @@ public sealed partial class RunnerBootstrapper
     {
         try
         {
-            await _deps.Shell.StartRunnerAsync(target, config, ct).ConfigureAwait(false);
-            return ShellStarted.Instance;
+            return new ShellStarted(await _deps.Shell.StartRunnerAsync(target, config, ct).ConfigureAwait(false));
         }
         catch (RunnerShellException e)
         {
@@ -165,10 +164,7 @@ public sealed partial class RunnerBootstrapper
 
     private sealed record Swept(RunnerInfo? Live, IReadOnlyList<RunnerInfo> Deleting, string? Error) : IStepResult;
 
-    private sealed class ShellStarted : IStepResult
-    {
-        public static readonly ShellStarted Instance = new();
-    }
+    private sealed record ShellStarted(RunnerStart Runner) : IStepResult;
 
     private sealed record ShellFailed(RunnerShellException Failure) : IStepResult;
 

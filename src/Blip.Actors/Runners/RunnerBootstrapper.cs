@@ -67,6 +67,7 @@ public sealed partial class RunnerBootstrapper : ReceiveActor, IWithTimers
     private bool _held;
     private Task? _watchedChange;
     private int _markAttempt;
+    private string? _runnerVersion;
 
     public RunnerBootstrapper(RunnerDependencies deps, long jobId, RepoName repo, ImmutableArray<string> labels, string vmName, string? vmUid, long? previousRunnerId, bool sweepStale)
     {

@@ -29,17 +29,35 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, SshOptions options
     /// <summary>What run.sh exits with when its lock is taken: a runner already runs on the VM (images/github-runner/files/run.sh).</summary>
     public const int RunShLockedExitCode = 10;
 
+    private const int RunnerRefusedOutdated = 94;
+
+    /// <summary>What run.sh exits with when GitHub refused its runner as outdated ("Runner version vX is deprecated and
+    /// cannot receive messages"; the listener itself exits 1 with that line): images/github-runner/files/run.sh.</summary>
+    public const int RunShOutdatedExitCode = 7;
+
+    /// <summary>How long the start command waits for run.sh to say its runner listens (it creates the file named by
+    /// <c>BLIP_RUNNER_READY</c>) or to exit: a runner refused at once is told apart from one that runs. A run.sh that never
+    /// says so costs this wait once per start and is taken as running.</summary>
+    internal const int ReadyWaitTenths = 100;
+
+    internal string BuildVersionCommand() =>
+        $"cd '{options.RunnerDir}' 2>/dev/null && ./bin/Runner.Listener --version 2>/dev/null </dev/null | head -n 1";
+
     internal string BuildCommand() =>
         $"cd '{options.RunnerDir}' 2>/dev/null || exit {NoRunnerDir}; " +
         $"test -x ./run.sh || exit {NoRunScript}; " +
         $"IFS= read -r ACTIONS_RUNNER_INPUT_JITCONFIG || exit {NoConfigOnStdin}; " +
         "export ACTIONS_RUNNER_INPUT_JITCONFIG; " +
+        "signal=\"$(mktemp -d)\" || signal=/nonexistent; BLIP_RUNNER_READY=\"$signal/ready\"; export BLIP_RUNNER_READY; " +
         "setsid nohup ./run.sh >/dev/null 2>&1 </dev/null & pid=$!; " +
         "unset ACTIONS_RUNNER_INPUT_JITCONFIG; " +
-        $"sleep 0.2; if kill -0 $pid 2>/dev/null; then echo started $pid; else wait $pid; rc=$?; " +
-        $"if [ $rc -eq {RunShLockedExitCode} ]; then exit {RunnerAlreadyRunning}; fi; exit {RunnerExitedAtOnce}; fi";
+        $"i=0; while kill -0 $pid 2>/dev/null && [ ! -e \"$BLIP_RUNNER_READY\" ] && [ $i -lt {ReadyWaitTenths} ]; do sleep 0.1; i=$((i+1)); done; " +
+        "if kill -0 $pid 2>/dev/null || [ -e \"$BLIP_RUNNER_READY\" ]; then rm -rf \"$signal\"; echo started $pid; exit 0; fi; " +
+        "rm -rf \"$signal\"; wait $pid; rc=$?; " +
+        $"if [ $rc -eq {RunShLockedExitCode} ]; then exit {RunnerAlreadyRunning}; fi; " +
+        $"if [ $rc -eq {RunShOutdatedExitCode} ]; then exit {RunnerRefusedOutdated}; fi; exit {RunnerExitedAtOnce}";
 
-    public async Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
+    public async Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
     {
         var pinned = ParseHostKey(target.HostKey)
             ?? throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, PinnedHostKey.Malformed(target.VmName, target.HostKey));
@@ -79,6 +97,15 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, SshOptions options
             throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName} ({target.Address}:{options.SshPort}) unreachable: {e.Message}", e);
         }
 
+        var version = await ReadVersionAsync(client, target.VmName, ct).ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(options.RunnerMinimumVersion) && RunnerVersion.IsBelow(version, options.RunnerMinimumVersion))
+        {
+            client.Disconnect();
+            throw new RunnerShellException(RunnerShellFailure.RunnerOutdated,
+                $"VM {target.VmName}: runner {version} is older than Blip:RunnerMinimumVersion {options.RunnerMinimumVersion}; not started")
+            { RunnerVersion = version };
+        }
+
         using var command = client.CreateCommand(BuildCommand());
         command.CommandTimeout = CommandTimeout;
         try
@@ -103,7 +130,7 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, SshOptions options
         switch (command.ExitStatus)
         {
             case 0:
-                return;
+                return new RunnerStart(version);
             case null:
                 // The channel closed without an exit status (the connection broke mid-command): run.sh may be running.
                 throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {target.VmName}: the channel closed before the start command reported its exit status", mayHaveStarted: true);
@@ -113,11 +140,36 @@ public sealed class SshRunnerShell(ControllerSecrets secrets, SshOptions options
                 throw new RunnerShellException(RunnerShellFailure.RunScriptMissing, $"VM {target.VmName}: {options.RunnerDir}/run.sh is missing or not executable");
             case RunnerAlreadyRunning:
                 throw new RunnerShellException(RunnerShellFailure.AlreadyRunning, $"VM {target.VmName}: run.sh refused a second start (its lock is held: a runner already runs)");
+            case RunnerRefusedOutdated:
+                throw new RunnerShellException(RunnerShellFailure.RunnerOutdated, $"VM {target.VmName}: GitHub refused runner {version ?? "(version unknown)"} as outdated (run.sh exited {RunShOutdatedExitCode})")
+                { RunnerVersion = version };
             case RunnerExitedAtOnce:
                 throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: run.sh exited at once");
             default:
                 throw new RunnerShellException(RunnerShellFailure.RunnerFailed, $"VM {target.VmName}: starting the runner exited with {command.ExitStatus}");
         }
+    }
+
+    /// <summary>What <c>bin/Runner.Listener --version</c> prints, over the session already open; null when it prints
+    /// nothing usable (a failure here is not the start's: the start command says what is wrong).</summary>
+    private async Task<string?> ReadVersionAsync(SshClient client, string vmName, CancellationToken ct)
+    {
+        using var command = client.CreateCommand(BuildVersionCommand());
+        command.CommandTimeout = CommandTimeout;
+        try
+        {
+            await command.ExecuteAsync(ct).ConfigureAwait(false);
+        }
+        catch (SshOperationTimeoutException e)
+        {
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {vmName}: reading the runner version timed out", e);
+        }
+        catch (Exception e) when (e is SshException or IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            throw new RunnerShellException(RunnerShellFailure.Unreachable, $"VM {vmName}: connection lost while reading the runner version ({e.GetType().Name})", e);
+        }
+
+        return RunnerVersion.Parse(command.Result)?.ToString();
     }
 
     /// <summary>The key blob of <c>ssh-ed25519 AAAA… [comment]</c>, or null when it is not one.</summary>

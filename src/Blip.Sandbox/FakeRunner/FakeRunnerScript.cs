@@ -14,7 +14,10 @@ namespace Blip.Sandbox.FakeRunner;
 /// reach a file or a command line: request bodies go to curl on stdin.
 /// Exit codes: 0 done (or job cancelled), 2 no or malformed JIT config, 3 JIT config refused,
 /// 4 runner removed before it got a job, 5 emulator unreachable, 10 a runner already runs on this VM (its lock, a flock
-/// on <c>$BLIP_VM_DIR</c>, is held; nothing else happens).
+/// on <c>$BLIP_VM_DIR</c>, is held; nothing else happens), 7 the emulator refused the runner's version as outdated (as the
+/// image's run.sh exits when GitHub does; then no <c>runner-exited</c> is written: the VM stays up, as that run.sh leaves it).
+/// It reports <c>$BLIP_RUNNER_VERSION</c> when it redeems, and creates the file <c>$BLIP_RUNNER_READY</c> names (if any) once
+/// its runner is online, as the image's run.sh does when the listener listens: the start command waits for one or the exit.
 /// </remarks>
 public static class FakeRunnerScript
 {
@@ -45,10 +48,11 @@ public static class FakeRunnerScript
             exit 10
         fi
 
+        keep_vm=""
         on_exit() {
             local code="$1"
             log "exit $code"
-            printf '%s\n' "$code" >"$vm_dir/runner-exited"
+            [ -n "$keep_vm" ] || printf '%s\n' "$code" >"$vm_dir/runner-exited"
         }
         trap 'on_exit $?' EXIT
         trap 'log "terminated"; exit 143' TERM INT
@@ -111,15 +115,20 @@ public static class FakeRunnerScript
         }
 
         for attempt in 1 2 3 4 5; do
-            post /_runner/redeem "$runner_id $secret" 30 && break
+            post /_runner/redeem "$runner_id $secret ${BLIP_RUNNER_VERSION:-}" 30 && break
             sleep 1
         done
         secret=""
         case "$http_status" in
             200) ;;
             000) log "refusing to start: cannot reach $api to redeem the JIT config"; exit 3 ;;
+            403) case "$http_body" in
+                    *"is deprecated and cannot receive messages"*) log "refused: $http_body"; keep_vm=1; exit 7 ;;
+                 esac
+                 log "refusing to start: JIT config refused ($http_status: $http_body)"; exit 3 ;;
             *) log "refusing to start: JIT config refused ($http_status: $http_body)"; exit 3 ;;
         esac
+        if [ -n "${BLIP_RUNNER_READY:-}" ]; then : >"$BLIP_RUNNER_READY" 2>/dev/null; fi
         session="${http_body%% *}"
         runner_name="${http_body#* }"
         log "runner $runner_name (id $runner_id) online at $api; waiting for a job"

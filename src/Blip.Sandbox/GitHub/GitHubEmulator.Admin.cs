@@ -93,9 +93,15 @@ public sealed partial class GitHubEmulator
         admin.MapPut("/settings", async (HttpContext http) =>
         {
             var settings = await ReadAsync<SandboxSettings>(http).ConfigureAwait(false);
-            if (settings is null || settings.LostRunnerSeconds is < 1)
+            if (settings is null || settings.LostRunnerSeconds is < 1
+                || (settings.MinimumRunnerVersion is { Length: > 0 } min && !Version.TryParse(min, out _)))
             {
-                return BadRequest("body must be {lostRunnerSeconds >= 1}");
+                return BadRequest("body must be {lostRunnerSeconds >= 1, minimumRunnerVersion: \"2.330.0\" or \"\"}");
+            }
+
+            if (settings.MinimumRunnerVersion is { } minimum)
+            {
+                _world.MinimumRunnerVersion = minimum.Length == 0 ? null : Version.Parse(minimum);
             }
 
             if (settings.LostRunnerSeconds is { } lost)

@@ -20,8 +20,40 @@ public sealed partial class GitHubEmulator
         MapRest(app, "GET", "/repos/{o}/{r}/actions/runners/{runner_id}", Need.AdministrationRead, GetRunner);
         MapRest(app, "DELETE", "/repos/{o}/{r}/actions/runners/{runner_id}", Need.AdministrationWrite, DeleteRunner);
         MapRest(app, "POST", "/repos/{o}/{r}/actions/runners/generate-jitconfig", Need.AdministrationWrite, GenerateJitConfigAsync);
+        // actions/runner is public: any token reads its releases.
+        MapRest(app, "GET", "/repos/actions/runner/releases", Need.Nothing, ListRunnerReleases);
         // Anything else answers as GitHub does for a path it does not serve.
         app.MapFallback((HttpContext http) => WriteAsync(http, 404, Json(GitHubJson.Error("Not Found", 404)), []));
+    }
+
+    /// <summary>The releases <c>GET /repos/actions/runner/releases</c> lists; replace it to publish one.</summary>
+    public IReadOnlyList<SandboxRunnerRelease> RunnerReleases { get; set; }
+
+    /// <summary>GitHub's release objects (OpenAPI "release"), newest first; only what a client of the list reads.</summary>
+    private ApiResult ListRunnerReleases(ApiCall call)
+    {
+        var all = RunnerReleases.OrderByDescending(r => r.PublishedAt).ToList();
+        var (page, link) = Paginate(call, all);
+        var array = new JsonArray();
+        var id = 1000;
+        foreach (var release in page)
+        {
+            var tag = "v" + release.Version;
+            array.Add(new JsonObject
+            {
+                ["id"] = ++id,
+                ["tag_name"] = tag,
+                ["name"] = tag,
+                ["draft"] = false,
+                ["prerelease"] = release.Prerelease,
+                ["created_at"] = release.PublishedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["published_at"] = release.PublishedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["html_url"] = $"https://github.com/actions/runner/releases/tag/{tag}",
+                ["url"] = $"{call.ApiBase}repos/actions/runner/releases/{id}",
+            });
+        }
+
+        return ApiResult.Ok(array, link);
     }
 
     private const int MaxFilteredRuns = 1000;

@@ -5,7 +5,8 @@ namespace Blip.Sandbox.GitHub;
 // The protocol the fake runner (FakeRunnerScript) speaks: plain text, every secret in the request
 // BODY so that none shows in a curl command line. Not GitHub: not in the stats.
 //
-//   POST /_runner/redeem    body "<runnerId> <secret>"  200 "<session> <runnerName>" | 403 reason (single use)
+//   POST /_runner/redeem    body "<runnerId> <secret> [<version>]"  200 "<session> <runnerName>" | 403 reason (single use;
+//                           a version below the minimum: "Runner version vX is deprecated and cannot receive messages.")
 //   POST /_runner/acquire   body "<session>"            200 "job <jobId> <durationSeconds>" | 204 none yet (long poll) | 410 runner gone
 //   POST /_runner/status    body "<session>"            200 "running" | "cancelled" | "idle" | 410 runner gone
 //   POST /_runner/complete  body "<session>"            200 "completed" | 409 "cancelled" | 410 runner gone
@@ -15,13 +16,13 @@ public sealed partial class GitHubEmulator
     {
         app.MapPost("/_runner/redeem", async (HttpContext http) =>
         {
-            var parts = (await BodyAsync(http).ConfigureAwait(false)).Split(' ', 2);
-            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var runnerId))
+            var parts = (await BodyAsync(http).ConfigureAwait(false)).Split(' ', 3);
+            if (parts.Length < 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var runnerId))
             {
                 return Results.Text("malformed jit config", statusCode: 400);
             }
 
-            return _world.Redeem(runnerId, parts[1], out var sessionOrError, out var name)
+            return _world.Redeem(runnerId, parts[1], parts.ElementAtOrDefault(2), out var sessionOrError, out var name)
                 ? Results.Text($"{sessionOrError} {name}")
                 : Results.Text(sessionOrError, statusCode: 403);
         });

@@ -36,6 +36,8 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos) { InstallationTokenLifetime = options.InstallationTokenLifetime };
         _faults = new FaultInjector(time);
         _world.LostRunnerTimeout = options.LostRunnerTimeout;
+        _world.MinimumRunnerVersion = options.MinimumRunnerVersion;
+        RunnerReleases = options.RunnerReleases ?? [new SandboxRunnerRelease(Pool.VmPoolOptions.CurrentRunnerVersion, time.GetUtcNow().AddDays(-14))];
         _lostRunnerLoop = Task.Run(async () =>
         {
             using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));

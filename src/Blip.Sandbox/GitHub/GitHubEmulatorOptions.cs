@@ -33,6 +33,16 @@ public sealed record GitHubEmulatorOptions
     /// loses communication with a runner. Also <c>PUT /_sandbox/settings</c> <c>{"lostRunnerSeconds": N}</c>.</summary>
     public TimeSpan LostRunnerTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Runners older than this are refused when they redeem their JIT config, with GitHub's words ("Runner version
+    /// vX is deprecated and cannot receive messages"); null refuses none. Also <c>PUT /_sandbox/settings</c>
+    /// <c>{"minimumRunnerVersion": "2.330.0"}</c>.</summary>
+    public Version? MinimumRunnerVersion { get; init; }
+
+    /// <summary>What <c>GET /repos/actions/runner/releases</c> lists (newest first, as GitHub does); null: one release, the
+    /// sandbox VMs' runner (<see cref="Pool.VmPoolOptions.CurrentRunnerVersion"/>), published two weeks before the start.
+    /// Also <see cref="GitHubEmulator.RunnerReleases"/>.</summary>
+    public IReadOnlyList<SandboxRunnerRelease>? RunnerReleases { get; init; }
+
     /// <summary>How long <c>/_runner/acquire</c> holds a request waiting for a job.</summary>
     public TimeSpan RunnerLongPoll { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -7,8 +7,13 @@ namespace Blip.Sandbox.GitHub;
 /// that fall silent mid-job.</summary>
 internal sealed partial class GitHubWorld
 {
-    /// <summary>Redeems a JIT config's secret, once. Returns the runner's session token, or an error text.</summary>
-    public bool Redeem(long runnerId, string secret, out string sessionOrError, out string runnerName)
+    /// <summary>Runners below this version are refused as GitHub refuses deprecated ones; null: none.</summary>
+    public Version? MinimumRunnerVersion { get; set; }
+
+    /// <summary>Redeems a JIT config's secret, once. Returns the runner's session token, or an error text. A runner older
+    /// than <see cref="MinimumRunnerVersion"/> is refused and its config stays unused (GitHub refuses the listener, not the
+    /// registration: it stays offline).</summary>
+    public bool Redeem(long runnerId, string secret, string? version, out string sessionOrError, out string runnerName)
     {
         lock (_gate)
         {
@@ -27,6 +32,11 @@ internal sealed partial class GitHubWorld
             if (runner.RedeemedAt is not null)
             {
                 sessionOrError = "jit config already used";
+                return false;
+            }
+            if (MinimumRunnerVersion is { } minimum && Version.TryParse(version, out var reported) && reported < minimum)
+            {
+                sessionOrError = $"Runner version v{version} is deprecated and cannot receive messages.";
                 return false;
             }
             runner.RedeemedAt = Now;

@@ -207,6 +207,10 @@ public sealed record SandboxDelivery(string Guid, string Event, bool Redelivery,
 /// <paramref name="Repo"/> when given.</summary>
 public sealed record SendEventRequest(string Event, string? Repo = null);
 
+/// <summary>A release of actions/runner the emulator lists: <c>v</c> + <paramref name="Version"/>.</summary>
+public sealed record SandboxRunnerRelease(string Version, DateTimeOffset PublishedAt, bool Prerelease = false);
+
 /// <summary>Emulator settings: <c>PUT /_sandbox/settings</c>. <paramref name="LostRunnerSeconds"/>: a busy runner silent
-/// this long has its job failed (GitHub: "lost communication with the server").</summary>
-public sealed record SandboxSettings(int? LostRunnerSeconds = null);
+/// this long has its job failed (GitHub: "lost communication with the server"). <paramref name="MinimumRunnerVersion"/>:
+/// runners older than this are refused as GitHub refuses deprecated ones ("" lifts it).</summary>
+public sealed record SandboxSettings(int? LostRunnerSeconds = null, string? MinimumRunnerVersion = null);

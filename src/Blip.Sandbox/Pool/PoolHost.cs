@@ -20,6 +20,17 @@ internal static class PoolHost
 
         """;
 
+    /// <summary>The <c>bin/Runner.Listener</c> every sandbox VM shares: answers <c>--version</c> as the real listener does
+    /// (one line, <c>2.330.0</c>) with the version of the calling VM (its sshd exports BLIP_RUNNER_VERSION).</summary>
+    public const string ListenerStub = """
+        #!/bin/bash
+        # Installed by the Blip sandbox: only --version, the runner itself is run.sh (the fake runner).
+        if [ "${1:-}" = --version ]; then echo "${BLIP_RUNNER_VERSION:?not a Blip sandbox VM session}"; exit 0; fi
+        echo "the sandbox's Runner.Listener only answers --version" >&2
+        exit 1
+
+        """;
+
     /// <summary>Prepares the host for a pool with <paramref name="options"/>; fails with what to fix when the machine
     /// cannot hold it (no sshd, a state dir the runner user cannot reach).</summary>
     public static async Task<PreparedPoolHost> PrepareAsync(VmPoolOptions options, CancellationToken ct)
@@ -80,20 +91,31 @@ internal static class PoolHost
 
             Directory.CreateDirectory(options.RunnerDir);
             await LinuxUsers.ChownAsync(options.RunnerDir, options.RunnerUser, ct: ct);
-            var runSh = Path.Combine(options.RunnerDir, "run.sh");
-            if (!File.Exists(runSh) || await File.ReadAllTextAsync(runSh, ct) != RunShDispatcher)
-            {
-                var temp = runSh + ".tmp-" + Environment.ProcessId;
-                await File.WriteAllTextAsync(temp, RunShDispatcher, ct);
-                LinuxUsers.SetMode(temp, LinuxUsers.Mode755);
-                await LinuxUsers.ChownAsync(temp, options.RunnerUser, ct: ct);
-                File.Move(temp, runSh, overwrite: true);
-            }
+            await InstallAsync(Path.Combine(options.RunnerDir, "run.sh"), RunShDispatcher, options.RunnerUser, ct);
+            var bin = Path.Combine(options.RunnerDir, "bin");
+            Directory.CreateDirectory(bin);
+            await LinuxUsers.ChownAsync(bin, options.RunnerUser, ct: ct);
+            await InstallAsync(Path.Combine(bin, "Runner.Listener"), ListenerStub, options.RunnerUser, ct);
         }
         finally
         {
             HostSetupGate.Release();
         }
+    }
+
+    /// <summary>Writes an executable the runner user owns, atomically, unless it holds <paramref name="content"/> already.</summary>
+    private static async Task InstallAsync(string path, string content, string owner, CancellationToken ct)
+    {
+        if (File.Exists(path) && await File.ReadAllTextAsync(path, ct) == content)
+        {
+            return;
+        }
+
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        await File.WriteAllTextAsync(temp, content, ct);
+        LinuxUsers.SetMode(temp, LinuxUsers.Mode755);
+        await LinuxUsers.ChownAsync(temp, owner, ct: ct);
+        File.Move(temp, path, overwrite: true);
     }
 
     private static async Task<FileStream> AcquireFileLockAsync(string path, CancellationToken ct)

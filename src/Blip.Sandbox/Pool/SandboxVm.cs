@@ -136,8 +136,10 @@ internal sealed class SandboxVm
                     break;
                 case VmMisbehaviour.DropChannelAfterStart:
                     await StartSshdAsync(HostKeyPath, ct, await WriteForceCommandAsync("drop-channel.sh", """
-                        # VmMisbehaviour.DropChannelAfterStart: the first session's command runs, then its sshd dies before the exit status.
+                        # VmMisbehaviour.DropChannelAfterStart: the first start command (the one that runs run.sh; not the version
+                        # read before it) runs, then its sshd dies before the exit status.
                         marker="$BLIP_VM_DIR/.channel-dropped"
+                        case "$SSH_ORIGINAL_COMMAND" in *run.sh*) ;; *) exec /bin/bash -c "$SSH_ORIGINAL_COMMAND" ;; esac
                         if [ -e "$marker" ]; then exec /bin/bash -c "$SSH_ORIGINAL_COMMAND"; fi
                         : > "$marker"
                         /bin/bash -c "$SSH_ORIGINAL_COMMAND"
@@ -206,7 +208,7 @@ internal sealed class SandboxVm
             .AppendLine($"AllowUsers {_options.RunnerUser}")
             .AppendLine("MaxStartups 100")
             .AppendLine("PrintMotd no")
-            .AppendLine($"SetEnv BLIP_VM_NAME={Name} BLIP_VM_DIR={HomeDir} BLIP_RUNNER_SCRIPT={_runnerScriptPath}")
+            .AppendLine($"SetEnv BLIP_VM_NAME={Name} BLIP_VM_DIR={HomeDir} BLIP_RUNNER_SCRIPT={_runnerScriptPath} BLIP_RUNNER_VERSION={_options.RunnerVersion}")
             .AppendLine(forceCommand is null ? "" : $"ForceCommand {forceCommand}")
             .ToString();
         await File.WriteAllTextAsync(ConfigPath, config, ct);

@@ -26,7 +26,7 @@ public sealed partial class VmPool
 
             name = VmName(index);
             // Each incarnation of a name gets its own directory: nothing of the old VM's (a runner-exited marker) leaks in.
-            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", $"{name}.{++_incarnations}"), _options, _clientKey.PublicKeyLine, _runnerScriptPath);
+            vm = new SandboxVm(name, Path.Combine(_options.StateDir, "vms", $"{name}.{++_incarnations}"), _options with { RunnerVersion = RunnerVersion }, _clientKey.PublicKeyLine, _runnerScriptPath);
             _vms[name] = vm;
             vm.Uid = store.Create(KubeResource.VirtualMachines, ns, PoolObjects.VirtualMachine(name, _options.PoolName, _poolUid), User)["metadata"]!["uid"]!.GetValue<string>();
         }

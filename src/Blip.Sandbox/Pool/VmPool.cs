@@ -49,6 +49,7 @@ public sealed partial class VmPool : IAsyncDisposable
     {
         _api = api;
         _options = options;
+        RunnerVersion = options.RunnerVersion;
         _clientKey = clientKey;
         _runnerScriptPath = runnerScriptPath;
         _count = options.Count;
@@ -58,6 +59,10 @@ public sealed partial class VmPool : IAsyncDisposable
     }
 
     public VmPoolOptions Options => _options;
+
+    /// <summary>The runner version of VMs made from now on (<see cref="VmPoolOptions.RunnerVersion"/> at first): setting it
+    /// is rebuilding the image; VMs that exist keep theirs.</summary>
+    public string RunnerVersion { get; set; }
 
     /// <summary>The client key pair whose private half is in Secret ssh-gateway-client-key.</summary>
     public SshKeys.KeyPair ClientKey => _clientKey;

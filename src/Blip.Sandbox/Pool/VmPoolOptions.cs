@@ -30,6 +30,14 @@ public sealed record VmPoolOptions
 
     public string RunnerUser { get; init; } = "runner";
 
+    /// <summary>What the VMs' <c>bin/Runner.Listener --version</c> prints, and the version the fake runner reports when it
+    /// redeems its JIT config (the emulator may refuse it as outdated). <see cref="VmPool.RunnerVersion"/> changes it for
+    /// VMs made later (an image rebuilt).</summary>
+    public string RunnerVersion { get; init; } = CurrentRunnerVersion;
+
+    /// <summary>The newest runner release the GitHub emulator lists by default.</summary>
+    public const string CurrentRunnerVersion = "2.330.0";
+
     /// <summary>How long a VM may take from sshd start to listening.</summary>
     public TimeSpan SshdStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -105,7 +105,8 @@ public sealed partial class RunnerImageTests
     }
 
     /// <summary>A runner dir with a fake bin/Runner.Listener that records what it got and exits with the given code.</summary>
-    private static DirectoryInfo FakeRunnerDir(int exitCode, double seconds = 0)
+    /// <param name="output">Lines the listener prints before it exits (as the real one prints to its console).</param>
+    private static DirectoryInfo FakeRunnerDir(int exitCode, double seconds = 0, params string[] output)
     {
         var dir = Directory.CreateTempSubdirectory("blip-runner-image-");
         Directory.CreateDirectory(Path.Combine(dir.FullName, "bin"));
@@ -117,6 +118,8 @@ public sealed partial class RunnerImageTests
             "echo \"args=$*\" > \"$(dirname \"$0\")/../listener.out\"\n" +
             "echo \"jit=${ACTIONS_RUNNER_INPUT_JITCONFIG:-}\" >> \"$(dirname \"$0\")/../listener.out\"\n" +
             "echo \"pwd=$PWD\" >> \"$(dirname \"$0\")/../listener.out\"\n" +
+            "if [ \"${1:-}\" = --version ]; then echo 2.300.0; exit 0; fi\n" +
+            string.Concat(output.Select(line => $"echo '{line}'\n")) +
             $"sleep {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}\n" +
             $"exit {exitCode}\n");
         File.SetUnixFileMode(listener, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -124,12 +127,13 @@ public sealed partial class RunnerImageTests
         return dir;
     }
 
-    private static Task<Repo.ProcessResult> RunSh(DirectoryInfo dir, string? jit) =>
+    private static Task<Repo.ProcessResult> RunSh(DirectoryInfo dir, string? jit, string? ready = null) =>
         Repo.RunAsync(Path.Combine(dir.FullName, "run.sh"), [],
             new Dictionary<string, string?>
             {
                 ["BLIP_RUNNER_STATE_DIR"] = Path.Combine(dir.FullName, "state"),
                 ["ACTIONS_RUNNER_INPUT_JITCONFIG"] = jit,
+                ["BLIP_RUNNER_READY"] = ready,
             },
             workingDirectory: Path.GetTempPath(), timeout: TimeSpan.FromSeconds(30));
 
@@ -199,6 +203,43 @@ public sealed partial class RunnerImageTests
 
             Assert.Equal(0, (await first).ExitCode);
             Assert.Contains("jit=first", File.ReadAllText(lockFile), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_sh_exits_7_and_leaves_the_vm_up_when_github_refuses_the_runner_as_outdated()
+    {
+        var dir = FakeRunnerDir(1, 0, "Current runner version: '2.300.0'", "An error occurred: Runner version v2.300.0 is deprecated and cannot receive messages.");
+        try
+        {
+            var result = await RunSh(dir, "sealed-jit-config");
+
+            Assert.Equal(Blip.Actors.Ssh.SshRunnerShell.RunShOutdatedExitCode, result.ExitCode);
+            Assert.Contains("GitHub refused runner 2.300.0 as outdated", result.StdErr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "state", "exited")), "an outdated runner powered its VM off (the controller holds it instead)");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_sh_says_ready_when_the_listener_listens()
+    {
+        var dir = FakeRunnerDir(0, 0, "Connected to GitHub", "Listening for Jobs");
+        var ready = Path.Combine(dir.FullName, "ready");
+        try
+        {
+            var result = await RunSh(dir, "sealed-jit-config", ready);
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.True(File.Exists(ready), "the file BLIP_RUNNER_READY names was not created");
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "state", "exited")));
         }
         finally
         {

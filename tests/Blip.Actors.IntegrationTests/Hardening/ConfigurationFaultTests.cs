@@ -79,6 +79,55 @@ public sealed class ConfigurationFaultTests
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
     }
 
+    [Fact]
+    public async Task An_outdated_runner_github_refuses_is_one_configuration_fault_and_the_job_runs_once_the_image_is_rebuilt()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        var old = world.Sandbox.Pool.RunnerVersion;
+        var newer = new Version(old) is var v ? $"{v.Major}.{v.Minor + 1}.0" : old;
+        await world.GitHub.SetSettingsAsync(new Blip.Sandbox.GitHub.SandboxSettings(MinimumRunnerVersion: newer));
+        await world.StartControllerAsync();
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await AssertOneFaultAndNoChurnAsync(world, ($"runner {old} on 2 VMs is outdated", "runner_outdated"));
+        Assert.Contains(world.Log.Lines, l => l.Contains("rebuild the VM image with a current runner", StringComparison.Ordinal));
+
+        // The image is rebuilt with a newer runner and the pool rolled: new VMs run it, the job runs, the fault is over.
+        world.Sandbox.Pool.RunnerVersion = newer;
+        var kube = world.Sandbox.KubeAdmin;
+        var pool = (System.Text.Json.JsonElement)await kube.CustomObjects.ListNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", labelSelector: "blip.io/pool=blip");
+        foreach (var vm in pool.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("metadata").GetProperty("name").GetString()!))
+        {
+            await kube.CustomObjects.DeleteNamespacedCustomObjectAsync("kubevirt.io", "v1", world.Sandbox.Namespace, "virtualmachines", vm);
+        }
+
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        await AssertRecoveredAsync(world);
+        var metrics = DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<BlipMetrics>();
+        Assert.True(metrics.RunnerStarts.Value(newer) >= 1, $"blip_runner_starts_total{{version=\"{newer}\"}} counts the newer runner");
+        Assert.Equal(0, metrics.RunnerStarts.Value(old));
+    }
+
+    [Fact]
+    public async Task A_runner_below_the_configured_minimum_is_not_started_and_is_one_configuration_fault()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 3);
+        var old = world.Sandbox.Pool.RunnerVersion;
+        await world.StartControllerAsync(o => o.RunnerMinimumVersion = "99.0.0");
+        var jobs = await EndState.QueueAsync(world, 1);
+
+        await AssertOneFaultAndNoChurnAsync(world, ($"runner {old} on 2 VMs is outdated", "runner_outdated"));
+        var held = DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<BlipMetrics>();
+        Assert.Equal(0, held.RunnerStarts.Value(old)); // not started at all: below the minimum, run.sh was never run
+
+        // The setting is lowered by a rollout: the held job runs, and the version it ran is counted.
+        await world.StopControllerAsync();
+        await world.StartControllerAsync();
+        await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        var metrics = DependencyResolver.For(world.Controller!.ActorSystem).Resolver.GetService<BlipMetrics>();
+        Assert.True(metrics.RunnerStarts.Value(old) >= 1, $"blip_runner_starts_total{{version=\"{old}\"}} counts the runner");
+    }
+
     /// <summary>The fault is said once (log line, Warning event, counter), readiness names it, and while it lasts the pool
     /// is not churned: at most the first failing VM was given up, although the controller went on trying.</summary>
     private static async Task AssertOneFaultAndNoChurnAsync(PipelineWorld world, (string Message, string Cause) fault)
@@ -101,6 +150,7 @@ public sealed class ConfigurationFaultTests
         {
             "ssh_authentication_rejected" => RunnerShellFailure.AuthenticationFailed,
             "runner_dir_missing" => RunnerShellFailure.RunnerDirMissing,
+            "runner_outdated" => RunnerShellFailure.RunnerOutdated,
             _ => RunnerShellFailure.RunScriptMissing,
         };
         var linesAtFault = world.Log.Lines.Count;

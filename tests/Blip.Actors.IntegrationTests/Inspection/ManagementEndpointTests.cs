@@ -56,7 +56,7 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
             ("blip_jobs_completed_total", "counter"), ("blip_pickup_latency_seconds", "histogram"), ("blip_provisioning_duration_seconds", "histogram"),
             ("blip_vms_claimed", "gauge"), ("blip_vms_claimable", "gauge"), ("blip_claim_conflicts_total", "counter"),
             ("blip_allocation_failures_total", "counter"), ("blip_github_requests_total", "counter"), ("blip_github_http_responses_total", "counter"),
-            ("blip_kubernetes_requests_total", "counter"), ("blip_ssh_attempts_total", "counter"), ("blip_ssh_failures_total", "counter"),
+            ("blip_kubernetes_requests_total", "counter"), ("blip_ssh_attempts_total", "counter"), ("blip_ssh_failures_total", "counter"), ("blip_runner_starts_total", "counter"),
             ("blip_configuration_faults_total", "counter"), ("blip_configuration_faults_active", "gauge"), ("blip_cluster_members", "gauge"),
             ("blip_shard_entities", "gauge"), ("blip_shards", "gauge"), ("blip_runner_registrations_deleted_total", "counter"),
             ("blip_github_run_listings_capped_total", "counter"), ("blip_github_rate_limit", "gauge"), ("blip_github_rate_limit_remaining", "gauge"),

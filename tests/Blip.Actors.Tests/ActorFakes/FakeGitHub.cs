@@ -56,9 +56,10 @@ public sealed class FakeShell : IRunnerShell
 
     public Func<RunnerTarget, Task> OnStart { get; set; } = _ => Task.CompletedTask;
 
-    public Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
+    public async Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
     {
         Started.Enqueue(target.VmName);
-        return OnStart(target);
+        await OnStart(target);
+        return RunnerStart.UnknownVersion;
     }
 }

@@ -40,7 +40,7 @@ public sealed class CountingAdaptersTests
 
     private sealed class FailingShell : IRunnerShell
     {
-        public Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct) =>
+        public Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct) =>
             throw new RunnerShellException(RunnerShellFailure.HostKeyMismatch, "refused");
     }
 }

@@ -19,6 +19,13 @@ public sealed class BootstrapDecisionTests
         Assert.Equal(BootstrapStep.HoldForConfiguration, BootstrapDecision.AfterFailure(RunnerShellFailure.AuthenticationFailed, false, 9, 4, ConfigFault));
 
     [Fact]
+    public void An_outdated_runner_gives_its_vm_up_at_once_until_a_second_vm_makes_it_a_configuration_fault()
+    {
+        Assert.Equal(BootstrapStep.GiveUp, BootstrapDecision.AfterFailure(RunnerShellFailure.RunnerOutdated, false, 1, 4, FaultVerdict.VmFault));
+        Assert.Equal(BootstrapStep.HoldForConfiguration, BootstrapDecision.AfterFailure(RunnerShellFailure.RunnerOutdated, false, 1, 4, ConfigFault));
+    }
+
+    [Fact]
     public void A_vm_fault_is_retried_then_given_up()
     {
         Assert.Equal(BootstrapStep.Retry, BootstrapDecision.AfterFailure(RunnerShellFailure.RunScriptMissing, false, 1, 2, FaultVerdict.VmFault));

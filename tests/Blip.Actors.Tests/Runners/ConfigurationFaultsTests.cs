@@ -18,6 +18,7 @@ public sealed class ConfigurationFaultsTests
     [InlineData(RunnerShellFailure.AuthenticationFailed, ConfigurationFaultCause.SshAuthenticationRejected)]
     [InlineData(RunnerShellFailure.RunnerDirMissing, ConfigurationFaultCause.RunnerDirMissing)]
     [InlineData(RunnerShellFailure.RunScriptMissing, ConfigurationFaultCause.RunScriptMissing)]
+    [InlineData(RunnerShellFailure.RunnerOutdated, ConfigurationFaultCause.RunnerOutdated)]
     public void Failures_every_vm_can_share_are_classified_as_possible_configuration_faults(RunnerShellFailure failure, ConfigurationFaultCause cause) =>
         Assert.Equal(cause, BootstrapFaults.Classify(failure));
 
@@ -38,6 +39,11 @@ public sealed class ConfigurationFaultsTests
         Assert.Contains("VM image", BootstrapFaults.Describe(ConfigurationFaultCause.RunnerDirMissing, 2, "runner", "/r"), StringComparison.Ordinal);
         Assert.StartsWith("/r/run.sh missing or not executable on 3 VMs: check Blip:RunnerDir and the VM image",
             BootstrapFaults.Describe(ConfigurationFaultCause.RunScriptMissing, 3, "runner", "/r"), StringComparison.Ordinal);
+        Assert.StartsWith("runner 2.300.0 on 2 VMs is outdated",
+            BootstrapFaults.Describe(ConfigurationFaultCause.RunnerOutdated, 2, "runner", "/r", "2.300.0"), StringComparison.Ordinal);
+        Assert.Contains("rebuild the VM image with a current runner (images/github-runner, RUNNER_VERSION",
+            BootstrapFaults.Describe(ConfigurationFaultCause.RunnerOutdated, 2, "runner", "/r", "2.300.0"), StringComparison.Ordinal);
+        Assert.Equal("runner_outdated", BootstrapFaults.Label(ConfigurationFaultCause.RunnerOutdated));
     }
 
     [Fact]

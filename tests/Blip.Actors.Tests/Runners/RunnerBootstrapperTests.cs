@@ -174,6 +174,37 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
     }
 
     [Fact]
+    public async Task An_outdated_runner_gives_its_first_vm_up_at_once_holds_the_second_and_clears_when_a_newer_runner_starts()
+    {
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        var refused = new RunnerShellException(RunnerShellFailure.RunnerOutdated, "GitHub refused runner 2.300.0 as outdated") { RunnerVersion = "2.300.0" };
+
+        var firstShell = new FakeShell(refused);
+        Start(first, Vm("vm-1"), firstShell);
+        await first.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+        await first.ExpectMsgAsync<RunnerBootstrapper.GaveUpOnVm>();
+        Assert.Equal(1, firstShell.Calls); // the same runner on the same VM is refused again: no retries there
+
+        var heldShell = new FakeShell(refused);
+        Start(second, Vm("vm-2"), heldShell);
+        await second.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+        await AwaitAssertAsync(() => Assert.Equal(2, heldShell.Calls), TimeSpan.FromSeconds(10));
+        var message = Assert.Single(_faults.Active).Value;
+        Assert.Contains("runner 2.300.0 on 2 VMs is outdated", message, StringComparison.Ordinal);
+        Assert.Contains("rebuild the VM image", message, StringComparison.Ordinal);
+        Assert.Equal(("vm-2", "ConfigurationFault", true), (_pool.Events.Single().Vm, _pool.Events.Single().Event.Reason, _pool.Events.Single().Event.Warning));
+        await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // held: neither started nor given up
+
+        // The image was rebuilt: a newer runner starts on a new VM, and the fault is over.
+        var third = CreateTestProbe();
+        Start(third, Vm("vm-3"), new FakeShell());
+        await third.ExpectMsgAsync<RunnerBootstrapper.Registered>();
+        await third.ExpectMsgAsync<RunnerBootstrapper.Started>();
+        Assert.Empty(_faults.Active);
+    }
+
+    [Fact]
     public async Task A_5xx_from_generate_jitconfig_is_retried_under_a_new_name_and_this_jobs_half_registration_is_swept()
     {
         var parent = CreateTestProbe();
@@ -355,12 +386,13 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
         /// <summary>When set, a start that succeeds waits for it (an SSH start in flight).</summary>
         public Task? Hold { get; init; }
 
-        public Task StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
+        public async Task<RunnerStart> StartRunnerAsync(RunnerTarget target, JitConfig config, CancellationToken ct)
         {
             var call = Interlocked.Increment(ref _calls);
             if (Hold is { } hold && failures.Length == 0)
             {
-                return hold;
+                await hold;
+                return RunnerStart.UnknownVersion;
             }
 
             if (call <= failures.Length)
@@ -368,7 +400,12 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
                 throw failures[call - 1];
             }
 
-            return ThenSucceed || failures.Length == 0 ? Task.CompletedTask : Task.FromException(failures[^1]);
+            if (ThenSucceed || failures.Length == 0)
+            {
+                return RunnerStart.UnknownVersion;
+            }
+
+            throw failures[^1];
         }
     }
 

@@ -18,6 +18,21 @@ public sealed class SshRunnerShellTests
         Assert.DoesNotContain("--jitconfig", command);
     }
 
+    [Fact]
+    public void The_command_waits_for_the_runner_to_listen_or_exit_and_tells_an_outdated_runner_apart()
+    {
+        var command = new SshRunnerShell(new ControllerSecrets(), new SshOptions()).BuildCommand();
+
+        Assert.Contains("BLIP_RUNNER_READY=", command, StringComparison.Ordinal);
+        Assert.Contains($"[ $i -lt {SshRunnerShell.ReadyWaitTenths} ]", command, StringComparison.Ordinal);
+        Assert.Contains($"if [ $rc -eq {SshRunnerShell.RunShOutdatedExitCode} ]", command, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_version_is_read_from_the_listener_in_the_runner_dir() =>
+        Assert.Equal("cd '/opt/runner' 2>/dev/null && ./bin/Runner.Listener --version 2>/dev/null </dev/null | head -n 1",
+            new SshRunnerShell(new ControllerSecrets(), new SshOptions { RunnerDir = "/opt/runner" }).BuildVersionCommand());
+
     [Theory]
     [InlineData("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKq2 comment", true)]
     [InlineData("ssh-rsa AAAAB3NzaC1yc2E", false)]

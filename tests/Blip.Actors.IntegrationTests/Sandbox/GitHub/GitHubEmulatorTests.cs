@@ -10,6 +10,24 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     private const string Repo = "acme/widgets";
     private static readonly string[] BlipLabels = ["self-hosted", "blip"];
     [Fact]
+    public async Task The_runner_releases_are_listed_newest_first_with_their_dates_as_octokit_reads_them()
+    {
+        var now = DateTimeOffset.UtcNow;
+        Emulator.RunnerReleases = [new("2.329.0", now.AddDays(-40)), new("2.331.0", now.AddDays(-2), Prerelease: true), new("2.330.0", now.AddDays(-25))];
+        var (client, _) = OctokitFor.FullAccess(Emulator, Repo);
+
+        var releases = await client.Repository.Release.GetAll("actions", "runner");
+
+        Assert.Equal(["v2.331.0", "v2.330.0", "v2.329.0"], releases.Select(r => r.TagName));
+        Assert.Equal([true, false, false], releases.Select(r => r.Prerelease));
+        Assert.Equal(now.AddDays(-25).ToUnixTimeSeconds(), releases[1].PublishedAt!.Value.ToUnixTimeSeconds());
+        // The decision the controller takes from them: 2.329.0 is 25 days into its 30-day window.
+        var currency = Blip.Actors.Runners.RunnerReleases.Assess("2.329.0", releases.Select(r => new Blip.Actors.Runners.RunnerRelease(r.TagName, r.PublishedAt!.Value, r.Prerelease, r.Draft)), now)!;
+        Assert.True(currency.Warn);
+        Assert.Equal("2.330.0", currency.Newest);
+    }
+
+    [Fact]
     public async Task A_run_pending_on_its_concurrency_group_has_no_queued_job_until_the_group_frees()
     {
         var active = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, DurationSeconds: 60, ConcurrencyGroup: "deploy"));

@@ -5,9 +5,11 @@ namespace Blip.Actors.GitHub;
 /// the last ETag) also names the ETags of the few earlier small bodies seen at that URL, and a 304 naming one of those is
 /// handed on as a 200 with that body. The queued-runs list of a repo goes from empty to one run and back to empty with
 /// every job: without this the return to empty is a 200 and counts against the rate limit; with it, a 304 (RFC 9110
-/// 13.1.2: a list of entity tags; a 304 carries the ETag of the current representation). A server that compares only one
-/// tag answers 200, as without this. A 304 without an ETag cannot say which body it means: the request is sent again with
-/// Octokit's tag alone.
+/// 13.1.2: a list of entity tags; a 304 carries the ETag of the current representation). Not verified against GitHub
+/// itself: a server that compared the whole header with one tag would answer 200 even when the current tag is in the
+/// list, and every poll of an unchanged list would count. So a 200 whose ETag is one the request named turns lists off
+/// for good (<see cref="ListsIgnored"/>): one counted request, then conditional requests exactly as without this handler.
+/// A 304 without an ETag cannot say which body it means: the request is sent again with Octokit's tag alone.
 /// </summary>
 public sealed class EarlierRepresentations(int maxUrls = 256, int maxBodyBytes = 16 * 1024, int perUrl = 3) : DelegatingHandler
 {
@@ -16,6 +18,7 @@ public sealed class EarlierRepresentations(int maxUrls = 256, int maxBodyBytes =
     private readonly Lock _gate = new();
     private readonly Dictionary<string, LinkedListNode<(string Url, List<Representation> Seen)>> _index = new(StringComparer.Ordinal);
     private readonly LinkedList<(string Url, List<Representation> Seen)> _order = new();
+    private bool _listsIgnored;
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -26,7 +29,7 @@ public sealed class EarlierRepresentations(int maxUrls = 256, int maxBodyBytes =
         }
 
         var sent = request.Headers.TryGetValues(IfNoneMatch, out var sentValues) ? string.Join(", ", sentValues) : null;
-        var earlier = sent is null ? [] : Earlier(url, sent);
+        var earlier = sent is null || Volatile.Read(ref _listsIgnored) ? [] : Earlier(url, sent);
         if (earlier.Count > 0)
         {
             request.Headers.Remove(IfNoneMatch);
@@ -54,6 +57,13 @@ public sealed class EarlierRepresentations(int maxUrls = 256, int maxBodyBytes =
             return response;
         }
 
+        if (earlier.Count > 0 && response.StatusCode == System.Net.HttpStatusCode.OK && response.Headers.ETag is { } current
+            && sent!.Split(',', StringSplitOptions.TrimEntries).Concat(earlier.Select(r => r.ETag)).Any(t => Same(t, current.ToString())))
+        {
+            // The server had a tag we named and still sent the body: it does not read If-None-Match as a list.
+            Volatile.Write(ref _listsIgnored, true);
+        }
+
         if (response.StatusCode == System.Net.HttpStatusCode.OK && response.Headers.ETag is { } etag)
         {
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
@@ -65,6 +75,9 @@ public sealed class EarlierRepresentations(int maxUrls = 256, int maxBodyBytes =
 
         return response;
     }
+
+    /// <summary>Whether the server showed that it does not read a list of tags (then only Octokit's own tag is sent).</summary>
+    public bool ListsIgnored => Volatile.Read(ref _listsIgnored);
 
     /// <summary>How many URLs have earlier bodies remembered (for tests).</summary>
     public int Count

@@ -13,6 +13,9 @@ public sealed class EarlierRepresentationsTests
     {
         public string Body { get; set; } = "[]";
         public bool ETagOn304 { get; set; } = true;
+
+        /// <summary>A server that compares the whole If-None-Match header with its one tag (no lists).</summary>
+        public bool ReadsOneTagOnly { get; set; }
         public List<string?> IfNoneMatchSent { get; } = [];
 
         public static string Tag(string body) => $"W/\"{body.Length}-{string.Join("", body.Select(c => (int)c))}\"";
@@ -22,7 +25,9 @@ public sealed class EarlierRepresentationsTests
             var sent = request.Headers.TryGetValues("If-None-Match", out var values) ? string.Join(", ", values) : null;
             IfNoneMatchSent.Add(sent);
             var tag = Tag(Body);
-            var matches = sent?.Split(',', StringSplitOptions.TrimEntries).Any(s => s.Replace("W/", "") == tag.Replace("W/", "")) == true;
+            var matches = ReadsOneTagOnly
+                ? sent?.Replace("W/", "") == tag.Replace("W/", "")
+                : sent?.Split(',', StringSplitOptions.TrimEntries).Any(s => s.Replace("W/", "") == tag.Replace("W/", "")) == true;
             var response = matches
                 ? new HttpResponseMessage(HttpStatusCode.NotModified)
                 : new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(Body, System.Text.Encoding.UTF8, "application/json") };
@@ -36,9 +41,17 @@ public sealed class EarlierRepresentationsTests
     }
 
     /// <summary>As Octokit's cache: the last ETag of the URL in If-None-Match, the cached body on a 304.</summary>
-    private sealed class Client(Server server)
+    private sealed class Client
     {
-        private readonly HttpClient _http = new(new EarlierRepresentations { InnerHandler = server });
+        private readonly HttpClient _http;
+
+        public Client(Server server)
+        {
+            Handler = new EarlierRepresentations { InnerHandler = server };
+            _http = new HttpClient(Handler);
+        }
+
+        public EarlierRepresentations Handler { get; }
         private (string Tag, string Body)? _cached;
 
         public async Task<(HttpStatusCode Status, string Body)> GetAsync()
@@ -97,10 +110,7 @@ public sealed class EarlierRepresentationsTests
     public async Task A_304_without_an_ETag_is_asked_again_with_the_last_tag_alone()
     {
         var server = new Server { ETagOn304 = false };
-        var client = new Client(server);
-        await client.GetAsync();
-        server.Body = "[run]";
-        await client.GetAsync();
+        var client = await AfterEmptyThenOneRunAsync(server);
         server.Body = "[]";
 
         var back = await client.GetAsync();
@@ -119,5 +129,30 @@ public sealed class EarlierRepresentationsTests
 
         Assert.Equal(HttpStatusCode.OK, large.StatusCode);
         Assert.Equal(0, remembering.Count);
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_read_tag_lists_costs_one_request_then_gets_the_single_tag_again()
+    {
+        var server = new Server { ReadsOneTagOnly = true };
+        var client = await AfterEmptyThenOneRunAsync(server);
+
+        // The list names the current tag, but this server compares the whole header: 200, and lists go off.
+        Assert.Equal((HttpStatusCode.OK, "[run]"), await client.GetAsync());
+        Assert.Contains(",", server.IfNoneMatchSent[^1], StringComparison.Ordinal);
+        Assert.True(client.Handler.ListsIgnored);
+
+        Assert.Equal((HttpStatusCode.NotModified, "[run]"), await client.GetAsync());
+        Assert.Equal(Server.Tag("[run]"), server.IfNoneMatchSent[^1]);
+    }
+
+    /// <summary>A client that listed an empty list, then one run (the server's body is then "[run]").</summary>
+    private static async Task<Client> AfterEmptyThenOneRunAsync(Server server)
+    {
+        var client = new Client(server);
+        await client.GetAsync();
+        server.Body = "[run]";
+        await client.GetAsync();
+        return client;
     }
 }

@@ -38,15 +38,19 @@ public sealed class SandboxInTerminal : IAsyncDisposable
 
     private string RawPath => Path.Combine(_dir, "terminal.raw");
 
+    private string ExitPath => Path.Combine(_dir, "exit");
+
     public static async Task<SandboxInTerminal> StartAsync(params string[] args)
     {
         var sandboxDll = Path.Combine(AppContext.BaseDirectory, "blip-sandbox.dll");
         Assert.True(File.Exists(sandboxDll), $"{sandboxDll} is missing: the test project references Blip.Sandbox, which copies it");
         var terminal = new SandboxInTerminal();
         Directory.CreateDirectory(terminal._dir);
-        // The session's shell waits for a key, so that the pipe below is in place before the sandbox writes anything.
-        string[] command = ["/bin/bash", "-c", "read -r _ && exec \"$@\"", "bash", SandboxProcess.DotnetHost(), sandboxDll, "--state-dir", terminal.StateDir, .. args];
-        await terminal.TmuxAsync(["new-session", "-d", "-s", Session, "-x", Columns.ToString(CultureInfo.InvariantCulture), "-y", Rows.ToString(CultureInfo.InvariantCulture), .. command]);
+        // The session's shell waits for a key, so that the pipe below is in place before the sandbox writes anything, and
+        // writes down how the sandbox ended: tmux 3.3 on this machine marks the pane dead without an exit status when the
+        // sandbox exits soon after a Ctrl-C (pane_dead 1, status and signal empty, for good), at every commit tried.
+        string[] command = ["/bin/bash", "-c", "read -r _ && \"$@\"; echo $? > \"$BLIP_TERMINAL_EXIT\"", "bash", SandboxProcess.DotnetHost(), sandboxDll, "--state-dir", terminal.StateDir, .. args];
+        await terminal.TmuxAsync(["new-session", "-d", "-e", $"BLIP_TERMINAL_EXIT={terminal.ExitPath}", "-s", Session, "-x", Columns.ToString(CultureInfo.InvariantCulture), "-y", Rows.ToString(CultureInfo.InvariantCulture), .. command]);
         await terminal.TmuxAsync(["set-option", "-w", "-t", Session, "remain-on-exit", "on"]);
         await terminal.TmuxAsync(["pipe-pane", "-o", "-t", Session, $"cat >> '{terminal.RawPath}'"]);
         await terminal.TmuxAsync(["send-keys", "-t", Session, "Enter"]);
@@ -59,7 +63,9 @@ public sealed class SandboxInTerminal : IAsyncDisposable
     /// <summary>The sandbox's exit code once it has exited (128 + the signal's number if a signal ended it, as a shell
     /// says), else null. tmux may show the pane dead a moment before it knows how it ended: null then too.</summary>
     public async Task<int?> ExitCodeAsync() =>
-        ParseExit(await TmuxAsync(["display-message", "-p", "-t", Session, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]));
+        File.Exists(ExitPath) && int.TryParse(await File.ReadAllTextAsync(ExitPath), CultureInfo.InvariantCulture, out var code)
+            ? code
+            : ParseExit(await TmuxAsync(["display-message", "-p", "-t", Session, "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}"]));
 
     /// <summary>tmux's <c>pane_dead:pane_dead_status:pane_dead_signal</c> as an exit code (see <see cref="ExitCodeAsync"/>).</summary>
     public static int? ParseExit(string state) => state.Trim().Split(':') switch

@@ -9,8 +9,8 @@ namespace Blip.Actors.GitHub;
 public sealed partial class OctokitGitHubActions
 {
     /// <summary>The public repo of the runner. Its releases are public data: read with the PAT when there is one; with a
-    /// GitHub App, anonymously (an installation token reaches only the repos the App is installed on), through the same
-    /// base URL, trust and handlers.</summary>
+    /// GitHub App (an installation token reaches only the repos the App is installed on) or no credential yet, without
+    /// credentials, through the same base URL, trust and handlers.</summary>
     public static readonly RepoName RunnerRepo = new("actions", "runner");
 
     /// <summary>Releases read per check: the window that matters is the last 30 days, a few releases.</summary>
@@ -47,7 +47,7 @@ public sealed partial class OctokitGitHubActions
     // neither the rate limit reported nor a reason to pace polling.
     private Credential? _anonymous;
 
-    /// <summary>The credential for reading public data with a GitHub App configured: none.</summary>
+    /// <summary>The credential for reading public data without the PAT: none.</summary>
     private Credential Anonymous()
     {
         lock (_gate)

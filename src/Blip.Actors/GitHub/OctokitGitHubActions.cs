@@ -72,7 +72,7 @@ public sealed partial class OctokitGitHubActions(
     }
 
     /// <summary>The credential for a call on <paramref name="repo"/>: the GitHub App's installation token when Secret
-    /// github-app holds a usable App (none for the public <see cref="RunnerRepo"/>), else the PAT. Read at every call, so a rotated Secret counts from the next one.</summary>
+    /// github-app holds a usable App, else the PAT; none for the public <see cref="RunnerRepo"/> with an App or without a PAT. Read at every call, so a rotated Secret counts from the next one.</summary>
     private async Task<Credential> CredentialFor(RepoName repo)
     {
         if (secrets.GitHubApp is { } app)
@@ -86,6 +86,11 @@ public sealed partial class OctokitGitHubActions(
             var installation = await session.InstallationForAsync(repo, CancellationToken.None).ConfigureAwait(false);
             var token = await session.TokenAsync(installation, CancellationToken.None).ConfigureAwait(false);
             return Client(app, $"installation {installation}", () => new Credentials(session.Held(installation), AuthenticationType.Bearer), token, session, installation);
+        }
+
+        if (secrets.GitHubToken is null && repo == RunnerRepo)
+        {
+            return Anonymous(); // no credential yet (the Secrets not read yet at start): public data needs none
         }
 
         var pat = secrets.GitHubToken ?? throw new GitHubCallException("no PAT available", null);

@@ -27,6 +27,10 @@ public static class RunnerReleaseEvents
 public sealed class RunnerReleaseWatch : ReceiveActor, IWithTimers
 {
     private const string CheckTimer = "check";
+    private const string RetryTimer = "retry";
+
+    /// <summary>How soon a failed listing is tried again while no list was ever read (else: the next check).</summary>
+    public static readonly TimeSpan FirstListRetry = TimeSpan.FromMinutes(1);
 
     private readonly HashSet<(string Version, string Release)> _warned = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -61,8 +65,19 @@ public sealed class RunnerReleaseWatch : ReceiveActor, IWithTimers
         });
         Receive<ListingFailed>(m =>
         {
-            _log.Warning("runner releases: could not list GitHub's actions/runner releases ({0}); {1}", m.Reason,
-                _releases is null ? "no list yet, tried again in " + _interval : $"keeping the last list ({_releases.Count} releases) until the next check in {_interval}");
+            if (_releases is null)
+            {
+                // Without any list, an hour is too long to wait for the next try.
+                var retry = _interval < FirstListRetry ? _interval : FirstListRetry;
+                Timers.StartSingleTimer(RetryTimer, Check.Instance, retry);
+                _log.Warning("runner releases: could not list GitHub's actions/runner releases ({0}); no list yet, trying again in {1}", m.Reason, retry);
+            }
+            else
+            {
+                _log.Warning("runner releases: could not list GitHub's actions/runner releases ({0}); keeping the last list ({1} releases) until the next check in {2}",
+                    m.Reason, _releases.Count, _interval);
+            }
+
             Assess();
         });
         ReceiveAny(Unhandled);

@@ -3,6 +3,7 @@ using Blip.Actors.Inspection;
 using Blip.Actors.IntegrationTests.Hardening;
 using Blip.Actors.IntegrationTests.Harness;
 using Blip.Sandbox.GitHub;
+using k8s;
 
 namespace Blip.Actors.IntegrationTests.Pipeline;
 

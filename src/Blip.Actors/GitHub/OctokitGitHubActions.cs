@@ -72,15 +72,25 @@ public sealed partial class OctokitGitHubActions(
     }
 
     /// <summary>The credential for a call on <paramref name="repo"/>: the GitHub App's installation token when Secret
-    /// github-app holds a usable App, else the PAT. Read at every call, so a rotated Secret counts from the next one.</summary>
+    /// github-app holds a usable App, else the PAT; none for the public <see cref="RunnerRepo"/> with an App or without a PAT. Read at every call, so a rotated Secret counts from the next one.</summary>
     private async Task<Credential> CredentialFor(RepoName repo)
     {
         if (secrets.GitHubApp is { } app)
         {
+            if (repo == RunnerRepo)
+            {
+                return Anonymous();
+            }
+
             var session = SessionOf(app);
             var installation = await session.InstallationForAsync(repo, CancellationToken.None).ConfigureAwait(false);
             var token = await session.TokenAsync(installation, CancellationToken.None).ConfigureAwait(false);
             return Client(app, $"installation {installation}", () => new Credentials(session.Held(installation), AuthenticationType.Bearer), token, session, installation);
+        }
+
+        if (secrets.GitHubToken is null && repo == RunnerRepo)
+        {
+            return Anonymous(); // no credential yet (the Secrets not read yet at start): public data needs none
         }
 
         var pat = secrets.GitHubToken ?? throw new GitHubCallException("no PAT available", null);
@@ -124,18 +134,23 @@ public sealed partial class OctokitGitHubActions(
 
             if (!_credentials.TryGetValue(key, out var credential))
             {
-                var client = new GitHubClient(Connect(new GitHubAppSession.CurrentCredentials(credentials)));
-                if (options.ConditionalRequests)
-                {
-                    client.ResponseCache = new BoundedResponseCache();
-                }
-
-                credential = new Credential(client, new RateLimitGovernor(_clock), null, null, null);
+                credential = new Credential(NewClient(credentials), new RateLimitGovernor(_clock), null, null, null);
                 _credentials[key] = credential;
             }
 
             return credential with { Token = token, Session = session, Installation = installation };
         }
+    }
+
+    private GitHubClient NewClient(Func<Credentials> credentials)
+    {
+        var client = new GitHubClient(Connect(new GitHubAppSession.CurrentCredentials(credentials)));
+        if (options.ConditionalRequests)
+        {
+            client.ResponseCache = new BoundedResponseCache();
+        }
+
+        return client;
     }
 
     private IConnection Connect(ICredentialStore credentials)

@@ -79,6 +79,7 @@ public static class BlipControllerExtensions
                 .AddConfigWatcher(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>())
                 .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>())
                 .AddStuckJobWatch(sp.GetRequiredService<IVmPool>(), registry => registry.Get<VmInventoryKey>(), jobOptions)
+                .AddRunnerReleaseWatch(gitHub, sp.GetRequiredService<IVmPool>(), options.RunnerReleaseCheckInterval)
                 .AddWebhookHealthRelay(webhooks)
                 .AddJanitor(options.ReconcileInterval, singletons)
                 .AddOrphanRunnerSweeper(gitHub, options.RunnerSweepInterval, options.OrphanRunnerGrace, () => metrics.RunnerRegistrationsDeleted.Inc(), singletons)

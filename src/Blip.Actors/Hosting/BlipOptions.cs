@@ -31,6 +31,10 @@ public sealed partial class BlipOptions
     /// when GitHub refuses them. Empty: off (GitHub's own refusal is still recognised).</summary>
     public string RunnerMinimumVersion { get; set; } = "";
 
+    /// <summary>How often GitHub's actions/runner releases are read and the runner version started last is assessed
+    /// against them (a warning a week before GitHub's 30-day window to update closes). Zero: off.</summary>
+    public TimeSpan RunnerReleaseCheckInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How many SSH attempts on one VM before its registration is deleted and another VM claimed.</summary>
     public int SshAttempts { get; set; } = 4;
 
@@ -173,6 +177,8 @@ public sealed partial class BlipOptions
         Require(RunnerDir.StartsWith('/') && !RunnerDir.Contains('\''), $"Blip:RunnerDir '{RunnerDir}' must be an absolute path without quotes");
         Require(RunnerMinimumVersion.Length == 0 || Runners.RunnerVersion.Parse(RunnerMinimumVersion) is not null,
             $"Blip:RunnerMinimumVersion '{RunnerMinimumVersion}' is not a runner version such as 2.330.0");
+        Require(RunnerReleaseCheckInterval == TimeSpan.Zero || RunnerReleaseCheckInterval >= TimeSpan.FromSeconds(1),
+            $"Blip:RunnerReleaseCheckInterval '{RunnerReleaseCheckInterval}' must be 0 (off) or at least 1 s (e.g. 01:00:00)");
         Require(SshAttempts >= 1, $"Blip:SshAttempts '{SshAttempts}' must be at least 1");
         Require(MaxVmsGivenUpPerJob >= 1, $"Blip:MaxVmsGivenUpPerJob '{MaxVmsGivenUpPerJob}' must be at least 1");
         Require(PollInterval >= TimeSpan.FromMilliseconds(100), $"Blip:PollInterval '{PollInterval}' is below 100 ms");

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 
 namespace Blip.Actors.Inspection;
 
@@ -51,6 +52,8 @@ public sealed class BlipMetrics : IDisposable
         SshAttempts = new(_meter, "blip_ssh_attempts_total", "Attempts to start a runner over SSH.");
         SshFailures = new(_meter, "blip_ssh_failures_total", "Failed attempts to start a runner over SSH, by reason.", "reason");
         RunnerStarts = new(_meter, "blip_runner_starts_total", "Runners started over SSH, by the version bin/Runner.Listener --version printed on the VM (unknown: none).", "version");
+        RunnerReleaseDaysLeft = new(_meter, "blip_runner_release_days_left",
+            "Days left in GitHub's 30-day window to update the runner version started last on this node (30: no newer release; 0: closed), by version; see Blip:RunnerReleaseCheckInterval.", "version");
         ConfigurationFaults = new(_meter, "blip_configuration_faults_total",
             "Configuration faults detected (the same bootstrap failure on two different VMs), by cause.", "cause");
         ConfigurationFaultsActive = new(_meter, "blip_configuration_faults_active",
@@ -68,7 +71,7 @@ public sealed class BlipMetrics : IDisposable
         All =
         [
             JobsSeen, JobsClaimed, JobsProvisioned, JobsCompleted, PickupLatency, ProvisioningDuration, JobStageDuration, OldestWaitingJobAge, VmsClaimed, VmsClaimable,
-            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, RunnerStarts, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
+            ClaimConflicts, AllocationFailures, GitHubRequests, GitHubHttpResponses, KubernetesRequests, SshAttempts, SshFailures, RunnerStarts, RunnerReleaseDaysLeft, ConfigurationFaults, ConfigurationFaultsActive, ClusterMembers,
             ShardEntities, Shards, RunnerRegistrationsDeleted, RunListingsCapped, GitHubRateLimit, GitHubRateLimitRemaining, GitHubRateLimitReset,
         ];
         // Listening before the first measurement: the outcomes below start at 0 on /metrics.
@@ -97,6 +100,7 @@ public sealed class BlipMetrics : IDisposable
     public CounterMetric SshAttempts { get; }
     public CounterMetric SshFailures { get; }
     public CounterMetric RunnerStarts { get; }
+    public GaugeSetMetric RunnerReleaseDaysLeft { get; }
     public CounterMetric ConfigurationFaults { get; }
     public GaugeMetric ConfigurationFaultsActive { get; }
     public CounterMetric RunnerRegistrationsDeleted { get; }
@@ -151,6 +155,18 @@ public sealed class BlipMetrics : IDisposable
     /// <summary>The oldest waiting job per repo and label set, as the node's stuck-job watch last assessed it.</summary>
     public void OnWaitingJobs(WaitingJobsAssessed assessed) =>
         OldestWaitingJobAge.Replace(assessed.OldestByLabelSet.Select(o => (new[] { o.Repo, o.LabelSet }, o.AgeSeconds)));
+
+    /// <summary>One sample, for the version assessed; none before a runner version and the releases are both known.</summary>
+    public void OnRunnerCurrency(RunnerReleaseEvents.CurrencyAssessed assessed)
+    {
+        var samples = new List<(string[] Labels, double Value)>();
+        if (assessed is { Currency: { } currency, DaysLeft: { } days })
+        {
+            samples.Add((new[] { currency.Version }, days));
+        }
+
+        RunnerReleaseDaysLeft.Replace(samples);
+    }
 
     private void ObserveStage(string stage, JobState state, DateTimeOffset? from, DateTimeOffset to)
     {

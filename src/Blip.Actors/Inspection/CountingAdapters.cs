@@ -23,6 +23,9 @@ public sealed class CountingGitHubActions(IGitHubActions inner, BlipMetrics metr
     public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) =>
         Count("list-runners", () => inner.ListRunnersAsync(repo, ct));
 
+    public Task<IReadOnlyList<RunnerRelease>> ListRunnerReleasesAsync(CancellationToken ct) =>
+        Count("list-runner-releases", () => inner.ListRunnerReleasesAsync(ct));
+
     public TimeSpan Pace(TimeSpan interval) => inner.Pace(interval);
 
     public GitHubRateLimit? RateLimit => inner.RateLimit;

@@ -19,6 +19,10 @@ public interface IGitHubActions
 
     Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct);
 
+    /// <summary>The newest releases of <c>actions/runner</c> (public data, newest first) that have a tag and a publication
+    /// date, prereleases included: <see cref="RunnerReleases.Assess"/> ignores what does not count.</summary>
+    Task<IReadOnlyList<RunnerRelease>> ListRunnerReleasesAsync(CancellationToken ct);
+
     /// <summary>A poll interval stretched as the current PAT's budget runs low.</summary>
     TimeSpan Pace(TimeSpan interval);
 

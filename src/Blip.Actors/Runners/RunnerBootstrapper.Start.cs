@@ -28,6 +28,11 @@ public sealed partial class RunnerBootstrapper
         Receive<ShellStarted>(m =>
         {
             _runnerVersion = m.Runner.Version;
+            if (RunnerVersion.Parse(_runnerVersion) is { } version)
+            {
+                Context.System.EventStream.Publish(new RunnerReleaseEvents.RunnerVersionStarted(version.ToString()));
+            }
+
             RunnerRuns();
         });
         Receive<ShellFailed>(m => OnShellFailed(m.Failure));

@@ -45,4 +45,21 @@ public static class RunnerReleases
         var behind = (now - first.PublishedAt).TotalDays;
         return new RunnerCurrency(running.ToString(), newer.Max(r => r.Version)!.ToString(), behind, first.PublishedAt.AddDays(UpdateWindowDays), behind >= WarnAfterDays);
     }
+
+    /// <summary>Days left in the window to update <paramref name="currency"/>'s version (0 once it closed);
+    /// <see cref="UpdateWindowDays"/> while nothing newer is out (the whole window is still ahead).</summary>
+    public static double DaysLeft(RunnerCurrency currency, DateTimeOffset now) =>
+        currency.Deadline is { } deadline ? Math.Max(0, (deadline - now).TotalDays) : UpdateWindowDays;
+
+    /// <summary>The warning for a version whose window closes soon or has closed: the version, the newer release, the
+    /// date, and the image to rebuild.</summary>
+    public static string Describe(RunnerCurrency currency, string newest, DateTimeOffset deadline, DateTimeOffset now)
+    {
+        var date = deadline.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
+        var when = deadline > now
+            ? $"closes {date} (in {Math.Ceiling((deadline - now).TotalDays):0} days); then GitHub refuses it"
+            : $"closed {date}: GitHub may refuse it now";
+        return $"runner {currency.Version} started on this node's VMs is behind actions/runner {newest}: GitHub's {UpdateWindowDays}-day window to update {when}; " +
+               $"rebuild the VM image with a current runner (images/github-runner, RUNNER_VERSION={newest}) and roll the pool";
+    }
 }

@@ -94,6 +94,11 @@ public sealed partial class GitHubEmulator
     {
         var headers = new List<KeyValuePair<string, string>>();
         var pat = Authenticate(http);
+        if (pat is null && need == Need.Nothing && string.IsNullOrEmpty(http.Request.Headers.Authorization))
+        {
+            pat = _world.Anonymous; // public data: no credentials needed (bad ones are still refused)
+        }
+
         if (pat is null)
         {
             return new(401, Json(GitHubJson.Error("Bad credentials", 401)), headers, false);

@@ -38,6 +38,12 @@ internal sealed partial class GitHubWorld
             ? value
             : throw new ArgumentException($"{what} must be one of {string.Join(", ", allowed)}, not '{value}'");
 
+    /// <summary>Requests without credentials: GitHub serves public data to them (here the actions/runner releases) from a
+    /// budget of 60 an hour per address; every sandbox client shares one address.</summary>
+    public PatGrant Anonymous { get; } = new("", allRepos: false, [], "none", "none", AnonymousRateLimit);
+
+    public const int AnonymousRateLimit = 60;
+
     public PatGrant? FindToken(string token)
     {
         lock (_gate)

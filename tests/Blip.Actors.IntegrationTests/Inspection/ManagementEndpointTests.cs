@@ -63,6 +63,8 @@ public sealed class ManagementEndpointTests(InspectedWorld fixture) : IClassFixt
             ("blip_github_rate_limit_reset_timestamp_seconds", "gauge"),
             // Added since (issue 16): a job's time by stage, and the oldest job waiting for a VM.
             ("blip_job_stage_duration_seconds", "histogram"), ("blip_oldest_waiting_job_age_seconds", "gauge"),
+            // And the days left to update the runner started last (GitHub's 30-day window after a newer release).
+            ("blip_runner_release_days_left", "gauge"),
         ];
         foreach (var (name, type) in today)
         {

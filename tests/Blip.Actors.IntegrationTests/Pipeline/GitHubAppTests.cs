@@ -60,6 +60,25 @@ public sealed class GitHubAppTests
         Assert.False(world.Log.Contains("no PAT available"), "the App alone is a credential");
     }
 
+    /// <summary>The App is installed on the configured repos, never on actions/runner: its public releases are read
+    /// without credentials (an installation token could not reach them), and judge the runner as with a PAT.</summary>
+    [Fact]
+    public async Task With_an_app_the_runner_releases_are_read_without_credentials_and_judge_the_runner()
+    {
+        var (world, _) = await AppOnlyWorldAsync(vms: 1);
+        await using var _ = world;
+        var running = Blip.Sandbox.Pool.VmPoolOptions.CurrentRunnerVersion;
+        world.Sandbox.GitHub.RunnerReleases = [new SandboxRunnerRelease("9.0.0", DateTimeOffset.UtcNow.AddDays(-24)), new SandboxRunnerRelease(running, DateTimeOffset.UtcNow.AddDays(-90))];
+        await world.StartControllerAsync(o => o.RunnerReleaseCheckInterval = TimeSpan.FromSeconds(1));
+
+        var job = await world.GitHub.QueueJobAsync("org/repo", Labels, 1);
+        await RunAllAsync(world, [job.JobId]);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"runner {running} started on this node's VMs is behind actions/runner 9.0.0"),
+            PipelineWorld.Deadline, "the release warning");
+        Assert.False(world.Log.Contains("could not list GitHub's actions/runner releases"), string.Join("\n", world.Log.Lines.Where(l => l.Contains("runner releases", StringComparison.Ordinal))));
+    }
+
     [Fact]
     public async Task An_expired_installation_token_is_refreshed_without_a_failed_job()
     {

@@ -8,6 +8,7 @@ namespace Blip.Actors.Tests.ActorFakes;
 public sealed class FakeGitHub : IGitHubActions
 {
     private int _listCalls;
+    private int _releaseListings;
 
     public int ListCalls => Volatile.Read(ref _listCalls);
     public ConcurrentQueue<string> JitNames { get; } = new();
@@ -43,6 +44,17 @@ public sealed class FakeGitHub : IGitHubActions
     }
 
     public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => OnListRunners(repo);
+
+    /// <summary>What <c>actions/runner</c>'s releases are (default: none).</summary>
+    public Func<Task<IReadOnlyList<RunnerRelease>>> OnListRunnerReleases { get; set; } = () => Task.FromResult<IReadOnlyList<RunnerRelease>>([]);
+
+    public int RunnerReleaseListings => Volatile.Read(ref _releaseListings);
+
+    public Task<IReadOnlyList<RunnerRelease>> ListRunnerReleasesAsync(CancellationToken ct)
+    {
+        Interlocked.Increment(ref _releaseListings);
+        return OnListRunnerReleases();
+    }
 
     public TimeSpan Pace(TimeSpan interval) => interval;
 

@@ -35,6 +35,17 @@ public sealed class BlipOptionsTests
         Assert.Equal(15, new BlipOptions().ForGitHub().PollInProgressEvery);
     }
 
+    [Theory]
+    [InlineData("00:00:00.5")]
+    [InlineData("-00:01:00")]
+    public void A_runner_release_check_interval_under_a_second_other_than_zero_is_one_error_naming_it(string interval)
+    {
+        var error = Assert.Single(new BlipOptions { RunnerReleaseCheckInterval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture) }.Validate());
+        Assert.Contains("Blip:RunnerReleaseCheckInterval", error, StringComparison.Ordinal);
+        Assert.Empty(new BlipOptions { RunnerReleaseCheckInterval = TimeSpan.Zero }.Validate());
+        Assert.Equal(TimeSpan.FromHours(1), new BlipOptions().RunnerReleaseCheckInterval);
+    }
+
     [Fact]
     public void The_namespace_defaults_to_the_pods_own_from_the_service_account_file()
     {

@@ -1,5 +1,6 @@
 using Blip.Actors.Inspection;
 using Blip.Actors.Jobs;
+using Blip.Actors.Runners;
 
 namespace Blip.Actors.Tests.Inspection;
 
@@ -100,6 +101,22 @@ public sealed class MetricsTests
         text = await metrics.RenderAsync();
         Assert.DoesNotContain("blip_oldest_waiting_job_age_seconds{repo=\"org/repo\"", text);
         Assert.Contains("blip_oldest_waiting_job_age_seconds{repo=\"org/other\",labels=\"blip,large,self-hosted\"} 15\n", text);
+    }
+
+    [Fact]
+    public async Task The_days_left_to_update_the_runner_are_one_sample_for_the_version_assessed()
+    {
+        using var metrics = new BlipMetrics();
+        var currency = new RunnerCurrency("2.330.0", "2.331.0", 25, T0.AddDays(5), Warn: true);
+
+        metrics.OnRunnerCurrency(new RunnerReleaseEvents.CurrencyAssessed(currency, 4.5));
+        var text = await metrics.RenderAsync();
+        metrics.OnRunnerCurrency(new RunnerReleaseEvents.CurrencyAssessed(null, null));
+        var cleared = await metrics.RenderAsync();
+
+        Assert.Contains("# TYPE blip_runner_release_days_left gauge\n", text);
+        Assert.Contains("\nblip_runner_release_days_left{version=\"2.330.0\"} 4.5\n", text);
+        Assert.DoesNotContain("\nblip_runner_release_days_left{", cleared);
     }
 
     [Fact]

@@ -470,6 +470,8 @@ public sealed class RunnerBootstrapperTests() : TestKit("""
 
         public Task<IReadOnlyList<RunnerInfo>> ListRunnersAsync(RepoName repo, CancellationToken ct) => Task.FromResult(Runners);
 
+        public Task<IReadOnlyList<RunnerRelease>> ListRunnerReleasesAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<RunnerRelease>>([]);
+
         public Task<IReadOnlyList<QueuedJob>> ListQueuedJobsAsync(RepoName repo, CancellationToken ct) => Task.FromResult<IReadOnlyList<QueuedJob>>([]);
 
         public TimeSpan Pace(TimeSpan interval) => interval;

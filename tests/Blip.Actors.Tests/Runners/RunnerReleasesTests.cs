@@ -51,4 +51,26 @@ public sealed class RunnerReleasesTests
         Assert.Null(RunnerReleases.Assess(null, Releases, Now));
         Assert.False(RunnerReleases.Assess("2.300.0", [], Now)!.Warn);
     }
+
+    [Fact]
+    public void Days_left_count_down_to_the_deadline_and_stop_at_zero()
+    {
+        Assert.Equal(5, RunnerReleases.DaysLeft(RunnerReleases.Assess("2.329.0", Releases, Now)!, Now), 3);
+        Assert.Equal(0, RunnerReleases.DaysLeft(RunnerReleases.Assess("2.329.0", Releases, Now.AddDays(9))!, Now.AddDays(9)));
+        Assert.Equal(30, RunnerReleases.DaysLeft(RunnerReleases.Assess("2.331.0", Releases, Now)!, Now));
+    }
+
+    [Fact]
+    public void The_warning_names_the_version_the_newer_release_the_date_and_the_image()
+    {
+        var currency = RunnerReleases.Assess("2.329.0", Releases, Now)!;
+
+        var open = RunnerReleases.Describe(currency, currency.Newest!, currency.Deadline!.Value, Now);
+        var closed = RunnerReleases.Describe(currency, currency.Newest!, currency.Deadline!.Value, Now.AddDays(6));
+
+        Assert.Equal("runner 2.329.0 started on this node's VMs is behind actions/runner 2.331.0: GitHub's 30-day window to update closes " +
+                     "2026-12-06 12:00 UTC (in 5 days); then GitHub refuses it; rebuild the VM image with a current runner (images/github-runner, " +
+                     "RUNNER_VERSION=2.331.0) and roll the pool", open);
+        Assert.Contains("window to update closed 2026-12-06 12:00 UTC: GitHub may refuse it now;", closed, StringComparison.Ordinal);
+    }
 }

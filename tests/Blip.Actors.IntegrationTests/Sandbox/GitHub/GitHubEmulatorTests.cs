@@ -28,6 +28,38 @@ public sealed class GitHubEmulatorTests() : EmulatorTestBase(Repo)
     }
 
     [Fact]
+    public async Task The_controller_reads_the_ten_newest_runner_releases_with_their_dates()
+    {
+        var now = DateTimeOffset.UtcNow;
+        Emulator.RunnerReleases = Enumerable.Range(0, 12).Select(i => new SandboxRunnerRelease($"2.{320 + i}.0", now.AddDays(-5 * (12 - i)), Prerelease: i == 11)).ToList();
+        var (_, token) = OctokitFor.FullAccess(Emulator, Repo);
+        var secrets = new Blip.Actors.Config.ControllerSecrets { GitHubToken = Blip.Actors.Config.GitHubToken.FromString(token) };
+        var controller = new Blip.Actors.GitHub.OctokitGitHubActions(secrets, new Blip.Actors.GitHub.GitHubOptions { GitHubApiUrl = Emulator.Url.ToString() });
+
+        var releases = await controller.ListRunnerReleasesAsync(CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v2.{331 - i}.0"), releases.Select(r => r.TagName));
+        Assert.Equal([true, false], releases.Take(2).Select(r => r.Prerelease));
+        Assert.Equal(now.AddDays(-10).ToUnixTimeSeconds(), releases[1].PublishedAt.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task The_runner_releases_are_served_without_credentials_and_the_rest_is_not()
+    {
+        using var http = new HttpClient();
+        using var badToken = new HttpRequestMessage(HttpMethod.Get, new Uri(Emulator.Url, "repos/actions/runner/releases"));
+        badToken.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "ghp_not_a_token");
+
+        var anonymous = await http.GetAsync(new Uri(Emulator.Url, "repos/actions/runner/releases"));
+        var runs = await http.GetAsync(new Uri(Emulator.Url, $"repos/{Repo}/actions/runs"));
+
+        Assert.Equal(HttpStatusCode.OK, anonymous.StatusCode);
+        Assert.Equal("60", anonymous.Headers.GetValues("x-ratelimit-limit").Single()); // GitHub's budget without credentials
+        Assert.Equal(HttpStatusCode.Unauthorized, runs.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(badToken)).StatusCode);
+    }
+
+    [Fact]
     public async Task A_run_pending_on_its_concurrency_group_has_no_queued_job_until_the_group_frees()
     {
         var active = await Admin.QueueJobAsync(new QueueJobRequest(Repo, BlipLabels, DurationSeconds: 60, ConcurrencyGroup: "deploy"));

@@ -17,8 +17,9 @@ public static class RunnerReleaseEvents
 }
 
 /// <summary>
-/// The node's runner release watch. At start and then every <c>Blip:RunnerReleaseCheckInterval</c> it lists GitHub's
-/// <c>actions/runner</c> releases (a failed listing is one Warning line; the last good list is kept) and assesses the
+/// The node's runner release watch. When the first runner starts on this node and then every
+/// <c>Blip:RunnerReleaseCheckInterval</c> it lists GitHub's <c>actions/runner</c> releases (none before: with no runner
+/// there is nothing to judge; a failed listing is one Warning line; the last good list is kept) and assesses the
 /// newest runner version started on this node in the last interval (the one before, when none started since): when
 /// <see cref="RunnerReleases.Assess"/> says GitHub's 30-day window closes within a week, one Warning line and one Warning
 /// event on the VirtualMachinePool name the version, the newer release, the date and the image to rebuild, once per
@@ -41,6 +42,7 @@ public sealed class RunnerReleaseWatch : ReceiveActor, IWithTimers
     private IReadOnlyList<RunnerRelease>? _releases;
     private Version? _running;
     private Version? _startedThisInterval;
+    private bool _listing;
 
     public RunnerReleaseWatch(IGitHubActions gitHub, IVmPool pool, TimeSpan interval, Func<DateTimeOffset> now)
     {
@@ -54,17 +56,25 @@ public sealed class RunnerReleaseWatch : ReceiveActor, IWithTimers
         {
             _running = _startedThisInterval ?? _running;
             _startedThisInterval = null;
-            _gitHub.ListRunnerReleasesAsync(CancellationToken.None).PipeTo(Self,
-                success: releases => new Listed(releases),
-                failure: e => new ListingFailed(e.Message));
+            if (_running is null)
+            {
+                // No runner started on this node yet: nothing to judge, so no call to GitHub (none at all while the
+                // controller has no PAT or no configuration).
+                Assess();
+                return;
+            }
+
+            List();
         });
         Receive<Listed>(m =>
         {
+            _listing = false;
             _releases = m.Releases;
             Assess();
         });
         Receive<ListingFailed>(m =>
         {
+            _listing = false;
             if (_releases is null)
             {
                 // Without any list, an hour is too long to wait for the next try.
@@ -110,12 +120,33 @@ public sealed class RunnerReleaseWatch : ReceiveActor, IWithTimers
             _startedThisInterval = version;
         }
 
-        // A newer runner than the one assessed (a rebuilt image, or the first runner since the start) is judged at once.
+        // A newer runner than the one assessed (a rebuilt image, or the first runner since the start) is judged at once;
+        // the first one, against the first list (read now).
         if (_running is null || version > _running)
         {
             _running = version;
-            Assess();
+            if (_releases is null)
+            {
+                List();
+            }
+            else
+            {
+                Assess();
+            }
         }
+    }
+
+    private void List()
+    {
+        if (_listing)
+        {
+            return;
+        }
+
+        _listing = true;
+        _gitHub.ListRunnerReleasesAsync(CancellationToken.None).PipeTo(Self,
+            success: releases => new Listed(releases),
+            failure: e => new ListingFailed(e.Message));
     }
 
     private void Assess()

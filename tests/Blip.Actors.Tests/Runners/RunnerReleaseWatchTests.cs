@@ -27,7 +27,7 @@ public sealed class RunnerReleaseWatchTests : TestKit
         _gitHub.OnListRunnerReleases = () => Task.FromResult<IReadOnlyList<RunnerRelease>>(Releases);
     }
 
-    /// <summary>The watch, after its first check (at start, before any runner): nothing to assess yet.</summary>
+    /// <summary>The watch, after its first check (at start, before any runner): nothing to assess yet, nothing listed.</summary>
     private async Task StartAsync()
     {
         _watch = Sys.ActorOf(RunnerReleaseWatch.Props(_gitHub, _pool, TimeSpan.FromHours(1), () => T0));
@@ -66,6 +66,17 @@ public sealed class RunnerReleaseWatchTests : TestKit
     }
 
     [Fact]
+    public async Task Before_any_runner_started_no_check_calls_github()
+    {
+        await StartAsync();
+
+        var assessed = await CheckAsync();
+
+        Assert.Null(assessed.Currency);
+        Assert.Equal(0, _gitHub.RunnerReleaseListings);
+    }
+
+    [Fact]
     public async Task A_current_runner_is_measured_with_the_whole_window_and_not_warned()
     {
         await StartAsync();
@@ -80,13 +91,15 @@ public sealed class RunnerReleaseWatchTests : TestKit
     public async Task A_failed_listing_is_one_warning_and_the_last_good_list_still_judges_the_runner()
     {
         await StartAsync();
+        await StartedAsync("2.330.0");
         _gitHub.OnListRunnerReleases = () => Task.FromException<IReadOnlyList<RunnerRelease>>(new GitHubCallException("list runner releases", System.Net.HttpStatusCode.BadGateway));
 
+        RunnerReleaseEvents.CurrencyAssessed? assessed = null;
         await EventFilter.Warning(contains: "could not list GitHub's actions/runner releases (list runner releases failed with HTTP 502); keeping the last list (2 releases)")
-            .ExpectOneAsync(() => CheckAsync());
-        var assessed = await StartedAsync("2.330.0");
+            .ExpectOneAsync(async () => assessed = await CheckAsync());
 
-        Assert.Equal("2.331.0", assessed.Currency!.Newest);
+        Assert.Equal(("2.330.0", "2.331.0"), (assessed!.Currency!.Version, assessed.Currency.Newest));
+        Assert.Equal(2, _gitHub.RunnerReleaseListings);
         Assert.Equal("RunnerReleaseWindowClosing", Assert.Single(_pool.Events).Event.Reason);
     }
 

@@ -12,6 +12,7 @@ public sealed class PerJobCostScenario : Scenario
 {
     private const string Repo = "bench-org/per-job";
     private const string RunsList = "GET /repos/{o}/{r}/actions/runs";
+    private const string ReleasesEndpoint = "GET /repos/actions/runner/releases";
 
     public override string Name => "per-job-cost";
 
@@ -76,7 +77,11 @@ public sealed class PerJobCostScenario : Scenario
 
         result.Figures[Figure.Jobs] = jobs;
         result.Figures["jobs_window_s"] = (jobsTo.At - jobsFrom.At).TotalSeconds;
-        result.Figures["github_counted_per_job"] = PerJob(s => s.GitHub.Counted);
+        // The node's runner release watch lists actions/runner's releases when its first runner starts and then hourly: a
+        // cost of the node, not of a job, so it is reported on its own and left out of the per-job figure.
+        double Releases(Sample s) => s.GitHub.ByEndpoint.GetValueOrDefault(ReleasesEndpoint)?.Counted ?? 0;
+        result.Figures["github_counted_per_job"] = PerJob(s => s.GitHub.Counted - Releases(s));
+        result.Figures["github_release_listings"] = Releases(jobsTo) - Releases(jobsFrom);
         result.Figures["github_requests_per_job"] = PerJob(s => s.GitHub.Total);
         result.Figures["github_counted_idle_per_min"] = (idleTo.GitHub.Counted - idleFrom.GitHub.Counted) / (idleTo.At - idleFrom.At).TotalMinutes;
         result.Figures["kube_writes_per_job"] = (jobWrites - idleWrites * scale) / jobs;

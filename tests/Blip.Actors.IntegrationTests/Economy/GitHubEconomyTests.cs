@@ -49,7 +49,10 @@ public sealed class GitHubEconomyTests(ITestOutputHelper output)
         Assert.InRange(runs, 1, 4);
         Assert.InRange(Of("GET /repos/{o}/{r}/actions/runs/{run_id}/jobs"), 1, runs);
         Assert.InRange(Of("GET /repos/{o}/{r}/actions/runners/{runner_id}"), 0, 3);
-        Assert.Equal(counted, runs + Of("GET /repos/{o}/{r}/actions/runs/{run_id}/jobs") + Of("POST /repos/{o}/{r}/actions/runners/generate-jitconfig") + Of("GET /repos/{o}/{r}/actions/runners/{runner_id}"));
+        // The node's first runner start lists actions/runner's releases once (then hourly): the node's cost, not the job's.
+        Assert.Equal(1, Of("GET /repos/actions/runner/releases"));
+        Assert.Equal(counted, runs + Of("GET /repos/{o}/{r}/actions/runs/{run_id}/jobs") + Of("POST /repos/{o}/{r}/actions/runners/generate-jitconfig")
+            + Of("GET /repos/{o}/{r}/actions/runners/{runner_id}") + Of("GET /repos/actions/runner/releases"));
     }
 
     [Fact]

@@ -84,13 +84,16 @@ public sealed class BadGitHubRepliesTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 2);
         var jobs = await EndState.QueueAsync(world, 2);
-        await StartCorruptedAsync(world,
-            Corrupt(Runs, ReplyCorruption.HugePage, 1),
-            Corrupt(Jobs, ReplyCorruption.HugePage, 2));
+        const string RunsRefused = "repo org/repo: polling failed (list workflow runs: GitHub's reply could not be read: the reply is larger than 8 MiB)";
+        // Every runs listing huge until the controller said so (which listing is its first is not this test's business);
+        // no run is read meanwhile, so the jobs fault below starts with its count untouched.
+        await StartCorruptedAsync(world, Corrupt(Runs, ReplyCorruption.HugePage, null));
+        await Deadline.UntilAsync(() => world.Log.Contains(RunsRefused), EndState.Long, "the huge runs page refused");
+        await world.GitHub.SetFaultsAsync(new SandboxFaults([Corrupt(Jobs, ReplyCorruption.HugePage, 2)]));
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
 
-        Assert.Equal(1, world.Log.Count("repo org/repo: polling failed (list workflow runs: GitHub's reply could not be read: the reply is larger than 8 MiB)"));
+        Assert.Equal(1, world.Log.Count(RunsRefused));
         Assert.Equal(1, world.Log.Count($"repo org/repo: list jobs: GitHub sent {ReplyCorruptionSizes.HugePageItems} items on a page of 100; kept 2000 and stopped paging"));
         Assert.DoesNotContain(world.Log.Lines, l => l.Contains("list jobs: more than")); // one line for one cause
         // Each job was sighted as one job, not as 2,000 copies: one claim each.

@@ -154,6 +154,13 @@ public sealed class PipelineWorld : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // BLIP_TEST_LOG_DIR=<dir>: each world's in-process controller log is kept there (a failed test's story).
+        if (Controller is not null && Environment.GetEnvironmentVariable("BLIP_TEST_LOG_DIR") is { Length: > 0 } logDir)
+        {
+            Directory.CreateDirectory(logDir);
+            await File.WriteAllLinesAsync(Path.Combine(logDir, $"{Path.GetFileName(StateDir)}.log"), Controller.Log.Lines);
+        }
+
         await StopControllerAsync();
         await Sandbox.DisposeAsync();
         if (Environment.GetEnvironmentVariable("BLIP_KEEP_STATE") != "1")

@@ -16,8 +16,7 @@ public sealed partial class SandboxExecutableTests
     public async Task Emulators_only_run_writes_sandbox_json_and_a_working_kubeconfig_and_leaves_no_process_behind()
     {
         await using var sandbox = SandboxProcess.Start("--no-controller", "--vms", "2", "--jobs", "1", "--duration", "8");
-        var manifestPath = Path.Combine(sandbox.StateDir, "sandbox.json");
-        await Deadline.UntilAsync(() => File.Exists(manifestPath), StartDeadline, $"sandbox.json written; stdout: {sandbox.Stdout} stderr: {sandbox.Stderr}");
+        var manifestPath = await sandbox.WaitForManifestAsync(StartDeadline);
 
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!;
         Assert.Equal("blip", manifest["namespace"]!.GetValue<string>());

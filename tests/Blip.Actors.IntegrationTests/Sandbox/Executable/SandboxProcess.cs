@@ -112,6 +112,31 @@ public sealed class SandboxProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits until the sandbox wrote <c>sandbox.json</c> (it is up) and returns its path; fails at once when the
+    /// sandbox exits first, and after <paramref name="timeout"/> otherwise, each time with the output so far.</summary>
+    public async Task<string> WaitForManifestAsync(TimeSpan timeout)
+    {
+        var path = Path.Combine(StateDir, "sandbox.json");
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(path))
+        {
+            if (_process.HasExited)
+            {
+                _process.WaitForExit(); // drains the redirected output
+                throw new InvalidOperationException($"blip-sandbox exited with {_process.ExitCode} before writing sandbox.json; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            if (waited.Elapsed > timeout)
+            {
+                throw new TimeoutException($"blip-sandbox wrote no sandbox.json within {timeout.TotalSeconds:F0} s; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(200);
+        }
+
+        return path;
+    }
+
     /// <summary>Sends SIGTERM, as a service manager or <c>kill</c> would.</summary>
     public async Task TerminateAsync()
     {

@@ -36,6 +36,11 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
             WriteFailedControllerLogs(outDir, errors);
             Assert.Empty(errors);
             Assert.Equal(6, root.GetProperty("scenarios").GetArrayLength());
+            // --quick: every profile once (pickup lists them all), the judged profile alone in every other scenario.
+            var profiles = root.GetProperty("scenarios").EnumerateArray()
+                .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("profiles").EnumerateObject().Select(p => p.Name).ToList());
+            Assert.Equal(["default", "upstream", "webhooks"], profiles["pickup"]);
+            Assert.All(profiles.Where(p => p.Key != "pickup"), p => Assert.Equal(["default"], p.Value));
             Assert.Equal(0, exitCode);
         }
         finally

@@ -20,7 +20,7 @@ namespace Blip.Actors.IntegrationTests.Retention;
 /// behind once the retention has passed, <c>blipctl jobs list</c> no longer names them, and a late delivery of one of
 /// them claims nothing.
 /// </summary>
-[Collection(ClusterCollection.Name)] // the PostgreSQL case starts a server of its own: not beside the cluster tests
+// Beside the other tests (its PostgreSQL case starts a server of its own); never beside the cluster tests, which run alone.
 public sealed partial class JournalRetentionTests
 {
     private const string Repo = "demo-org/demo-repo";

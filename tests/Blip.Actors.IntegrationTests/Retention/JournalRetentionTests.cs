@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Blip.Actors.IntegrationTests.Cluster;
 using Blip.Actors.IntegrationTests.Inspection;
 using Blip.Actors.IntegrationTests.Sandbox.Executable;
 using Blip.Sandbox.GitHub;

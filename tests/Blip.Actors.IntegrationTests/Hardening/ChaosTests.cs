@@ -31,7 +31,7 @@ public sealed class ChaosTests
 
         try
         {
-            await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+            await AssertServedOnceNamingLeftoversAsync(world, controller, jobs);
             // No job was claimed twice at the same time: its claims (one per VM it held) never overlapped.
             foreach (var id in jobs)
             {
@@ -68,5 +68,24 @@ public sealed class ChaosTests
         await world.Sandbox.WriteActionsConfigAsync("self-hosted,blip", "org/repo,org/other");
 
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+    }
+
+    /// <summary>The end state; a registration left over fails with what every controller life logged about its job, on
+    /// one line (CI prints a failure's first line only).</summary>
+    private static async Task AssertServedOnceNamingLeftoversAsync(PipelineWorld world, Blip.Sandbox.Cli.ControllerProcess controller, IReadOnlyList<long> jobs)
+    {
+        try
+        {
+            await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
+        }
+        catch (TimeoutException e)
+        {
+            var left = await world.GitHub.ListRunnersAsync();
+            var lines = File.ReadAllLines(controller.LogPath); // every life of the controller appends to it
+            var about = left.SelectMany(r => lines.Where(l => l.Contains(r.Name, StringComparison.Ordinal)
+                    || (Blip.Actors.Runners.RunnerName.JobOf(r.Name) is { } job && l.Contains($"job {job}", StringComparison.Ordinal))))
+                .Distinct().TakeLast(40);
+            throw new TimeoutException($"{e.Message}; left: {string.Join(", ", left.Select(r => $"{r.Name} ({r.Status})"))}; the log about them: {string.Join(" | ", about)}", e);
+        }
     }
 }

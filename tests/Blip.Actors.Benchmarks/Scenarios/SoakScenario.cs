@@ -107,6 +107,13 @@ public sealed class SoakScenario : Scenario
         using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
+        // The journal creates its tables at its first write: before that (a slow start) the file holds no row.
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'tags')";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) < 2)
+        {
+            return 0;
+        }
+
         command.CommandText = "SELECT (SELECT COUNT(*) FROM journal) + (SELECT COUNT(*) FROM tags)";
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }

@@ -36,7 +36,8 @@ public sealed partial class SandboxExecutableTests
         }
 
         Assert.Empty(manifest["controllers"]!.AsArray());
-        Assert.Contains($"export KUBECONFIG={kubeconfig}", sandbox.Stdout);
+        // The banner follows sandbox.json (written first, so a reader of the banner finds the file).
+        await Deadline.UntilAsync(() => sandbox.Stdout.Contains($"export KUBECONFIG={kubeconfig}", StringComparison.Ordinal), StartDeadline, "the banner's export KUBECONFIG line");
 
         // The kubeconfig is what kubectl and people use: it must reach the API with the real client.
         using (var kube = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)))

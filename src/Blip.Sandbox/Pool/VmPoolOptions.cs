@@ -1,3 +1,5 @@
+using Blip.Sandbox.Shared;
+
 namespace Blip.Sandbox.Pool;
 
 public sealed record VmPoolOptions
@@ -11,6 +13,10 @@ public sealed record VmPoolOptions
     public string PoolName { get; init; } = "blip";
 
     public int SshPort { get; init; } = 22;
+
+    /// <summary>The SSH client key the VMs trust; null: the pool makes its own. Pools side by side share one (the controller
+    /// has one key, Secret ssh-gateway-client-key).</summary>
+    public SshKeys.KeyPair? ClientKey { get; init; }
 
     /// <summary>Required. Everything the pool writes (keys, sshd configs, VM homes, logs) lives under it.</summary>
     public string StateDir { get; init; } = "";

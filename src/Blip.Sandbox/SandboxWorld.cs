@@ -103,6 +103,7 @@ public sealed class SandboxWorld : IAsyncDisposable
                     PoolName = name,
                     StateDir = Path.Combine(options.StateDir, "pool-" + name),
                     ClientKey = pool.ClientKey,
+                    PoolObject = true,
                 }, ct);
             }
 

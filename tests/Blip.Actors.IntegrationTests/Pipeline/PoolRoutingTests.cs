@@ -29,6 +29,10 @@ public sealed class PoolRoutingTests
         var largeVm = await ClaimedVmAsync(world, large.JobId);
         Assert.Equal(LargePool, PoolOf(largeVm));
         Assert.StartsWith($"{LargePool}-", Name(largeVm), StringComparison.Ordinal);
+        // The routed pool is a VirtualMachinePool of its own, the owner of its VMs (where its events are recorded).
+        var poolObject = JsonNode.Parse(((System.Text.Json.JsonElement)await world.Sandbox.KubeAdmin.CustomObjects.GetNamespacedCustomObjectAsync(
+            "pool.kubevirt.io", "v1beta1", world.Sandbox.Namespace, "virtualmachinepools", LargePool)).GetRawText())!;
+        Assert.Equal(poolObject["metadata"]!["uid"]!.GetValue<string>(), largeVm["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
         var largeDone = await world.WaitForJobAsync(large.JobId, j => j.Status == "completed", "completed by a runner");
 
         var plain = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 5);

@@ -27,7 +27,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
     private readonly Dictionary<string, VmPoolChange.VmiUpserted> _vmis = [];
     private readonly Dictionary<string, DateTimeOffset> _reserved = [];
     private readonly HashSet<string> _reportedStopped = [];
-    private readonly HashSet<IActorRef> _waiters = [];
+    // Who waits for a VM, by the pool it waits on: a VM of one pool wakes no one waiting on another.
+    private readonly Dictionary<IActorRef, string> _waiters = [];
     private readonly CancellationTokenSource _stop = new();
     private HashSet<string> _poolsInUse;
     private bool _synced;
@@ -128,7 +129,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             var candidate = Views().Where(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
             if (candidate is null)
             {
-                _waiters.Add(Sender);
+                _waiters[Sender] = pool;
                 Sender.Tell(VmInventoryProtocol.NoVmAvailable.Instance);
                 return;
             }
@@ -180,12 +181,11 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 
         if (view.IsClaimable && !IsReserved(name, DateTimeOffset.UtcNow) && _waiters.Count > 0)
         {
-            foreach (var waiter in _waiters)
+            foreach (var waiter in _waiters.Where(w => w.Value == view.Pool).Select(w => w.Key).ToList())
             {
                 waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
+                _waiters.Remove(waiter);
             }
-
-            _waiters.Clear();
         }
     }
 

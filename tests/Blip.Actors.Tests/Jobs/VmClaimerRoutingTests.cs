@@ -76,6 +76,24 @@ public sealed class VmClaimerRoutingTests : TestKit
         Assert.Equal("blip-0", (await ExpectMsgAsync<VmInventoryProtocol.VmOffer>()).Vm.Name);
     }
 
+    [Fact]
+    public async Task A_job_waiting_on_its_pool_is_woken_by_a_vm_of_that_pool_only()
+    {
+        var inventory = Sys.ActorOf(VmInventory.Props(_pool, CreateTestProbe().Ref, DefaultPool));
+        inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vms, new HashSet<string>(), Complete: false));
+        inventory.Tell(new VmPoolChange.Resynced(VmPoolKind.Vmis, new HashSet<string>(), Complete: true));
+        inventory.Tell(new VmInventoryProtocol.RequestVm(JobId, LargePool));
+        await ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+
+        inventory.Tell(Vm("blip-0", DefaultPool));
+        inventory.Tell(Vmi("blip-0"));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        inventory.Tell(Vm("blip-large-0", LargePool));
+        inventory.Tell(Vmi("blip-large-0"));
+
+        await ExpectMsgAsync<VmInventoryProtocol.VmAvailable>();
+    }
+
     private static VmPoolChange.VmUpserted Vm(string name, string pool) =>
         new(name, "1",
             new Dictionary<string, string>

@@ -23,7 +23,8 @@ public interface IVmPool
     Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct);
 
     /// <summary>The same on the VirtualMachinePool <paramref name="pool"/>, a pool jobs are routed to (key <c>pools</c>).
-    /// An adapter that knows one pool only records it on that one.</summary>
+    /// An adapter that knows one pool only records it on that one; a wrapper must forward this overload too, or the event
+    /// lands on the default pool (<c>Pipeline/PoolRoutingTests</c> checks the one production uses).</summary>
     Task RecordPoolEventAsync(string pool, VmEvent poolEvent, CancellationToken ct) => RecordPoolEventAsync(poolEvent, ct);
 
     /// <summary>Lists then watches the VMs of every pool (label <c>blip.io/pool</c> set) and the VMIs, resuming by resourceVersion

@@ -48,6 +48,38 @@ public sealed class PoolRoutingTests
         Assert.Single(world.ClaimsOf(plain.JobId));
     }
 
+    [Fact]
+    public async Task A_large_job_with_no_vm_in_its_pool_waits_for_one_there_and_is_named_stuck_on_its_pool()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1, extraPools: new Dictionary<string, int> { [LargePool] = 0 });
+        await world.Sandbox.UpsertConfigMapAsync("github-actions", new Dictionary<string, string>
+        {
+            ["runner-labels"] = "self-hosted,blip",
+            ["repos"] = "org/repo",
+            ["pools"] = $"large={LargePool}",
+        });
+        await world.StartControllerAsync(o => o.StuckJobAfter = TimeSpan.FromSeconds(2));
+
+        var large = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip", "large"], durationSeconds: 1);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {large.JobId} (org/repo): failed to allocate runner VM: no claimable VM in pool {LargePool}"),
+            Hardening.EndState.Long, "the allocation failure naming the large pool");
+        var stuck = await Deadline.UntilAsync(
+            async () => (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync(world.Sandbox.Namespace)).Items.FirstOrDefault(e =>
+                e.Reason == "JobStuckNoVmClaimable" && e.Message.StartsWith($"job {large.JobId} ", StringComparison.Ordinal)),
+            e => e is not null, Hardening.EndState.Long, "the stuck job named on its pool");
+        Assert.Equal(("VirtualMachinePool", LargePool), (stuck!.InvolvedObject.Kind, stuck.InvolvedObject.Name));
+        Assert.Contains($"no VM claimable in pool {LargePool}", stuck.Message);
+        // The default pool's VM was claimable all along and was never taken for it.
+        Assert.Empty(world.ClaimsOf(large.JobId));
+
+        world.Sandbox.ExtraPools[LargePool].ScaleUp(1);
+
+        var vm = await ClaimedVmAsync(world, large.JobId);
+        Assert.Equal(LargePool, PoolOf(vm));
+        await world.WaitForJobAsync(large.JobId, j => j.Status == "completed", "completed by a runner");
+    }
+
     private static async Task<JsonNode> ClaimedVmAsync(PipelineWorld world, long jobId)
     {
         var claim = (await Deadline.UntilAsync(

@@ -21,6 +21,10 @@ public sealed record SandboxWorldOptions
     public TimeSpan TerminationGracePeriod { get; init; } = TimeSpan.Zero;
     public string Namespace { get; init; } = "blip";
     public string PoolName { get; init; } = "blip";
+
+    /// <summary>Pools besides <see cref="PoolName"/>, by name, with their VM count: jobs can be routed to them (key
+    /// <c>pools</c> of ConfigMap github-actions). Their VMs trust the same client key. None by default.</summary>
+    public IReadOnlyDictionary<string, int> ExtraPools { get; init; } = new Dictionary<string, int>();
     public Uri? WebhookUrl { get; init; }
     public string? WebhookSecret { get; init; }
 }
@@ -31,11 +35,12 @@ public sealed record SandboxWorldOptions
 /// </summary>
 public sealed class SandboxWorld : IAsyncDisposable
 {
-    private SandboxWorld(SandboxWorldOptions options, KubeApiEmulator kube, VmPool pool, GitHubEmulator gitHub, string pat)
+    private SandboxWorld(SandboxWorldOptions options, KubeApiEmulator kube, VmPool pool, IReadOnlyDictionary<string, VmPool> extraPools, GitHubEmulator gitHub, string pat)
     {
         Options = options;
         Kube = kube;
         Pool = pool;
+        ExtraPools = extraPools;
         GitHub = gitHub;
         Pat = pat;
         AdminKubeconfig = kube.WriteKubeconfig(Path.Combine(options.StateDir, "kubeconfig"));
@@ -47,6 +52,9 @@ public sealed class SandboxWorld : IAsyncDisposable
     public SandboxWorldOptions Options { get; }
     public KubeApiEmulator Kube { get; }
     public VmPool Pool { get; }
+
+    /// <summary>The pools of <see cref="SandboxWorldOptions.ExtraPools"/>, by name.</summary>
+    public IReadOnlyDictionary<string, VmPool> ExtraPools { get; }
     public GitHubEmulator GitHub { get; }
     public GitHubSandboxClient GitHubAdmin { get; }
     public k8s.Kubernetes KubeAdmin { get; }
@@ -73,6 +81,7 @@ public sealed class SandboxWorld : IAsyncDisposable
 
         var kube = await KubeApiEmulator.StartAsync(new KubeApiEmulatorOptions { Namespaces = [options.Namespace] }, ct);
         VmPool? pool = null;
+        var extraPools = new Dictionary<string, VmPool>(StringComparer.Ordinal);
         try
         {
             pool = await VmPool.StartAsync(kube, new VmPoolOptions
@@ -86,6 +95,18 @@ public sealed class SandboxWorld : IAsyncDisposable
                 TerminationGracePeriod = options.TerminationGracePeriod,
                 RunnerScript = FakeRunnerScript.Content,
             }, ct);
+            foreach (var (name, count) in options.ExtraPools)
+            {
+                extraPools[name] = await VmPool.StartAsync(kube, pool.Options with
+                {
+                    Count = count,
+                    PoolName = name,
+                    StateDir = Path.Combine(options.StateDir, "pool-" + name),
+                    ClientKey = pool.ClientKey,
+                    PoolObject = true,
+                }, ct);
+            }
+
             var gitHub = await GitHubEmulator.StartAsync(new GitHubEmulatorOptions
             {
                 Repos = options.Repos,
@@ -93,10 +114,15 @@ public sealed class SandboxWorld : IAsyncDisposable
                 WebhookSecret = options.WebhookSecret,
             }, ct);
             var pat = gitHub.CreateToken(new CreateTokenRequest(["*"]));
-            return new SandboxWorld(options, kube, pool, gitHub, pat);
+            return new SandboxWorld(options, kube, pool, extraPools, gitHub, pat);
         }
         catch
         {
+            foreach (var extra in extraPools.Values)
+            {
+                await extra.DisposeAsync();
+            }
+
             if (pool is not null)
             {
                 await pool.DisposeAsync();
@@ -172,6 +198,11 @@ public sealed class SandboxWorld : IAsyncDisposable
         GitHubAdmin.Dispose();
         KubeAdmin.Dispose();
         await GitHub.DisposeAsync();
+        foreach (var extra in ExtraPools.Values)
+        {
+            await extra.DisposeAsync();
+        }
+
         await Pool.DisposeAsync();
         await Kube.DisposeAsync();
     }

@@ -13,13 +13,17 @@ public sealed record ActionsConfig(ImmutableArray<string> RunnerLabels, Immutabl
     public const string RunnerLabelsKey = "runner-labels";
     public const string ReposKey = "repos";
 
+    /// <summary>Extra labels that route a job to a VM pool of its own (optional key <c>pools</c>); none by default.</summary>
+    public PoolRoutes Pools { get; init; } = PoolRoutes.None;
+
     /// <summary>More repositories than this are refused (the rest of the list is still used).</summary>
     public const int MaxRepos = 1000;
 
     public bool Equals(ActionsConfig? other) =>
         other is not null
         && RunnerLabels.SequenceEqual(other.RunnerLabels)
-        && Repos.SequenceEqual(other.Repos);
+        && Repos.SequenceEqual(other.Repos)
+        && Pools.Equals(other.Pools);
 
     public override int GetHashCode() => HashCode.Combine(RunnerLabels.Length, Repos.Length);
 

@@ -23,6 +23,7 @@ public sealed class ConfigWatcher : ReceiveActor
     private bool _patSeen;
     private bool _appSeen;
     private ConfigProtocol.SettingsChanged _current = new(null, false, false);
+    private ActionsConfig? _lastGood;
     private string? _lastStatusLine;
     private string? _lastAppLine;
     private string? _lastCaLine;
@@ -203,6 +204,7 @@ public sealed class ConfigWatcher : ReceiveActor
         var parsed = _configMapData is null
             ? new ActionsConfigParseResult(null, [], $"ConfigMap {ActionsConfig.ConfigMapName} not found")
             : ActionsConfig.Parse(_configMapData.GetValueOrDefault(ActionsConfig.RunnerLabelsKey), _configMapData.GetValueOrDefault(ActionsConfig.ReposKey));
+        parsed = WithPools(parsed, logProblems);
 
         if (logProblems)
         {
@@ -227,6 +229,33 @@ public sealed class ConfigWatcher : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Adds the routes of key <c>pools</c>. A bad value is one error line (once per change of the ConfigMap) and the last good
+    /// configuration stays in force: routing half the jobs by a broken value could put them on the wrong VM size. With no
+    /// good configuration yet, polling waits for a good value.
+    /// </summary>
+    private ActionsConfigParseResult WithPools(ActionsConfigParseResult parsed, bool logProblems)
+    {
+        if (parsed.Config is null)
+        {
+            return parsed;
+        }
+
+        var pools = PoolRoutes.Parse(_configMapData?.GetValueOrDefault(PoolRoutes.Key), parsed.Config.RunnerLabels);
+        if (pools.Routes is { } routes)
+        {
+            _lastGood = parsed.Config with { Pools = routes };
+            return parsed with { Config = _lastGood };
+        }
+
+        if (logProblems)
+        {
+            _log.Error("{0}; {1}", pools.Error!, _lastGood is null ? "polling waits for a valid value" : "keeping the last good configuration");
+        }
+
+        return parsed with { Config = _lastGood, Incomplete = _lastGood is null ? $"key {PoolRoutes.Key} is invalid" : null };
+    }
+
     /// <summary>One line per change of status, never on every event (the spec's troubleshooting lines).</summary>
     private void LogStatus(ActionsConfigParseResult parsed, ConfigProtocol.SettingsChanged next)
     {
@@ -246,7 +275,8 @@ public sealed class ConfigWatcher : ReceiveActor
         }
         else
         {
-            line = $"actions config ready ({(next.HasApp ? "GitHub App" : "PAT")}): runner-labels [{string.Join(",", next.Config.RunnerLabels)}], {next.Config.Repos.Length} repo(s) [{string.Join(",", next.Config.Repos.Take(20))}{(next.Config.Repos.Length > 20 ? ",…" : "")}]";
+            line = $"actions config ready ({(next.HasApp ? "GitHub App" : "PAT")}): runner-labels [{string.Join(",", next.Config.RunnerLabels)}], {next.Config.Repos.Length} repo(s) [{string.Join(",", next.Config.Repos.Take(20))}{(next.Config.Repos.Length > 20 ? ",…" : "")}]" +
+                   (next.Config.Pools.IsEmpty ? "" : $", pools [{next.Config.Pools}]");
         }
 
         if (line == _lastStatusLine)

@@ -77,7 +77,7 @@ public static class BlipControllerExtensions
                         registry.Get<VmInventoryKey>(), jobOptions, sp.GetRequiredService<ConfigurationFaults>()),
                     ControllerRole)
                 .AddConfigWatcher(sp.GetRequiredService<IConfigSource>(), sp.GetRequiredService<ControllerSecrets>())
-                .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>())
+                .AddVmInventory(sp.GetRequiredService<IVmPool>(), options.Pool, registry => registry.Get<VmStopRelayKey>(), registry => registry.Get<ConfigWatcherKey>())
                 .AddStuckJobWatch(sp.GetRequiredService<IVmPool>(), registry => registry.Get<VmInventoryKey>(), jobOptions)
                 .AddRunnerReleaseWatch(gitHub, sp.GetRequiredService<IVmPool>(), options.RunnerReleaseCheckInterval)
                 .AddWebhookHealthRelay(webhooks)

@@ -113,5 +113,7 @@ public sealed class FencedVmPool(IVmPool inner, ClusterFence fence) : IVmPool
 
     public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) => inner.RecordPoolEventAsync(poolEvent, ct);
 
+    public Task RecordPoolEventAsync(string pool, VmEvent poolEvent, CancellationToken ct) => inner.RecordPoolEventAsync(pool, poolEvent, ct);
+
     public IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct) => inner.WatchAsync(ct);
 }

@@ -11,7 +11,18 @@ public interface IJobEvent;
 
 public static class JobEvents
 {
-    public sealed record JobSighted(long JobId, string Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset SeenAt) : IJobEvent;
+    /// <param name="Pool">The pool the job was routed to (key <c>pools</c>), null for the default pool. Journaled rather than
+    /// derived again from the labels after a restart: the ConfigMap may have changed meanwhile, and the job's VM, claimed from
+    /// the pool named here, must still be the one it looks for. Left out of the JSON when null, so an unrouted job's event
+    /// reads as before routing existed.</param>
+    public sealed record JobSighted(
+        long JobId,
+        string Repo,
+        ImmutableArray<string> Labels,
+        long RunId,
+        DateTimeOffset? QueuedAt,
+        DateTimeOffset SeenAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Pool = null) : IJobEvent;
 
     /// <param name="VmUid">The VM's uid (null in journals from before uids were kept): every later write to the VM is guarded by it.</param>
     public sealed record VmClaimed(string VmName, DateTimeOffset ClaimedAt, string? VmUid = null) : IJobEvent;

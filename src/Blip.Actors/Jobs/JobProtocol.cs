@@ -14,7 +14,8 @@ public static class JobCommands
 {
     /// <summary>A poll (or webhook) saw the job queued with matching labels. Repeats are harmless.</summary>
     /// <param name="ObservedAt">When the poll that saw it was sent: a sighting older than our runner's end says nothing new.</param>
-    public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset ObservedAt) : IWithJobId;
+    /// <param name="Pool">The VM pool a label of key <c>pools</c> routed the job to; null for the default pool (<c>Blip:Pool</c>).</param>
+    public sealed record Sighted(JobId JobId, RepoName Repo, ImmutableArray<string> Labels, long RunId, DateTimeOffset? QueuedAt, DateTimeOffset ObservedAt, string? Pool = null) : IWithJobId;
 
     /// <summary>The job's VM stopped (its runner exited) or was deleted. A free signal from the VM watch.</summary>
     /// <param name="RunnerProvisioned">The VM carried <c>blip.io/runner-provisioned=true</c>: a runner was started on it.</param>

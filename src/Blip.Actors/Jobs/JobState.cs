@@ -12,6 +12,9 @@ public sealed partial record JobState
     public long JobId { get; init; }
     public RepoName? Repo { get; init; }
     public ImmutableArray<string> Labels { get; init; } = [];
+
+    /// <summary>The pool the job's VM comes from, as routed when it was sighted; null: the default pool.</summary>
+    public string? Pool { get; init; }
     public long RunId { get; init; }
     public DateTimeOffset? QueuedAt { get; init; }
 
@@ -52,6 +55,7 @@ public sealed partial record JobState
             JobId = s.JobId,
             Repo = RepoName.Parse(s.Repo),
             Labels = s.Labels,
+            Pool = s.Pool,
             RunId = s.RunId,
             QueuedAt = s.QueuedAt,
             SightedAt = s.SeenAt,
@@ -90,7 +94,7 @@ public sealed partial record JobState
         var takeUp = Phase == JobPhase.New
             || (Phase == JobPhase.Done && Outcome is JobOutcome.Completed or JobOutcome.Abandoned or JobOutcome.Expired
                 && FinishedAt is { } finished && s.ObservedAt > finished);
-        return takeUp ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now)] : [];
+        return takeUp ? [new JobEvents.JobSighted(s.JobId.Value, s.Repo.FullName, s.Labels, s.RunId, s.QueuedAt, now, s.Pool)] : [];
     }
 
     /// <summary>

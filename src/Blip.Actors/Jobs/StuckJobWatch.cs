@@ -31,7 +31,7 @@ public sealed class StuckJobWatch : ReceiveActor, IWithTimers
         _stuckAfter = stuckAfter;
         _now = now;
 
-        Receive<WaitingForVm.Started>(m => _waiting[m.JobId] = new WaitingJob(m.JobId, m.Repo, m.Labels, m.Since));
+        Receive<WaitingForVm.Started>(m => _waiting[m.JobId] = new WaitingJob(m.JobId, m.Repo, m.Labels, m.Since, Pool: m.Pool));
         Receive<WaitingForVm.ClaimFailed>(m =>
         {
             if (_waiting.TryGetValue(m.JobId, out var job))
@@ -45,7 +45,7 @@ public sealed class StuckJobWatch : ReceiveActor, IWithTimers
             _warned.Remove(m.JobId);
         });
         Receive<Check>(_ => _inventory.Tell(VmInventoryProtocol.GetAll.Instance));
-        Receive<VmInventoryProtocol.AllVms>(m => Assess(m.Vms.Count(v => v.IsClaimable)));
+        Receive<VmInventoryProtocol.AllVms>(m => Assess(m.Vms.Where(v => v.IsClaimable).CountBy(v => v.Pool.Length == 0 ? _poolName : v.Pool).ToDictionary()));
         ReceiveAny(Unhandled);
     }
 
@@ -70,17 +70,23 @@ public sealed class StuckJobWatch : ReceiveActor, IWithTimers
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
-    private void Assess(int claimable)
+    /// <param name="claimableByPool">The claimable VMs of each pool: a job is judged by its own pool's.</param>
+    private void Assess(Dictionary<string, int> claimableByPool)
     {
         var now = _now();
         foreach (var job in StuckJobs.NewlyStuck(_waiting.Values, _warned, now, _stuckAfter))
         {
             _warned.Add(job.JobId);
+            var pool = job.Pool ?? _poolName;
+            var claimable = claimableByPool.GetValueOrDefault(pool);
             var cause = StuckJobs.CauseOf(job, claimable, now);
             var message = $"job {job.JobId} ({job.Repo}) has waited {(now - job.Since).TotalSeconds:0} s for a VM (runs-on [{job.LabelSet}]), " +
-                          $"longer than Blip:StuckJobAfter ({_stuckAfter.TotalSeconds:0} s): {StuckJobs.Describe(cause, job, claimable, _poolName)}";
+                          $"longer than Blip:StuckJobAfter ({_stuckAfter.TotalSeconds:0} s): {StuckJobs.Describe(cause, job, claimable, pool)}";
             _log.Warning("{0}", message);
-            _ = _pool.RecordPoolEventAsync(new VmEvent("JobStuck" + StuckJobs.Reason(cause), message, Warning: true), CancellationToken.None);
+            var stuck = new VmEvent("JobStuck" + StuckJobs.Reason(cause), message, Warning: true);
+            _ = pool == _poolName
+                ? _pool.RecordPoolEventAsync(stuck, CancellationToken.None)
+                : _pool.RecordPoolEventAsync(pool, stuck, CancellationToken.None);
         }
 
         Context.System.EventStream.Publish(StuckJobs.Assess(_waiting.Values, now));

@@ -10,7 +10,8 @@ namespace Blip.Actors.Jobs;
 public static class WaitingForVm
 {
     /// <param name="Since">When the job was queued on GitHub (when it was sighted, if GitHub gave no time).</param>
-    public sealed record Started(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since) : INoSerializationVerificationNeeded;
+    /// <param name="Pool">The pool the job waits on (routed by key <c>pools</c>, else the default); null: the watch's default pool.</param>
+    public sealed record Started(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? Pool = null) : INoSerializationVerificationNeeded;
 
     /// <summary>A claim attempt failed (an API error, not "no VM": that is waiting).</summary>
     public sealed record ClaimFailed(long JobId, string Reason, DateTimeOffset At) : INoSerializationVerificationNeeded;
@@ -20,7 +21,8 @@ public static class WaitingForVm
 }
 
 /// <summary>One job waiting for a VM, as the watch knows it.</summary>
-public sealed record WaitingJob(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? LastClaimFailure = null, DateTimeOffset? LastClaimFailureAt = null)
+/// <param name="Pool">The pool it waits on; null: the watch's default pool.</param>
+public sealed record WaitingJob(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? LastClaimFailure = null, DateTimeOffset? LastClaimFailureAt = null, string? Pool = null)
 {
     /// <summary>The label set as metrics and lines name it: the job's runs-on labels, sorted, comma-separated.</summary>
     public string LabelSet => LabelSetOf(Labels);

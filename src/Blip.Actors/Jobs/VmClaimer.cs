@@ -22,6 +22,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
     private readonly JobDependencies _deps;
     private readonly IReadOnlySet<string> _exclude;
     private readonly ImmutableArray<string> _labels;
+    private readonly string _pool;
     private readonly DateTimeOffset _waitingSince;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
@@ -38,6 +39,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
         _jobId = jobId;
         _repo = job.Repo!;
         _labels = job.Labels;
+        _pool = job.Pool ?? deps.Options.Pool;
         _waitingSince = job.QueuedAt ?? _sightedAt;
         _deps = deps;
     }
@@ -68,7 +70,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
                 if (now - _lastWarned >= WarnEvery)
                 {
                     _log.Warning("job {0} ({1}): failed to allocate runner VM: no claimable VM in pool {2} (attempt {3}); waiting for one",
-                        _jobId, _repo, _deps.Options.Pool, _failures);
+                        _jobId, _repo, _pool, _failures);
                     _lastWarned = now;
                 }
 
@@ -89,7 +91,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
                 break;
             case Status.Failure f:
                 var wait = _backoff.Next();
-                _log.Warning("job {0}: failed to allocate runner VM: claim failed ({1}); retrying in {2}", _jobId, f.Cause.Message, wait);
+                _log.Warning("job {0}: failed to allocate runner VM in pool {1}: claim failed ({2}); retrying in {3}", _jobId, _pool, f.Cause.Message, wait);
                 Context.System.EventStream.Publish(new WaitingForVm.ClaimFailed(_jobId, f.Cause.Message, DateTimeOffset.UtcNow));
                 Timers.StartSingleTimer(RetryTimer, Retry.Instance, wait);
                 break;
@@ -99,7 +101,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
         }
     }
 
-    private void RequestVm() => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId));
+    private void RequestVm() => _deps.Inventory.Tell(new VmInventoryProtocol.RequestVm(_jobId, _pool));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -110,7 +112,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Publish(new WaitingForVm.Started(_jobId, _repo, _labels, _waitingSince));
+        Context.System.EventStream.Publish(new WaitingForVm.Started(_jobId, _repo, _labels, _waitingSince, _pool));
         _deps.Inventory.Tell(new VmInventoryProtocol.FindVmOfJob(_jobId));
     }
 

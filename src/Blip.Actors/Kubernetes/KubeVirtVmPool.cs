@@ -13,7 +13,9 @@ namespace Blip.Actors.Kubernetes;
 public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options, ILogger<KubeVirtVmPool> logger) : IVmPool
 {
     private string Ns => options.Namespace;
-    private string PoolSelector => $"{VmAnnotations.PoolLabel}={options.Pool}";
+    // Every pool's VMs: jobs may be routed to pools other than the default one (key pools of ConfigMap github-actions), which
+    // can change at any time; the inventory tells the pools apart by this label.
+    private static string PoolSelector => VmAnnotations.PoolLabel;
 
     public async Task<ClaimOutcome> TryClaimAsync(VmView vm, IReadOnlyDictionary<string, string> annotations, CancellationToken ct)
     {
@@ -118,8 +120,10 @@ public sealed class KubeVirtVmPool(IKubernetes client, KubernetesOptions options
         // kubectl describe matches events on the object's uid as well as its name.
         RecordAsync(new V1ObjectReference { ApiVersion = "kubevirt.io/v1", Kind = "VirtualMachine", Name = vmName, NamespaceProperty = Ns, Uid = vmUid }, vmEvent, ct);
 
-    public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) =>
-        RecordAsync(new V1ObjectReference { ApiVersion = "pool.kubevirt.io/v1beta1", Kind = "VirtualMachinePool", Name = options.Pool, NamespaceProperty = Ns }, poolEvent, ct);
+    public Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct) => RecordPoolEventAsync(options.Pool, poolEvent, ct);
+
+    public Task RecordPoolEventAsync(string pool, VmEvent poolEvent, CancellationToken ct) =>
+        RecordAsync(new V1ObjectReference { ApiVersion = "pool.kubevirt.io/v1beta1", Kind = "VirtualMachinePool", Name = pool, NamespaceProperty = Ns }, poolEvent, ct);
 
     private async Task RecordAsync(V1ObjectReference involved, VmEvent vmEvent, CancellationToken ct)
     {

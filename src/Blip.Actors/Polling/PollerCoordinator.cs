@@ -65,7 +65,7 @@ public sealed class PollerCoordinator : ReceiveActor
         {
             if (_pollers.TryGetValue(repo, out var poller))
             {
-                poller.Tell(new PollerProtocol.LabelsChanged(settings.Config!.RunnerLabels));
+                poller.Tell(new PollerProtocol.LabelsChanged(settings.Config!.RunnerLabels, settings.Config.Pools));
                 if (intervalChanged)
                 {
                     poller.Tell(new PollerProtocol.IntervalChanged(interval));
@@ -76,7 +76,7 @@ public sealed class PollerCoordinator : ReceiveActor
 
             // Owners never contain '_', so owner__name is unique and a valid actor name.
             var name = $"{repo.Owner}__{repo.Name}-{Guid.NewGuid().ToString("N")[..6]}";
-            _pollers[repo] = Context.ActorOf(RepoPoller.Props(repo, settings.Config!.RunnerLabels, _gitHub, _jobs, _interval, _backstop), Uri.EscapeDataString(name));
+            _pollers[repo] = Context.ActorOf(RepoPoller.Props(repo, settings.Config!.RunnerLabels, _gitHub, _jobs, _interval, _backstop, settings.Config.Pools), Uri.EscapeDataString(name));
         }
 
         _log.Debug("polling {0} repo(s)", _pollers.Count);

@@ -30,16 +30,18 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ReportOnce<long> _mismatchLogged = new(MismatchMemory);
     private ImmutableArray<string> _labels;
+    private PoolRoutes _routes;
     private string? _lastError;
     private HashSet<long> _queued = [];
     private readonly Backoff _errorBackoff;
     private bool _polling;
     private bool _stopping;
 
-    public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop)
+    public RepoPoller(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop, PoolRoutes? routes)
     {
         _repo = repo;
         _labels = labels;
+        _routes = routes ?? PoolRoutes.None;
         _gitHub = gitHub;
         _jobs = jobs;
         _interval = interval;
@@ -48,6 +50,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
         Receive<PollerProtocol.LabelsChanged>(m =>
         {
             _labels = m.Labels;
+            _routes = m.Routes ?? PoolRoutes.None;
             _mismatchLogged.Forget();
         });
         Receive<PollerProtocol.IntervalChanged>(m => _interval = m.Interval);
@@ -84,15 +87,15 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
             var queued = new HashSet<long>();
             foreach (var job in m.Jobs)
             {
-                if (LabelMatcher.Matches(_labels, job.Labels))
+                var route = PoolRoute.Decide(_labels, _routes, [.. job.Labels]);
+                if (route.Matches)
                 {
                     queued.Add(job.JobId);
-                    _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt, m.SentAt));
+                    _jobs.Tell(new JobCommands.Sighted(new JobId(job.JobId), _repo, [.. job.Labels], job.RunId, job.CreatedAt, m.SentAt, route.Pool));
                 }
                 else if (_mismatchLogged.First(job.JobId))
                 {
-                    _log.Info("job {0} ({1}): job labels do not match runner labels: job runs-on [{2}], runner-labels [{3}]{4}",
-                        job.JobId, _repo, string.Join(",", job.Labels), string.Join(",", _labels), LabelMatcher.CaseHint(_labels, job.Labels));
+                    _log.Info("job {0} ({1}): job labels do not match runner labels: {2}", job.JobId, _repo, route.Mismatch);
                 }
             }
 
@@ -126,8 +129,9 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="backstop">Maps the interval to the one to use now (longer while webhooks deliver).</param>
-    public static Props Props(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop) =>
-        Akka.Actor.Props.Create(() => new RepoPoller(repo, labels, gitHub, jobs, interval, backstop));
+    /// <param name="routes">The routes of key <c>pools</c>; none routes every matching job to the default pool.</param>
+    public static Props Props(RepoName repo, ImmutableArray<string> labels, IGitHubActions gitHub, IActorRef jobs, TimeSpan interval, Func<TimeSpan, TimeSpan> backstop, PoolRoutes? routes = null) =>
+        Akka.Actor.Props.Create(() => new RepoPoller(repo, labels, gitHub, jobs, interval, backstop, routes));
 
     protected override void PreStart()
     {
@@ -149,7 +153,7 @@ public sealed class RepoPoller : ReceiveActor, IWithTimers
 
 public static class PollerProtocol
 {
-    public sealed record LabelsChanged(ImmutableArray<string> Labels);
+    public sealed record LabelsChanged(ImmutableArray<string> Labels, PoolRoutes? Routes = null);
 
     public sealed record IntervalChanged(TimeSpan Interval);
 

@@ -22,7 +22,13 @@ public interface IVmPool
     /// waiting too long for one (<c>kubectl events --for virtualmachinepool/&lt;pool&gt;</c>). Best effort.</summary>
     Task RecordPoolEventAsync(VmEvent poolEvent, CancellationToken ct);
 
-    /// <summary>Lists then watches the pool's VMs and VMIs, resuming by resourceVersion and re-listing on 410; never ends until cancelled.</summary>
+    /// <summary>The same on the VirtualMachinePool <paramref name="pool"/>, a pool jobs are routed to (key <c>pools</c>).
+    /// An adapter that knows one pool only records it on that one; a wrapper must forward this overload too, or the event
+    /// lands on the default pool (<c>Pipeline/PoolRoutingTests</c> checks the one production uses).</summary>
+    Task RecordPoolEventAsync(string pool, VmEvent poolEvent, CancellationToken ct) => RecordPoolEventAsync(poolEvent, ct);
+
+    /// <summary>Lists then watches the VMs of every pool (label <c>blip.io/pool</c> set) and the VMIs, resuming by resourceVersion
+    /// and re-listing on 410; never ends until cancelled. The inventory tells the pools apart by that label.</summary>
     IAsyncEnumerable<VmPoolChange> WatchAsync(CancellationToken ct);
 }
 

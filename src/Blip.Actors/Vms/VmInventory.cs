@@ -10,6 +10,10 @@ namespace Blip.Actors.Vms;
 /// between nodes), wakes claimers when a VM becomes claimable, and tells its listener when a VM claimed for a job
 /// stopped or was deleted (<see cref="VmInventoryProtocol.JobVmStopped"/>) — a completion signal that costs no API call
 /// (the job feature relays it to the job).
+/// It caches the VMs of every pool (label <c>blip.io/pool</c>) and offers a job only VMs of the job's pool: the default
+/// pool, or one a label of key <c>pools</c> routes to. Which pools are in use (the default one plus those of the current
+/// <c>pools</c>) decides only what <see cref="VmInventoryProtocol.GetAll"/> lists, so a VM claimed for a job stays known
+/// (release, stop signal, adoption by name) whatever the ConfigMap says meanwhile.
 /// </summary>
 public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 {
@@ -23,8 +27,10 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
     private readonly Dictionary<string, VmPoolChange.VmiUpserted> _vmis = [];
     private readonly Dictionary<string, DateTimeOffset> _reserved = [];
     private readonly HashSet<string> _reportedStopped = [];
-    private readonly HashSet<IActorRef> _waiters = [];
+    // Who waits for a VM, by the pool it waits on: a VM of one pool wakes no one waiting on another.
+    private readonly Dictionary<IActorRef, string> _waiters = [];
     private readonly CancellationTokenSource _stop = new();
+    private HashSet<string> _poolsInUse;
     private bool _synced;
 
     public VmInventory(IVmPool pool, IActorRef listener, string poolName)
@@ -32,10 +38,11 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         _pool = pool;
         _listener = listener;
         _poolName = poolName;
+        _poolsInUse = [poolName];
 
         Receive<VmPoolChange.VmUpserted>(m =>
         {
-            if (m.Labels.GetValueOrDefault(VmAnnotations.PoolLabel) != _poolName)
+            if (string.IsNullOrEmpty(m.Labels.GetValueOrDefault(VmAnnotations.PoolLabel)))
             {
                 _vms.Remove(m.Name);
                 return;
@@ -105,15 +112,24 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
                 Stash.UnstashAll();
             }
         });
+        Receive<Config.ConfigProtocol.SettingsChanged>(m =>
+        {
+            // No usable configuration means no job is routed anywhere new: the pools in use stay as they were.
+            if (m.Config is { } config)
+            {
+                _poolsInUse = [_poolName, .. config.Pools.Pools];
+            }
+        });
         // Until the first complete list, "no such VM" would be a lie: questions wait.
         Receive<IVmInventoryQuery>(_ => !_synced, _ => Stash.Stash());
         Receive<VmInventoryProtocol.RequestVm>(m =>
         {
             var now = DateTimeOffset.UtcNow;
-            var candidate = Views().Where(v => v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+            var pool = m.Pool ?? _poolName;
+            var candidate = Views().Where(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
             if (candidate is null)
             {
-                _waiters.Add(Sender);
+                _waiters[Sender] = pool;
                 Sender.Tell(VmInventoryProtocol.NoVmAvailable.Instance);
                 return;
             }
@@ -124,7 +140,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         Receive<VmInventoryProtocol.FindVmOfJob>(m =>
             Sender.Tell(new VmInventoryProtocol.VmOfJob(Views().FirstOrDefault(v => v.ClaimedByJob == m.JobId))));
         Receive<VmInventoryProtocol.GetVm>(m => Sender.Tell(new VmInventoryProtocol.VmOfJob(View(m.VmName))));
-        Receive<VmInventoryProtocol.GetAll>(_ => Sender.Tell(new VmInventoryProtocol.AllVms(Views().ToList(), _synced)));
+        Receive<VmInventoryProtocol.GetAll>(_ => Sender.Tell(new VmInventoryProtocol.AllVms(
+            Views().Where(v => _poolsInUse.Contains(v.Pool) || v.ClaimedByJob is not null).ToList(), _synced)));
         Receive<WatchPump.Ended>(_ =>
         {
             if (!_stop.IsCancellationRequested)
@@ -164,12 +181,11 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 
         if (view.IsClaimable && !IsReserved(name, DateTimeOffset.UtcNow) && _waiters.Count > 0)
         {
-            foreach (var waiter in _waiters)
+            foreach (var waiter in _waiters.Where(w => w.Value == view.Pool).Select(w => w.Key).ToList())
             {
                 waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
+                _waiters.Remove(waiter);
             }
-
-            _waiters.Clear();
         }
     }
 
@@ -201,7 +217,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             vmi = null;
         }
 
-        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating);
+        return new VmView(vm.Name, vm.ResourceVersion, vm.Annotations, InPool: true, vmi?.Ready == true, vmi?.Address, vmi?.Phase, vm.Source, vm.Uid, vm.Terminating,
+            vm.Labels.GetValueOrDefault(VmAnnotations.PoolLabel) ?? _poolName);
     }
 }
 
@@ -212,7 +229,8 @@ public static class VmInventoryProtocol
 {
     /// <summary>Offer me a claimable VM (reserved for me briefly). Replies <see cref="VmOffer"/> or <see cref="NoVmAvailable"/>;
     /// after the latter the sender gets <see cref="VmAvailable"/> once one appears.</summary>
-    public sealed record RequestVm(long JobId) : IVmInventoryQuery;
+    /// <param name="Pool">The job's pool (routed by key <c>pools</c>); null: the default pool. Only its VMs are offered.</param>
+    public sealed record RequestVm(long JobId, string? Pool = null) : IVmInventoryQuery;
 
     public sealed record VmOffer(VmView Vm);
 

@@ -3,6 +3,7 @@ namespace Blip.Actors.Vms;
 /// <summary>
 /// What the controller knows of one pool VM and its VMI, from the watch-fed cache.
 /// <see cref="Source"/> is the VM object as last seen (the pool adapter's own handle), kept for the claim's conditional update.
+/// <see cref="Pool"/> is its <c>blip.io/pool</c> label: the pool it belongs to.
 /// </summary>
 public sealed record VmView(
     string Name,
@@ -14,7 +15,8 @@ public sealed record VmView(
     string? VmiPhase,
     VmSource Source,
     string Uid = "",
-    bool Terminating = false)
+    bool Terminating = false,
+    string Pool = "")
 {
     public string? SessionId => Annotations.GetValueOrDefault(VmAnnotations.SessionId);
     public string? HostKey => Annotations.GetValueOrDefault(VmAnnotations.HostKey);

@@ -155,10 +155,13 @@ public sealed class WebhookReceiver(
             case "queued" or "waiting" when !evt.WantsRunner:
                 logger.LogInformation("job {JobId} ({Repo}): status {Status} (awaiting approval or a concurrency slot); taken up once GitHub queues it", evt.JobId, evt.Repo, evt.Status);
                 break;
-            case "queued" when settings.CanPoll && LabelMatcher.Matches(actions.RunnerLabels, evt.Labels):
+            case "queued" when settings.CanPoll && PoolRoute.Decide(actions.RunnerLabels, actions.Pools, [.. evt.Labels]) is { Matches: true } route:
                 // A delivery says the job WAS queued when it was created; it may be replayed or late. Only a poll sent after our
                 // runner finished may take a finished job up again, so a delivery counts as observed at the job's creation.
-                jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, evt.CreatedAt ?? DateTimeOffset.MinValue));
+                jobs.ActorRef.Tell(new JobCommands.Sighted(new JobId(evt.JobId), evt.Repo, [.. evt.Labels], evt.RunId, evt.CreatedAt, evt.CreatedAt ?? DateTimeOffset.MinValue, route.Pool));
+                break;
+            case "queued" when LabelMatcher.Matches(actions.RunnerLabels, evt.Labels) && settings.CanPoll:
+                logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook): {Reason}", evt.JobId, evt.Repo, PoolRoute.Decide(actions.RunnerLabels, actions.Pools, [.. evt.Labels]).Mismatch);
                 break;
             case "queued":
                 logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook){CaseHint}", evt.JobId, evt.Repo, LabelMatcher.CaseHint(actions.RunnerLabels, evt.Labels));

@@ -21,16 +21,19 @@ public sealed record KubeResource(
     public static readonly KubeResource VirtualMachines = new("kubevirt.io", "v1", "virtualmachines", "virtualmachine", "VirtualMachine", true, ["vm", "vms"]);
     public static readonly KubeResource VirtualMachineInstances = new("kubevirt.io", "v1", "virtualmachineinstances", "virtualmachineinstance", "VirtualMachineInstance", true, ["vmi", "vmis"]);
 
+    /// <summary>KubeVirt's VirtualMachinePool: the sandbox writes one for each pool beyond the default one (pools jobs are routed to).</summary>
+    public static readonly KubeResource VirtualMachinePools = new("pool.kubevirt.io", "v1beta1", "virtualmachinepools", "virtualmachinepool", "VirtualMachinePool", true, ["vmpool", "vmpools"]);
+
     public static readonly IReadOnlyList<KubeResource> All =
-        [Namespaces, ConfigMaps, Secrets, Pods, Events, EventsV1, VirtualMachines, VirtualMachineInstances];
+        [Namespaces, ConfigMaps, Secrets, Pods, Events, EventsV1, VirtualMachines, VirtualMachineInstances, VirtualMachinePools];
 
     /// <summary>"v1" for the core group, "group/version" otherwise.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     /// <summary>Custom resources (KubeVirt) take no strategic merge patch and answer a delete with the object.</summary>
-    public bool IsCustomResource => Group == "kubevirt.io";
+    public bool IsCustomResource => Group is "kubevirt.io" or "pool.kubevirt.io";
 
-    /// <summary>KubeVirt's VMs and VMIs serve <c>status</c> as a subresource: a write to the main resource leaves it alone.</summary>
+    /// <summary>KubeVirt's VMs, VMIs and pools serve <c>status</c> as a subresource: a write to the main resource leaves it alone.</summary>
     public bool HasStatusSubresource => IsCustomResource;
 
     /// <summary>"configmaps" or "virtualmachines.kubevirt.io": how error messages name the resource.</summary>

@@ -59,7 +59,7 @@ internal static class PoolHost
         await File.WriteAllTextAsync(runnerScript, options.RunnerScript.ReplaceLineEndings("\n"), ct);
         LinuxUsers.SetMode(runnerScript, LinuxUsers.Mode755);
 
-        var clientKey = await SshKeys.GenerateEd25519Async(Path.Combine(stateDir, "client_key"), $"blip-sandbox-{options.PoolName}", ct);
+        var clientKey = options.ClientKey ?? await SshKeys.GenerateEd25519Async(Path.Combine(stateDir, "client_key"), $"blip-sandbox-{options.PoolName}", ct);
         return new PreparedPoolHost(stateDir, runnerScript, clientKey);
     }
 

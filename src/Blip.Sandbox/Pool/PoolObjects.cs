@@ -7,6 +7,22 @@ internal static class PoolObjects
 {
     private const string PoolRevision = "6b7f9c5d4";
 
+    /// <summary>The pool itself, as an operator writes it: <paramref name="replicas"/> VMs selected by <c>blip.io/pool</c>.</summary>
+    public static JsonObject VirtualMachinePool(string poolName, int replicas) => new()
+    {
+        ["metadata"] = new JsonObject { ["name"] = poolName },
+        ["spec"] = new JsonObject
+        {
+            ["replicas"] = replicas,
+            ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { [VmPool.PoolLabel] = poolName } },
+            ["virtualMachineTemplate"] = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [VmPool.PoolLabel] = poolName } },
+                ["spec"] = new JsonObject { ["runStrategy"] = "RerunOnFailure" },
+            },
+        },
+    };
+
     /// <summary>A new pool VM: the pool's labels and revision, the pool as its controller owner, KubeVirt's finalizer; starting.</summary>
     public static JsonObject VirtualMachine(string name, string poolName, string poolUid) => new()
     {

@@ -41,7 +41,7 @@ public sealed partial class VmPool : IAsyncDisposable
     private Task _watchLoop = Task.CompletedTask;
     private Task _markerLoop = Task.CompletedTask;
     private readonly Lock _scaleGate = new();
-    private readonly string _poolUid = Guid.NewGuid().ToString();
+    private string _poolUid = Guid.NewGuid().ToString();
     private int _count;
     private int _incarnations;
 
@@ -86,6 +86,12 @@ public sealed partial class VmPool : IAsyncDisposable
         WriteClientKeySecret(api, options.Namespace, host.ClientKey);
 
         var pool = new VmPool(api, options with { StateDir = host.StateDir }, host.ClientKey, host.RunnerScriptPath);
+        if (options.PoolObject)
+        {
+            pool._poolUid = api.Store.Create(KubeResource.VirtualMachinePools, options.Namespace, PoolObjects.VirtualMachinePool(options.PoolName, options.Count), User)
+                ["metadata"]!["uid"]!.GetValue<string>();
+        }
+
         pool._watchLoop = Task.Run(pool.WatchLoopAsync, CancellationToken.None);
         pool._markerLoop = Task.Run(pool.MarkerLoopAsync, CancellationToken.None);
         for (var i = 0; i < options.Count; i++)
@@ -208,7 +214,7 @@ public sealed partial class VmPool : IAsyncDisposable
         }
         catch (KubeApiException e) when (e.Code == 409)
         {
-            api.Store.Mutate(KubeResource.Secrets, ns, ClientKeySecret, o => o["data"] = data, User);
+            api.Store.Mutate(KubeResource.Secrets, ns, ClientKeySecret, o => o["data"] = data.DeepClone(), User); // data is the failed create's child already
         }
     }
 }

@@ -1,3 +1,5 @@
+using Blip.Sandbox.Shared;
+
 namespace Blip.Sandbox.Pool;
 
 public sealed record VmPoolOptions
@@ -11,6 +13,15 @@ public sealed record VmPoolOptions
     public string PoolName { get; init; } = "blip";
 
     public int SshPort { get; init; } = 22;
+
+    /// <summary>Whether the pool writes its VirtualMachinePool object (named <see cref="PoolName"/>, its VMs' owner). Off for
+    /// the sandbox's default pool, whose VMs name their owner without it as they always did; on for the pools jobs are
+    /// routed to.</summary>
+    public bool PoolObject { get; init; }
+
+    /// <summary>The SSH client key the VMs trust; null: the pool makes its own. Pools side by side share one (the controller
+    /// has one key, Secret ssh-gateway-client-key).</summary>
+    public SshKeys.KeyPair? ClientKey { get; init; }
 
     /// <summary>Required. Everything the pool writes (keys, sshd configs, VM homes, logs) lives under it.</summary>
     public string StateDir { get; init; } = "";

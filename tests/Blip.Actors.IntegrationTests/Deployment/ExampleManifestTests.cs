@@ -69,4 +69,20 @@ public sealed class ExampleManifestTests
         var disks = Yaml.Seq(vmSpec, "template", "spec", "domain", "devices", "disks").OfType<YamlMappingNode>().Select(d => Yaml.Str(d, "name")).ToHashSet();
         Assert.All(volumes, v => Assert.Contains(Yaml.Str(v, "name"), disks));
     }
+
+    [Fact]
+    public void Routed_pools_example_has_a_pools_value_the_controller_accepts_and_a_vm_pool_for_the_default_and_each_routed_pool()
+    {
+        var objects = Yaml.ParseObjects(Repo.Read("k8s", "examples", "routed-vm-pools.yaml"));
+        var cm = Assert.Single(objects, o => o.Kind == "ConfigMap");
+        Assert.Equal((Blip.Actors.Config.ActionsConfig.ConfigMapName, "blip"), (cm.Name, cm.Namespace));
+        var data = Yaml.Dict(cm.Root, "data");
+        var routes = Blip.Actors.Config.PoolRoutes.Parse(data[Blip.Actors.Config.PoolRoutes.Key], data["runner-labels"].Split(','));
+        Assert.Null(routes.Error);
+
+        var pools = objects.Where(o => o.Kind == "VirtualMachinePool").ToList();
+        Assert.Equal([new BlipOptions().Pool, .. routes.Routes!.Pools.Order(StringComparer.Ordinal)], pools.Select(p => p.Name));
+        // The controller tells the pools apart by this label on each VM.
+        Assert.All(pools, p => Assert.Equal(p.Name, Yaml.Dict(p.Root, "spec", "virtualMachineTemplate", "metadata", "labels").GetValueOrDefault("blip.io/pool")));
+    }
 }

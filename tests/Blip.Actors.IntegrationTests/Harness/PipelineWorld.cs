@@ -37,7 +37,9 @@ public sealed class PipelineWorld : IAsyncDisposable
     /// <param name="webhooks">"emulator": the GitHub emulator delivers signed workflow_job events to the controller;
     /// "manual": the receiver runs but only the test sends deliveries; null: no webhooks.</param>
     /// <param name="terminationGrace">How long a deleted VM stays terminating with its VMI running (the pool's guest shutdown).</param>
-    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true, string? webhooks = null, TimeSpan? terminationGrace = null)
+    /// <param name="extraPools">Pools besides the default one, with their VM count (<see cref="SandboxWorldOptions.ExtraPools"/>).</param>
+    public static async Task<PipelineWorld> StartAsync(int vms = 2, string[]? repos = null, bool configure = true, string? webhooks = null, TimeSpan? terminationGrace = null,
+        IReadOnlyDictionary<string, int>? extraPools = null)
     {
         var stateDir = Directory.CreateTempSubdirectory("blip-pipeline-").FullName;
         repos ??= ["org/repo"];
@@ -51,8 +53,14 @@ public sealed class PipelineWorld : IAsyncDisposable
             WebhookUrl = webhooks == "emulator" ? new Uri($"http://127.0.0.1:{webhookPort}/webhooks/github") : null,
             WebhookSecret = webhooks == "emulator" ? System.Text.Encoding.UTF8.GetString(webhookSecret!) : null,
             TerminationGracePeriod = terminationGrace ?? TimeSpan.Zero,
+            ExtraPools = extraPools ?? new Dictionary<string, int>(),
         });
         await sandbox.Pool.WaitForReadyAsync(vms, TimeSpan.FromSeconds(30));
+        foreach (var (name, count) in extraPools ?? new Dictionary<string, int>())
+        {
+            await sandbox.ExtraPools[name].WaitForReadyAsync(count, TimeSpan.FromSeconds(30));
+        }
+
         var world = new PipelineWorld(sandbox, stateDir, webhookPort, webhookSecret);
         if (configure)
         {

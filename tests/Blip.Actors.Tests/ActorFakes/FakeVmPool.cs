@@ -46,6 +46,13 @@ public sealed class FakeVmPool : IVmPool
         return Task.CompletedTask;
     }
 
+    /// <summary>An event on a pool jobs are routed to: recorded as <c>pool/&lt;name&gt;</c>.</summary>
+    public Task RecordPoolEventAsync(string pool, VmEvent poolEvent, CancellationToken ct)
+    {
+        Events.Enqueue(("pool/" + pool, poolEvent));
+        return Task.CompletedTask;
+    }
+
     public async IAsyncEnumerable<VmPoolChange> WatchAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
@@ -56,7 +63,8 @@ public sealed class FakeVmPool : IVmPool
     public static string UidOf(string name) => $"uid-{name}";
 
     /// <summary>A claimable pool VM, or one already claimed for <paramref name="jobId"/>.</summary>
-    public static VmView Vm(string name, long? jobId = null, bool releaseRequested = false)
+    /// <param name="pool">Its <c>blip.io/pool</c>; empty: the default pool.</param>
+    public static VmView Vm(string name, long? jobId = null, bool releaseRequested = false, string pool = "")
     {
         var annotations = new Dictionary<string, string>
         {
@@ -74,7 +82,7 @@ public sealed class FakeVmPool : IVmPool
             annotations[VmAnnotations.Release] = "true";
         }
 
-        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new FakeVmSource(), Uid: UidOf(name));
+        return new VmView(name, "1", annotations, InPool: true, VmiReady: true, Address: "127.0.1.9", VmiPhase: "Running", Source: new FakeVmSource(), Uid: UidOf(name), Pool: pool);
     }
 }
 

@@ -187,6 +187,61 @@ public sealed class ConfigWatcherTests : TestKit
     }
 
     /// <summary>Hands the watcher what the test sends, one watch at a time; a watch can be ended as the server would.</summary>
+    private static ConfigObjectChange ConfigMapWithPools(string repos, string pools) =>
+        new ConfigObjectChange.ConfigMapSeen(ActionsConfig.ConfigMapName, new Dictionary<string, string>
+        {
+            [ActionsConfig.RunnerLabelsKey] = "self-hosted,blip",
+            [ActionsConfig.ReposKey] = repos,
+            [PoolRoutes.Key] = pools,
+        });
+
+    [Fact]
+    public async Task Routing_key_pools_reaches_the_subscribers()
+    {
+        await ReadyAsync();
+
+        _source.Send(ConfigMapWithPools("org/repo", "large=blip-large"));
+        var next = await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>();
+
+        Assert.Equal(new Dictionary<string, string> { ["large"] = "blip-large" }, next.Config!.Pools.PoolByLabel);
+    }
+
+    [Fact]
+    public async Task Routing_key_pools_bad_is_one_error_line_and_the_last_good_configuration_stays()
+    {
+        await ReadyAsync();
+        _source.Send(ConfigMapWithPools("org/repo", "large=blip-large"));
+        var good = await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>();
+
+        await EventFilter.Error(
+                message: "ConfigMap github-actions: key pools: entry \"large:blip-huge\" is not one label=pool pair; " +
+                         "write label=pool entries separated by commas, e.g. pools: \"large=blip-large,gpu=blip-gpu\"; keeping the last good configuration")
+            .ExpectOneAsync(async () =>
+            {
+                _source.Send(ConfigMapWithPools("org/other", "large:blip-huge"));
+                // The new repo list comes with the bad value: none of it applies.
+                await _subscriber.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+            });
+        Assert.Equal(good, await _watcher.Ask<ConfigProtocol.SettingsChanged>(ConfigProtocol.GetSettings.Instance, TimeSpan.FromSeconds(10)));
+
+        _source.Send(ConfigMapWithPools("org/other", "large=blip-huge"));
+        var fixedUp = await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>();
+        Assert.Equal(("org/other", "blip-huge"), (fixedUp.Config!.Repos.Single().FullName, fixedUp.Config.Pools.PoolByLabel["large"]));
+    }
+
+    [Fact]
+    public async Task Routing_key_pools_bad_before_any_good_configuration_stops_polling()
+    {
+        Assert.Equal(new ConfigProtocol.SettingsChanged(null, false, false), await _subscriber.ExpectMsgAsync<ConfigProtocol.SettingsChanged>());
+
+        await EventFilter.Error(contains: "key pools: entry \"blip=blip-large\" routes \"blip\", which is one of runner-labels").ExpectOneAsync(async () =>
+        {
+            _source.Send(ConfigMapWithPools("org/repo", "blip=blip-large"), PatSecret(Pat), new ConfigObjectChange.Listed("configmaps"), new ConfigObjectChange.Listed("secrets"));
+            var settings = await _subscriber.FishForMessageAsync<ConfigProtocol.SettingsChanged>(s => s.Synced);
+            Assert.False(settings.CanPoll);
+        });
+    }
+
     private sealed class ScriptedSource : IConfigSource
     {
         private Channel<ConfigObjectChange> _current = Channel.CreateUnbounded<ConfigObjectChange>();

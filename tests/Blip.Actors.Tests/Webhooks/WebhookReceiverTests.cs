@@ -26,14 +26,16 @@ public sealed class WebhookReceiverTests : TestKit, IAsyncLifetime
     private readonly WebhookReceiver _receiver;
     private readonly HttpClient _http;
 
+    // What the config actor answers; a test may change it before a delivery (the receiver asks on each one).
+    private volatile ConfigProtocol.SettingsChanged _settings = new(ActionsConfig.Parse("self-hosted,blip", "org/repo").Config, HasPat: true, Synced: true);
+
     public WebhookReceiverTests()
     {
         _jobs = CreateTestProbe();
         _config = CreateTestProbe();
-        var ready = new ConfigProtocol.SettingsChanged(ActionsConfig.Parse("self-hosted,blip", "org/repo").Config, HasPat: true, Synced: true);
         _config.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
-            sender.Tell(ready);
+            sender.Tell(_settings);
             return AutoPilot.KeepRunning;
         }));
         var url = $"http://127.0.0.1:{FreePort()}";
@@ -64,6 +66,21 @@ public sealed class WebhookReceiverTests : TestKit, IAsyncLifetime
 
         using var response = await _http.SendAsync(request);
         return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task Routing_a_queued_delivery_names_the_routed_pool_and_one_with_two_routing_labels_is_no_sighting()
+    {
+        _settings = _settings with { Config = _settings.Config! with { Pools = PoolRoutes.Parse("large=blip-large,gpu=blip-gpu", ["self-hosted", "blip"]).Routes! } };
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(Queued(1, labels: "\"self-hosted\",\"blip\",\"gpu\",\"large\""), "d-1"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(Queued(2, labels: "\"self-hosted\",\"blip\",\"large\""), "d-2"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(Queued(3), "d-3"));
+
+        var routed = await _jobs.ExpectMsgAsync<JobCommands.Sighted>();
+        var plain = await _jobs.ExpectMsgAsync<JobCommands.Sighted>();
+        Assert.Equal((2, "blip-large"), (routed.JobId.Value, routed.Pool));
+        Assert.Equal((3, (string?)null), (plain.JobId.Value, plain.Pool));
     }
 
     [Fact]

@@ -136,7 +136,7 @@ public sealed partial record JobState
                 // Released before (a crash between the release mark and the delete): never adopted, only finished off.
                 return new([], [Info($"job {JobId}: VM {m.VmName} carries this job's session but is marked {VmAnnotations.Release}; deleting it, not adopting it"),
                     new JobEffect.ReleaseVm(m.VmName, m.VmUid)], memory);
-            case JobPhase.Claiming when !AbandonedVms.Contains(m.VmUid ?? m.VmName):
+            case JobPhase.Claiming when MayAdopt(m.VmName, m.VmUid):
                 var sightedAt = SightedAt ?? now;
                 var claimedAt = VmAnnotations.ClaimTimeOf(m.ClaimedAt, sightedAt, now, out var problem);
                 List<JobEffect> effects = [Info($"job {JobId}: VM {m.VmName} already carries this job's session; adopting it"), new JobEffect.StopChild()];

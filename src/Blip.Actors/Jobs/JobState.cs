@@ -35,6 +35,15 @@ public sealed partial record JobState
     /// <summary>VMs given up for this job, by uid (by name for those given up before uids were kept): never adopted
     /// again, even while their release is still in flight.</summary>
     public ImmutableArray<string> AbandonedVms { get; init; } = [];
+
+    /// <summary>VMs of this job's earlier cycles (its runner ran another job, then the job was taken up again), by uid: a VM
+    /// serves one runner, so one is never adopted again, even while its release is still in flight or the inventory's view
+    /// of it lags (a re-take within a second of the release adopted it and the VM powered off under the new runner's job).</summary>
+    public ImmutableArray<string> SpentVms { get; init; } = [];
+
+    /// <summary>Whether a VM carrying this job's session may be adopted for the current cycle: not one given up, not one of
+    /// an earlier cycle.</summary>
+    public bool MayAdopt(string vmName, string? vmUid) => !AbandonedVms.Contains(vmUid ?? vmName) && !SpentVms.Contains(vmUid ?? vmName);
     public DateTimeOffset? FinishedAt { get; init; }
 
     /// <summary>How many times the job was taken up: more than once when a runner of ours ran another job instead.</summary>
@@ -52,6 +61,7 @@ public sealed partial record JobState
             Phase = JobPhase.Claiming,
             Cycles = Cycles + 1,
             AbandonedVms = AbandonedVms,
+            SpentVms = VmName is null ? SpentVms : SpentVms.Add(VmUid ?? VmName),
             JobId = s.JobId,
             Repo = RepoName.Parse(s.Repo),
             Labels = s.Labels,

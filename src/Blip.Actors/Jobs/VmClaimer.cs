@@ -35,7 +35,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
     public VmClaimer(long jobId, JobState job, JobDependencies deps)
     {
         _sightedAt = job.SightedAt ?? DateTimeOffset.UtcNow;
-        _exclude = job.AbandonedVms.ToHashSet();
+        _exclude = new HashSet<string>(job.AbandonedVms.Concat(job.SpentVms));
         _jobId = jobId;
         _repo = job.Repo!;
         _labels = job.Labels;

@@ -72,6 +72,21 @@ public sealed class VmClaimerTests : TestKit
     }
 
     [Fact]
+    public async Task A_vm_of_the_jobs_earlier_cycle_is_not_adopted()
+    {
+        var deps = new JobDependencies(_pool, new FakeGitHub(), new FakeShell(), _inventory.Ref, new JobOptions(), new ConfigurationFaults());
+        _parent.ChildActorOf(VmClaimer.Props(JobId, Job with { SpentVms = [FakeVmPool.UidOf("vm-spent")] }, deps));
+        await _inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>();
+        _inventory.Reply(new VmInventoryProtocol.VmOfJob(FakeVmPool.Vm("vm-spent", JobId)));
+
+        await _inventory.ExpectMsgAsync<VmInventoryProtocol.RequestVm>();
+        _inventory.Reply(new VmInventoryProtocol.VmOffer(FakeVmPool.Vm("vm-b")));
+
+        Assert.Equal("vm-b", (await _parent.ExpectMsgAsync<VmClaimer.Claimed>()).VmName);
+        Assert.Equal(["vm-b"], _pool.Claims);
+    }
+
+    [Fact]
     public async Task An_offered_vm_is_claimed_and_the_parent_told()
     {
         var claimer = StartClaimer();

@@ -31,12 +31,19 @@ public sealed class StuckJobWatch : ReceiveActor, IWithTimers
         _stuckAfter = stuckAfter;
         _now = now;
 
-        Receive<WaitingForVm.Started>(m => _waiting[m.JobId] = new WaitingJob(m.JobId, m.Repo, m.Labels, m.Since, Pool: m.Pool));
+        Receive<WaitingForVm.Started>(m => _waiting[m.JobId] = new WaitingJob(m.JobId, m.Repo, m.Labels, m.Since, Pool: m.Pool, KnownSince: _now(), Tried: false));
+        Receive<WaitingForVm.Tried>(m =>
+        {
+            if (_waiting.TryGetValue(m.JobId, out var job))
+            {
+                _waiting[m.JobId] = job with { Tried = true };
+            }
+        });
         Receive<WaitingForVm.ClaimFailed>(m =>
         {
             if (_waiting.TryGetValue(m.JobId, out var job))
             {
-                _waiting[m.JobId] = job with { LastClaimFailure = m.Reason, LastClaimFailureAt = m.At };
+                _waiting[m.JobId] = job with { LastClaimFailure = m.Reason, LastClaimFailureAt = m.At, Tried = true };
             }
         });
         Receive<WaitingForVm.Stopped>(m =>
@@ -63,6 +70,7 @@ public sealed class StuckJobWatch : ReceiveActor, IWithTimers
     {
         var events = Context.System.EventStream;
         events.Subscribe(Self, typeof(WaitingForVm.Started));
+        events.Subscribe(Self, typeof(WaitingForVm.Tried));
         events.Subscribe(Self, typeof(WaitingForVm.ClaimFailed));
         events.Subscribe(Self, typeof(WaitingForVm.Stopped));
         Timers.StartPeriodicTimer("check", Check.Instance, CheckInterval(_stuckAfter));

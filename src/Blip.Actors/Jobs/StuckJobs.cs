@@ -13,6 +13,10 @@ public static class WaitingForVm
     /// <param name="Pool">The pool the job waits on (routed by key <c>pools</c>, else the default); null: the watch's default pool.</param>
     public sealed record Started(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? Pool = null) : INoSerializationVerificationNeeded;
 
+    /// <summary>The claimer's first attempt has an outcome (no VM offered, or an offered VM was not won): from now on the
+    /// cause of a long wait can be judged. A claim failure says so too.</summary>
+    public sealed record Tried(long JobId) : INoSerializationVerificationNeeded;
+
     /// <summary>A claim attempt failed (an API error, not "no VM": that is waiting).</summary>
     public sealed record ClaimFailed(long JobId, string Reason, DateTimeOffset At) : INoSerializationVerificationNeeded;
 
@@ -22,7 +26,10 @@ public static class WaitingForVm
 
 /// <summary>One job waiting for a VM, as the watch knows it.</summary>
 /// <param name="Pool">The pool it waits on; null: the watch's default pool.</param>
-public sealed record WaitingJob(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? LastClaimFailure = null, DateTimeOffset? LastClaimFailureAt = null, string? Pool = null)
+/// <param name="KnownSince">When the watch learned of it (its claimer started); null: as long as it waits.</param>
+/// <param name="Tried">Its claimer's first attempt has an outcome (<see cref="WaitingForVm.Tried"/> or a claim failure).</param>
+public sealed record WaitingJob(long JobId, RepoName Repo, ImmutableArray<string> Labels, DateTimeOffset Since, string? LastClaimFailure = null, DateTimeOffset? LastClaimFailureAt = null, string? Pool = null,
+    DateTimeOffset? KnownSince = null, bool Tried = true)
 {
     /// <summary>The label set as metrics and lines name it: the job's runs-on labels, sorted, comma-separated.</summary>
     public string LabelSet => LabelSetOf(Labels);
@@ -56,8 +63,13 @@ public static class StuckJobs
     /// <summary>A claim failure this recent makes "claims failing" the cause (the claimer retries at most every 30 s).</summary>
     public static readonly TimeSpan RecentFailure = TimeSpan.FromSeconds(90);
 
+    /// <summary>The jobs waiting past the threshold and not named yet. A job is judged only once its claimer's first attempt
+    /// has an outcome: before that, the cause would be a guess (a job sighted late, already past the threshold, would be
+    /// called a controller fault a moment before its first claim fails). A claimer that never gets an outcome is judged
+    /// once the watch has known it for the threshold.</summary>
     public static IReadOnlyList<WaitingJob> NewlyStuck(IEnumerable<WaitingJob> waiting, IReadOnlySet<long> warned, DateTimeOffset now, TimeSpan stuckAfter) =>
-        waiting.Where(j => !warned.Contains(j.JobId) && now - j.Since >= stuckAfter).OrderBy(j => j.Since).ToList();
+        waiting.Where(j => !warned.Contains(j.JobId) && now - j.Since >= stuckAfter && (j.Tried || now - (j.KnownSince ?? j.Since) >= stuckAfter))
+            .OrderBy(j => j.Since).ToList();
 
     public static StuckCause CauseOf(WaitingJob job, int claimableVms, DateTimeOffset now) =>
         job.LastClaimFailureAt is { } failed && now - failed <= RecentFailure ? StuckCause.ClaimsFailing

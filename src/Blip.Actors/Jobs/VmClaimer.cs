@@ -27,6 +27,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Backoff _backoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     private int _failures;
+    private bool _tried;
     private DateTimeOffset _lastWarned = DateTimeOffset.MinValue;
 
     // Waiting wakes on every change to a claimable VM; the warning says so at most this often.
@@ -65,6 +66,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
                 Claim(offer.Vm);
                 break;
             case VmInventoryProtocol.NoVmAvailable:
+                SayTried();
                 _failures++;
                 var now = DateTimeOffset.UtcNow;
                 if (now - _lastWarned >= WarnEvery)
@@ -86,10 +88,12 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
                 Context.Stop(Self);
                 break;
             case ClaimResult m:
+                SayTried();
                 _log.Info("job {0}: VM {1} {2}; trying another", _jobId, m.VmName, m.Outcome == ClaimOutcome.Conflict ? "changed since it was offered (409 Conflict: another claim or writer won)" : "is gone");
                 RequestVm();
                 break;
             case Status.Failure f:
+                _tried = true;
                 var wait = _backoff.Next();
                 _log.Warning("job {0}: failed to allocate runner VM in pool {1}: claim failed ({2}); retrying in {3}", _jobId, _pool, f.Cause.Message, wait);
                 Context.System.EventStream.Publish(new WaitingForVm.ClaimFailed(_jobId, f.Cause.Message, DateTimeOffset.UtcNow));
@@ -98,6 +102,16 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
             default:
                 Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>Once: the first attempt has an outcome, so the stuck-job watch may judge this wait (<see cref="WaitingForVm.Tried"/>).</summary>
+    private void SayTried()
+    {
+        if (!_tried)
+        {
+            _tried = true;
+            Context.System.EventStream.Publish(new WaitingForVm.Tried(_jobId));
         }
     }
 

@@ -44,7 +44,9 @@ public sealed class StuckJobTests
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1);
         world.Sandbox.Kube.Faults.Errors = [new KubeFaults.ErrorRule("update", "virtualmachines", 1.0)];
-        await world.StartControllerAsync(o => o.StuckJobAfter = TimeSpan.FromSeconds(2));
+        // The job is judged once its first claim has failed, or after the threshold if no attempt ever ends: 10 s keeps a
+        // loaded machine's first (failing) claim well inside it.
+        await world.StartControllerAsync(o => o.StuckJobAfter = TimeSpan.FromSeconds(10));
 
         var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
 

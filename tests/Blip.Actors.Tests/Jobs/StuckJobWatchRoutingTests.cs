@@ -32,6 +32,7 @@ public sealed class StuckJobWatchRoutingTests : TestKit
 
         await CheckAsync();
         Sys.EventStream.Publish(new WaitingForVm.Started(7, new RepoName("org", "repo"), ["self-hosted", "blip", "large"], T0 - TimeSpan.FromMinutes(6), "blip-large"));
+        Sys.EventStream.Publish(new WaitingForVm.Tried(7));
         await CheckAsync(FakeVmPool.Vm("blip-0", pool: "blip"), FakeVmPool.Vm("blip-1"), FakeVmPool.Vm("blip-large-0", jobId: 3, pool: "blip-large"));
 
         var (on, evt) = Assert.Single(_pool.Events);

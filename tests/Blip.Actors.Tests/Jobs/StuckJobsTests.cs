@@ -22,6 +22,16 @@ public sealed class StuckJobsTests
     }
 
     [Fact]
+    public void A_job_whose_claimer_has_no_outcome_yet_is_judged_once_known_for_the_threshold()
+    {
+        var untried = Job(1, TimeSpan.FromMinutes(9)) with { Tried = false, KnownSince = Now - TimeSpan.FromMinutes(1) };
+        var hung = untried with { JobId = 2, KnownSince = Now - After };
+
+        Assert.Equal([2], StuckJobs.NewlyStuck([untried, hung], new HashSet<long>(), Now, After).Select(j => j.JobId));
+        Assert.Equal([1, 2], StuckJobs.NewlyStuck([untried with { Tried = true }, hung], new HashSet<long>(), Now, After).Select(j => j.JobId));
+    }
+
+    [Fact]
     public void No_claimable_vm_is_a_capacity_problem() =>
         Assert.Equal(StuckCause.NoVmClaimable, StuckJobs.CauseOf(Job(1, After), claimableVms: 0, Now));
 

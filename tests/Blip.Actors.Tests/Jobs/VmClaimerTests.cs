@@ -201,4 +201,23 @@ public sealed class VmClaimerTests : TestKit
         Assert.Equal((JobId, "connection refused"), (failed.JobId, failed.Reason));
         Assert.Equal(JobId, (await stream.ExpectMsgAsync<WaitingForVm.Stopped>()).JobId);
     }
+
+    [Fact]
+    public async Task It_says_once_that_its_first_attempt_has_an_outcome()
+    {
+        var stream = CreateTestProbe();
+        Sys.EventStream.Subscribe(stream.Ref, typeof(WaitingForVm.Tried));
+        Sys.EventStream.Subscribe(stream.Ref, typeof(WaitingForVm.Stopped));
+
+        var claimer = StartClaimer();
+        await NoVmOfJobYetAsync();
+        _inventory.Reply(VmInventoryProtocol.NoVmAvailable.Instance);
+        Assert.Equal(JobId, (await stream.ExpectMsgAsync<WaitingForVm.Tried>()).JobId);
+        claimer.Tell(VmInventoryProtocol.VmAvailable.Instance);
+        await _inventory.ExpectMsgAsync<VmInventoryProtocol.RequestVm>();
+        _inventory.Reply(VmInventoryProtocol.NoVmAvailable.Instance);
+        Sys.Stop(claimer);
+
+        Assert.Equal(JobId, (await stream.ExpectMsgAsync<WaitingForVm.Stopped>()).JobId);
+    }
 }

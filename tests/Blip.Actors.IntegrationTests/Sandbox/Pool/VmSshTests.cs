@@ -67,7 +67,31 @@ public sealed class VmSshTests(KubeWorld world) : IClassFixture<KubeWorld>
         }
 
         Assert.Equal(secret, await File.ReadAllTextAsync(Path.Combine(info.HomeDir, "x")));
-        Assert.Contains(int.Parse(pid), KubeWorld.ProcessesWithEnvironment($"BLIP_VM_NAME={info.Name}"));
+        // The session printed the pid before nohup's exec of sleep may have ended: /proc/PID/environ reads empty while a
+        // process is mid-exec (this assertion once saw no process with the VM's environment). Wait until the detached
+        // process shows it; a process killed at the disconnect never does, and the failure says what /proc held.
+        var entry = $"BLIP_VM_NAME={info.Name}";
+        await Blip.Sandbox.Shared.Deadline.UntilAsync(() => Task.FromResult(ProcState.Of(int.Parse(pid))), d => d.Environment.Contains(entry),
+            KubeWorld.Deadline, $"process {pid} (the detached sleep) alive with {entry} in its environment");
+        Assert.Contains(int.Parse(pid), KubeWorld.ProcessesWithEnvironment(entry));
+    }
+
+    /// <summary>What /proc says of a process: its name and environment entries (none when it is gone), for the failure line.</summary>
+    private sealed record ProcState(string Comm, string[] Environment)
+    {
+        public static ProcState Of(int pid)
+        {
+            try
+            {
+                return new(File.ReadAllText($"/proc/{pid}/comm").Trim(), File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new($"gone ({e.GetType().Name})", []);
+            }
+        }
+
+        public override string ToString() => $"{Comm}, {Environment.Length} environment entries: {string.Join(" ", Environment.Where(e => e.StartsWith("BLIP_", StringComparison.Ordinal)))}";
     }
 }
 

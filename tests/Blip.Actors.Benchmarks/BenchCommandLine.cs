@@ -6,7 +6,7 @@ namespace Blip.Actors.Benchmarks;
 /// <summary>What one invocation runs: <c>--out DIR [--scenario NAME|all] [--quick]</c>.</summary>
 public sealed record BenchCommand(string OutDir, IReadOnlyList<string> Scenarios, bool Quick)
 {
-    public static readonly IReadOnlyList<string> AllScenarios = ["pickup", "burst", "idle-cost", "per-job-cost", "scale", "soak"];
+    public static readonly IReadOnlyList<string> AllScenarios = ["pickup", "burst", "capacity", "idle-cost", "per-job-cost", "scale", "soak"];
 
     private const string Description = """
         Blip.Actors benchmarks: dotnet run -c Release --project tests/Blip.Actors.Benchmarks -- --out DIR [--scenario NAME|all] [--quick]

@@ -51,6 +51,12 @@ public static class Report
         Add("burst: ≥ 10 jobs/s provisioned while VMs are free", rate is null ? notRun : $"{F(rate)} runners started per s (first wave)",
             rate is null ? null : rate >= 10);
 
+        var capacity = Get("capacity", "default", "runners_started_per_s");
+        var capacityUp = Get("capacity", "upstream", "runners_started_per_s");
+        Add("capacity: ≥ 15 runners started per s, and ≥ 1.2 × upstream's",
+            capacity is null ? notRun : $"{F(capacity)} per s (upstream {F(capacityUp)}; {F(Get("capacity", "default", Figure.Jobs))} jobs sighted by one poll)",
+            capacity is null || capacityUp is null ? null : capacity >= 15 && capacity >= 1.2 * capacityUp);
+
         var tomb = Get("scale", "default", "kib_per_tombstoned_job_upper_bound");
         Add("memory: ≤ 2 KB per tombstoned job", tomb is null ? (results.Quick ? "not measured in --quick" : notRun) : $"≤ {F(tomb)} KiB (upper bound: RSS after passivation)",
             tomb is null ? null : tomb <= 2, "RSS includes memory the GC has freed but not returned; the true figure is at most this");

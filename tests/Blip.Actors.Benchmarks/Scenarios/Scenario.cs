@@ -28,6 +28,7 @@ public abstract class Scenario
     {
         "pickup" => new PickupScenario(),
         "burst" => new BurstScenario(),
+        "capacity" => new CapacityScenario(),
         "idle-cost" => new IdleCostScenario(),
         "per-job-cost" => new PerJobCostScenario(),
         "scale" => new ScaleScenario(),

@@ -36,7 +36,7 @@ public sealed class QuickBenchmarkTests(ITestOutputHelper output)
             Assert.True(errors.Count == 0, $"{errors.Count} scenario error(s): {string.Join(" | ", errors)}");
             Assert.Equal(0, root.GetProperty("duplicates").GetInt32());
             Assert.Equal(0, root.GetProperty("leakedVms").GetInt32());
-            Assert.Equal(6, root.GetProperty("scenarios").GetArrayLength());
+            Assert.Equal(7, root.GetProperty("scenarios").GetArrayLength());
             // --quick: every profile once (pickup lists them all), the judged profile alone in every other scenario.
             var profiles = root.GetProperty("scenarios").EnumerateArray()
                 .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("profiles").EnumerateObject().Select(p => p.Name).ToList());

@@ -139,6 +139,7 @@ public static class BlipControllerExtensions
         }
 
         var journal = options.ForJournal();
+        journal.UseWriteAheadLog();
         return builder.WithSqlPersistence(journal.ConnectionString, journal.Provider, PersistenceMode.Both, autoInitialize: true);
     }
 }

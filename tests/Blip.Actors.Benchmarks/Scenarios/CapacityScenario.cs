@@ -61,9 +61,35 @@ public sealed class CapacityScenario : Scenario
         result.Figures["all_started_after_config_s"] = (starts[^1] - configured).TotalSeconds;
         result.Figures["all_started_after_first_start_s"] = spread;
         result.Figures["controller_cpu_ms_per_runner_start"] = (cpuAtStart - cpuBefore) * 1000 / jobs;
+        // Where the time goes, from the emulator's records: the registration (generate-jitconfig), its redemption (the
+        // runner process started over SSH connects with its JIT config) and the job's start, after the ConfigMap change.
+        var runners = (await world.GitHub.ListRunnersAsync(all: true, ct)).Where(r => r.Repo == Repo).ToList();
+        Spread(result, "registered", runners.Select(r => (r.RegisteredAt - configured).TotalSeconds));
+        Spread(result, "redeemed", runners.Where(r => r.RedeemedAt is not null).Select(r => (r.RedeemedAt!.Value - configured).TotalSeconds));
+        Spread(result, "started", starts.Select(t => (t - configured).TotalSeconds));
+        result.Notes.Add($"after the ConfigMap change (s, first / median / last): registered {Describe(result, "registered")}, runner connected {Describe(result, "redeemed")}, job started {Describe(result, "started")}");
         RecordController(world, result);
         result.ControllerLog = world.KeepLog(context.OutDir, Name);
+        context.Say(Name, profile, result.Notes[^1]);
         context.Say(Name, profile, $"{jobs} runners started {spread:F2} s apart ({result.Figures["runners_started_per_s"]:F1}/s); " +
                                    $"first {result.Figures["first_runner_started_after_config_s"]:F2} s after the ConfigMap named the repo");
     }
+
+    private static void Spread(ProfileResult result, string what, IEnumerable<double> seconds)
+    {
+        var sorted = seconds.Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return;
+        }
+
+        result.Figures[$"{what}_first_s"] = sorted[0];
+        result.Figures[$"{what}_median_s"] = sorted[sorted.Count / 2];
+        result.Figures[$"{what}_last_s"] = sorted[^1];
+    }
+
+    private static string Describe(ProfileResult result, string what) =>
+        result.Figures.TryGetValue($"{what}_first_s", out var first)
+            ? $"{first:F1} / {result.Figures[$"{what}_median_s"]:F1} / {result.Figures[$"{what}_last_s"]:F1}"
+            : "none";
 }

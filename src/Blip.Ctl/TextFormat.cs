@@ -96,6 +96,7 @@ public static class TextFormat
         text.Append($"Queued: {Time(j.QueuedAt)}\n");
         text.Append($"Claimed: {Time(j.ClaimedAt)}\n");
         text.Append($"Runner started: {Time(j.RunnerStartedAt)}\n");
+        text.Append($"Job started: {Time(j.JobStartedAt)}\n");
         text.Append($"Finished: {Time(j.FinishedAt)}\n");
         if (j.PickupLatencySeconds is { } pickup)
         {

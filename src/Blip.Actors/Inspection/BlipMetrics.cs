@@ -37,7 +37,7 @@ public sealed class BlipMetrics : IDisposable
         PickupLatency = new(_meter, "blip_pickup_latency_seconds", "From the job queued on GitHub to its runner started.", LatencyBuckets);
         ProvisioningDuration = new(_meter, "blip_provisioning_duration_seconds", "From the VM claimed to the runner started.", LatencyBuckets);
         JobStageDuration = new(_meter, "blip_job_stage_duration_seconds",
-            "Time a job spent in each stage of its life, by stage (queued_to_claimed, claimed_to_runner_started, runner_started_to_finished), repo and label set (its runs-on labels, sorted).",
+            "Time a job spent in each stage of its life, by stage (queued_to_claimed, claimed_to_runner_started, runner_started_to_job_started, job_started_to_completed, runner_started_to_finished), repo and label set (its runs-on labels, sorted).",
             ["stage", "repo", "labels"], StageBuckets);
         OldestWaitingJobAge = new(_meter, "blip_oldest_waiting_job_age_seconds",
             "Age of the oldest job waiting for a VM on this node, by repo and label set (no sample while none waits); see Blip:StuckJobAfter.", "repo", "labels");
@@ -139,13 +139,21 @@ public sealed class BlipMetrics : IDisposable
                 }
 
                 ObserveStage("claimed_to_runner_started", state, state.ClaimedAt, started.StartedAt);
+                if (state.JobStartedAt is not null)
+                {
+                    ObserveJobStartGap(state); // a webhook said the runner took its job before its start was recorded
+                }
 
+                break;
+            case JobEvents.RunnerJobStarted when state.RunnerStartedAt is not null:
+                ObserveJobStartGap(state);
                 break;
             case JobEvents.JobFinished finished:
                 JobsCompleted.Inc(finished.Outcome.ToString().ToLowerInvariant());
                 if (finished.Outcome == JobOutcome.Completed)
                 {
                     ObserveStage("runner_started_to_finished", state, state.RunnerStartedAt, finished.At);
+                    ObserveStage("job_started_to_completed", state, state.JobStartedAt, finished.At);
                 }
 
                 break;
@@ -166,6 +174,19 @@ public sealed class BlipMetrics : IDisposable
         }
 
         RunnerReleaseDaysLeft.Replace(samples);
+    }
+
+    /// <summary>
+    /// From the runner's start to its job's, once both are known (the job may start first: the runner is recorded as started
+    /// only once its VM is marked, and it takes its job meanwhile). A job started before that record, or a GitHub clock a
+    /// little behind ours, had no gap: 0, so that the fast starts are counted with the slow ones and not left out.
+    /// </summary>
+    private void ObserveJobStartGap(JobState state)
+    {
+        if (state is { RunnerStartedAt: { } runner, JobStartedAt: { } job, Repo: { } repo })
+        {
+            JobStageDuration.Observe(Math.Max(0, (job - runner).TotalSeconds), "runner_started_to_job_started", repo.ToString(), WaitingJob.LabelSetOf(state.Labels));
+        }
     }
 
     private void ObserveStage(string stage, JobState state, DateTimeOffset? from, DateTimeOffset to)

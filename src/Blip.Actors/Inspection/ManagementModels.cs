@@ -55,6 +55,7 @@ public sealed record JobDetailView(
     DateTimeOffset? QueuedAt,
     DateTimeOffset? ClaimedAt,
     DateTimeOffset? RunnerStartedAt,
+    DateTimeOffset? JobStartedAt,
     DateTimeOffset? FinishedAt,
     double? PickupLatencySeconds,
     double? ProvisioningSeconds,

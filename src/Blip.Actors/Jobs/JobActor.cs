@@ -80,7 +80,7 @@ public sealed partial class JobActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case JobCommands.Sighted or JobCommands.LeftQueue or JobCommands.VmStopped or JobCommands.Reconcile
-                or JobCommands.RunnerJobCompleted or JobQueries.GetStatus or JobCommands.Forget
+                or JobCommands.RunnerJobStarted or JobCommands.RunnerJobCompleted or JobQueries.GetStatus or JobCommands.Forget
                 or JobInputs.RunnerChecked: // in every phase: it ends the check in flight
                 Decide(message);
                 return;

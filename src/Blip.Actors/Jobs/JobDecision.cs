@@ -66,6 +66,9 @@ public sealed record JobLimits(int MaxVmsGivenUpPerJob, TimeSpan QueuedSightingT
 /// <param name="ReleasingVm">A release of the job's own VM is in flight.</param>
 /// <param name="Recovered">This incarnation resumed a job from the journal: work from before the stop may have left traces.</param>
 /// <param name="SaidTooOld">A sighting of this job, queued longer ago than the retention, was logged as ignored.</param>
+/// <param name="LeftQueueWhileStarting">A poll (sent at <c>At</c>) saw the job leave the queue while the runner on
+/// <c>Vm</c> (uid, else name) was being started: the runner may have taken it before its start was recorded, and the poller
+/// says so only once. The job's start, once that runner's is recorded.</param>
 public sealed record JobMemory(
     JobLimits Limits,
     DateTimeOffset LastSightedAt,
@@ -73,7 +76,8 @@ public sealed record JobMemory(
     bool CheckingRunner = false,
     bool ReleasingVm = false,
     bool Recovered = false,
-    bool SaidTooOld = false)
+    bool SaidTooOld = false,
+    (string Vm, DateTimeOffset At)? LeftQueueWhileStarting = null)
 {
     public static JobMemory Start(JobLimits limits, DateTimeOffset now) => new(limits, now, DateTimeOffset.MinValue);
 }

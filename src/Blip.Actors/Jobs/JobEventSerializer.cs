@@ -20,6 +20,7 @@ public sealed class JobEventSerializer(ExtendedActorSystem system) : SerializerW
         [typeof(JobEvents.VmClaimed)] = "vm-claimed.v1",
         [typeof(JobEvents.RunnerRegistered)] = "runner-registered.v1",
         [typeof(JobEvents.RunnerStarted)] = "runner-started.v1",
+        [typeof(JobEvents.RunnerJobStarted)] = "runner-job-started.v1",
         [typeof(JobEvents.VmAbandoned)] = "vm-abandoned.v1",
         [typeof(JobEvents.JobFinished)] = "job-finished.v1",
         [typeof(JobEvents.VmReleased)] = "vm-released.v1",

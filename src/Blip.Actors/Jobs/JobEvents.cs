@@ -31,6 +31,16 @@ public static class JobEvents
 
     public sealed record RunnerStarted(DateTimeOffset StartedAt) : IJobEvent;
 
+    /// <summary>The runner started for this job began running a job on GitHub: usually this job, another after a swap (GitHub
+    /// gives a runner any queued job its labels cover). Recorded once per cycle.</summary>
+    /// <param name="At">GitHub's <c>started_at</c> from a webhook delivery; with polling only, when the poll that saw the job
+    /// leave the queue was sent (an upper bound, within one poll interval).</param>
+    /// <param name="RanJobId">The job the runner ran, as a webhook names it; null when a poll inferred the start. Left out of
+    /// the JSON when null.</param>
+    public sealed record RunnerJobStarted(
+        DateTimeOffset At,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? RanJobId = null) : IJobEvent;
+
     /// <summary>The VM was given up (SSH failed, host key mismatch, VM gone) and released; another will be claimed.</summary>
     public sealed record VmAbandoned(string VmName, string Reason, string? VmUid = null) : IJobEvent;
 

@@ -26,7 +26,13 @@ public static class JobCommands
     /// <param name="JobId">The job the runner was made for (from its name), not necessarily the one it ran.</param>
     public sealed record RunnerJobCompleted(JobId JobId, string RunnerName, long RanJobId) : IWithJobId;
 
-    /// <summary>A poll no longer saw the job queued (a runner took it, maybe not ours, or it was cancelled).</summary>
+    /// <summary>A webhook said a runner of ours began running a job (action <c>in_progress</c>).</summary>
+    /// <param name="JobId">The job the runner was made for (from its name), not necessarily the one it runs.</param>
+    /// <param name="StartedAt">The delivery's <c>workflow_job.started_at</c>; null when it carried none.</param>
+    public sealed record RunnerJobStarted(JobId JobId, string RunnerName, long RanJobId, DateTimeOffset? StartedAt) : IWithJobId;
+
+    /// <summary>A poll no longer saw the job queued (a runner took it, maybe not ours, or it was cancelled). While claiming it
+    /// ends the cycle; once our runner is being started or runs, it marks the job started (<see cref="JobEvents.RunnerJobStarted"/>).</summary>
     /// <param name="ObservedAt">When that poll was sent: it says nothing about a sighting from a later poll.</param>
     public sealed record LeftQueue(JobId JobId, DateTimeOffset ObservedAt) : IWithJobId;
 

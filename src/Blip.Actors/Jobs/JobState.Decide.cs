@@ -20,6 +20,8 @@ namespace Blip.Actors.Jobs;
 ///                      │   ▼                     │  ▼                            ▼
 ///                      │  Done ◀──VM released── Releasing ◀──────────────────────┘
 ///                      └── VM given up (SSH failed, VM lost) ──┘
+///   Provisioning and Running record once per cycle that the runner began running a job (RunnerJobStarted): a webhook's
+///   in_progress naming our runner, or a poll that no longer sees the job queued.
 ///   Done is a tombstone; only a poll sent after our runner finished that still sees the job queued takes it up again.
 ///   A retention after it finished (Blip:JobRetention) its events are deleted; then a sighting of a job queued longer
 ///   ago than the retention is ignored (JobState.Retention.cs).
@@ -31,10 +33,14 @@ public sealed partial record JobState
     {
         JobCommands.Sighted m when IsTooOld(this, m, memory, now) => IgnoreTooOld(m, memory),
         JobCommands.Sighted m => DecideSighted(m, memory, now),
+        JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt && Phase == JobPhase.Running => DecideJobStarted(OnLeftQueueWhileRunning(m), memory),
+        JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt && Phase == JobPhase.Provisioning && VmName is { } vm =>
+            JobDecision.Nothing(memory with { LeftQueueWhileStarting = memory.LeftQueueWhileStarting ?? (VmUid ?? vm, m.ObservedAt) }),
         JobCommands.LeftQueue m when m.ObservedAt > memory.LastSightingPolledAt => StopClaiming(memory, now),
         JobCommands.LeftQueue => JobDecision.Nothing(memory),
         JobCommands.VmStopped m => DecideVmStopped(m, memory, now),
         JobCommands.Reconcile m => DecideReconcile(m, memory, now),
+        JobCommands.RunnerJobStarted m => DecideJobStarted(OnRunnerJobStarted(m, now), memory),
         JobCommands.RunnerJobCompleted m => new(OnRunnerJobCompleted(m, now), [], memory),
         JobCommands.Forget => DecideForget(memory, now),
         JobQueries.GetStatus => new([], [new JobEffect.Reply(ToStatus())], memory),
@@ -89,6 +95,22 @@ public sealed partial record JobState
         return events.Count == 0
             ? JobDecision.Nothing(memory)
             : new(events, [Info($"job {JobId} ({Repo}): no longer queued (a runner took it or it was cancelled); stopped claiming a VM"), new JobEffect.StopChild()], memory);
+    }
+
+    /// <summary>The runner began running a job: logged with the gap since its start (the stage a runner that never gets its
+    /// job stays in).</summary>
+    private JobDecision DecideJobStarted(IReadOnlyList<IJobEvent> events, JobMemory memory)
+    {
+        if (events is not [JobEvents.RunnerJobStarted started])
+        {
+            return JobDecision.Nothing(memory);
+        }
+
+        var gap = RunnerStartedAt is { } runnerStarted ? Math.Max(0, (started.At - runnerStarted).TotalSeconds) : 0;
+        var line = started.RanJobId is { } ran
+            ? $"job {JobId} ({Repo}): runner {RunnerName} began running job {ran}, {gap:F1} s after it started"
+            : $"job {JobId} ({Repo}): left the queue while runner {RunnerName} runs; taken as started, at most {gap:F1} s after the runner";
+        return new(events, [Info(line)], memory);
     }
 
     private JobDecision DecideVmStopped(JobCommands.VmStopped m, JobMemory memory, DateTimeOffset now)
@@ -173,11 +195,25 @@ public sealed partial record JobState
         return m.Report switch
         {
             RunnerBootstrapper.Registered r => new([new JobEvents.RunnerRegistered(r.RunnerId, r.RunnerName)], [], memory),
-            RunnerBootstrapper.Started s => new([new JobEvents.RunnerStarted(s.At)], [forget, .. PickupLine(s.At)], memory),
+            RunnerBootstrapper.Started s => RunnerStartedDecision(s.At, memory) is var d ? d with { Effects = [forget, .. PickupLine(s.At), .. d.Effects] } : d,
             RunnerBootstrapper.JitFailed f => new([new JobEvents.JobFinished(JobOutcome.Failed, "failed to create JIT runner config: " + f.Reason, now)], [forget], memory),
             RunnerBootstrapper.GaveUpOnVm g => GiveUpVm(g.Reason, claimAgain: true, memory, now) is var d ? d with { Effects = [forget, .. d.Effects] } : d,
             _ => throw new ArgumentOutOfRangeException(nameof(m), m.Report.GetType().Name, "not a report of a job's child"),
         };
+    }
+
+    /// <summary>The runner started; if a poll saw the job leave the queue while it was being started, the job started too
+    /// (as it would have been recorded had the poll come a moment later, see <see cref="OnLeftQueueWhileRunning"/>).</summary>
+    private JobDecision RunnerStartedDecision(DateTimeOffset at, JobMemory memory)
+    {
+        var runnerStarted = new JobEvents.RunnerStarted(at);
+        if (memory.LeftQueueWhileStarting is not { } left || left.Vm != (VmUid ?? VmName) || JobStartedAt is not null)
+        {
+            return new([runnerStarted], [], memory with { LeftQueueWhileStarting = null });
+        }
+
+        var started = Apply(runnerStarted).DecideJobStarted([new JobEvents.RunnerJobStarted(left.At)], memory with { LeftQueueWhileStarting = null });
+        return started with { Events = [runnerStarted, .. started.Events] };
     }
 
     private IEnumerable<JobEffect> PickupLine(DateTimeOffset startedAt) => QueuedAt is { } queued

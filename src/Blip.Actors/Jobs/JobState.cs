@@ -28,6 +28,10 @@ public sealed partial record JobState
     public long? RunnerId { get; init; }
     public string? RunnerName { get; init; }
     public DateTimeOffset? RunnerStartedAt { get; init; }
+
+    /// <summary>When this cycle's runner began running a job on GitHub (<see cref="JobEvents.RunnerJobStarted"/>): null until
+    /// a webhook or a poll says so.</summary>
+    public DateTimeOffset? JobStartedAt { get; init; }
     public JobOutcome? Outcome { get; init; }
     public string? Reason { get; init; }
     public int VmsAbandoned => AbandonedVms.Length;
@@ -73,6 +77,7 @@ public sealed partial record JobState
         JobEvents.VmClaimed c => this with { Phase = JobPhase.Provisioning, VmName = c.VmName, VmUid = c.VmUid, ClaimedAt = c.ClaimedAt, RunnerId = null, RunnerName = null },
         JobEvents.RunnerRegistered r => this with { RunnerId = r.RunnerId, RunnerName = r.RunnerName },
         JobEvents.RunnerStarted s => this with { Phase = JobPhase.Running, RunnerStartedAt = s.StartedAt },
+        JobEvents.RunnerJobStarted s => JobStartedAt is null ? this with { JobStartedAt = s.At } : this,
         JobEvents.VmAbandoned a => this with
         {
             Phase = JobPhase.Claiming,
@@ -114,6 +119,13 @@ public sealed partial record JobState
     /// </summary>
     public IReadOnlyList<IJobEvent> OnLeftQueue(DateTimeOffset now) =>
         Phase == JobPhase.Claiming ? [new JobEvents.JobFinished(JobOutcome.Abandoned, "the job left the queue before a VM was claimed", now)] : [];
+
+    /// <summary>
+    /// The job left the queue while our runner runs: most likely our runner took it. The first such poll of the cycle marks
+    /// the job started, at the time the poll was sent (an upper bound: the job left the queue within one poll interval before).
+    /// </summary>
+    public IReadOnlyList<IJobEvent> OnLeftQueueWhileRunning(JobCommands.LeftQueue m) =>
+        Phase == JobPhase.Running && JobStartedAt is null ? [new JobEvents.RunnerJobStarted(m.ObservedAt)] : [];
 
     /// <summary>The job's VM stopped or vanished. Before the runner started that VM is just lost; after, the runner is done.</summary>
     public IReadOnlyList<IJobEvent> OnVmStopped(JobCommands.VmStopped m, DateTimeOffset now)
@@ -169,6 +181,13 @@ public sealed partial record JobState
     public IReadOnlyList<IJobEvent> OnRunnerJobCompleted(JobCommands.RunnerJobCompleted m, DateTimeOffset now) =>
         Phase is JobPhase.Running or JobPhase.Provisioning && RunnerName == m.RunnerName
             ? [new JobEvents.JobFinished(JobOutcome.Completed, $"runner ran job {m.RanJobId} to completion", now)]
+            : [];
+
+    /// <summary>Our runner began running a job (webhook <c>in_progress</c>), whichever job it took. Only this cycle's runner
+    /// counts, and only its first delivery: a redelivery or a late one records nothing more.</summary>
+    public IReadOnlyList<IJobEvent> OnRunnerJobStarted(JobCommands.RunnerJobStarted m, DateTimeOffset now) =>
+        Phase is JobPhase.Running or JobPhase.Provisioning && RunnerName == m.RunnerName && JobStartedAt is null
+            ? [new JobEvents.RunnerJobStarted(m.StartedAt ?? now, m.RanJobId)]
             : [];
 
     /// <summary>The Kubernetes Event an event of this job writes on its VM, if any (DESIGN: kubectl describe vm tells the story).</summary>

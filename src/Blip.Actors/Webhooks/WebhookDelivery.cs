@@ -59,7 +59,7 @@ public static class WebhookDelivery
             return (null, error);
         }
 
-        return (new WorkflowJobEvent(payload.Action, job.Id, job.RunId, repo!, job.Labels ?? [], job.RunnerName, job.CreatedAt, job.Status), null);
+        return (new WorkflowJobEvent(payload.Action, job.Id, job.RunId, repo!, job.Labels ?? [], job.RunnerName, job.CreatedAt, job.Status, job.StartedAt), null);
     }
 
     private sealed class Payload
@@ -77,6 +77,7 @@ public static class WebhookDelivery
         [JsonPropertyName("runner_name")] public string? RunnerName { get; set; }
         [JsonPropertyName("status")] public string? Status { get; set; }
         [JsonPropertyName("created_at")] public DateTimeOffset? CreatedAt { get; set; }
+        [JsonPropertyName("started_at")] public DateTimeOffset? StartedAt { get; set; }
     }
 
     private sealed class Repository
@@ -88,8 +89,11 @@ public static class WebhookDelivery
 /// <param name="Action">queued, waiting, in_progress, completed.</param>
 /// <param name="Status">The job's status when GitHub sent the delivery: action <c>queued</c> comes with status <c>waiting</c>
 /// for a job behind an environment protection rule.</param>
+/// <param name="StartedAt">The job's <c>started_at</c>: with action <c>in_progress</c>, when a runner began running it (GitHub
+/// sets it to the creation time while the job is queued).</param>
 public sealed record WorkflowJobEvent(
-    string Action, long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, string? RunnerName, DateTimeOffset? CreatedAt, string? Status = null)
+    string Action, long JobId, long RunId, RepoName Repo, IReadOnlyList<string> Labels, string? RunnerName, DateTimeOffset? CreatedAt, string? Status = null,
+    DateTimeOffset? StartedAt = null)
 {
     /// <summary>The job wants a runner now: action <c>queued</c> and status <c>queued</c> (or no status, as older deliveries).</summary>
     public bool WantsRunner => Action == "queued" && (Status is null || Status == "queued");

@@ -16,7 +16,8 @@ namespace Blip.Actors.Webhooks;
 /// Optional ingest of GitHub <c>workflow_job</c> deliveries on <c>Blip:WebhookUrl</c> (POST /webhooks/github) for
 /// sub-second pickup; polling stays as the backstop. Verified with X-Hub-Signature-256 against Secret
 /// <c>github-webhook</c> key <c>secret</c>. <c>queued</c> feeds the same sightings as polling (dedup makes
-/// doubles harmless); <c>completed</c> with one of our runners tells that runner's job it is done — free completion.
+/// doubles harmless); <c>in_progress</c> with one of our runners tells that runner's job its runner began running a job
+/// (the job-started stage); <c>completed</c> with one of our runners tells that runner's job it is done — free completion.
 /// </summary>
 public sealed class WebhookReceiver(
     WebhookOptions options,
@@ -165,6 +166,9 @@ public sealed class WebhookReceiver(
                 break;
             case "queued":
                 logger.LogInformation("job {JobId} ({Repo}): job labels do not match runner labels (webhook){CaseHint}", evt.JobId, evt.Repo, LabelMatcher.CaseHint(actions.RunnerLabels, evt.Labels));
+                break;
+            case "in_progress" when evt.TriggerJobOfRunner is { } trigger:
+                jobs.ActorRef.Tell(new JobCommands.RunnerJobStarted(new JobId(trigger), evt.RunnerName!, evt.JobId, evt.StartedAt));
                 break;
             case "completed" when evt.TriggerJobOfRunner is { } trigger:
                 jobs.ActorRef.Tell(new JobCommands.RunnerJobCompleted(new JobId(trigger), evt.RunnerName!, evt.JobId));

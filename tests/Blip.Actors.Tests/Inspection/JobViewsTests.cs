@@ -16,6 +16,7 @@ public sealed class JobViewsTests
             new JobEvents.VmClaimed("blip-a", T0.AddSeconds(2)),
             new JobEvents.RunnerRegistered(9, "blip-7-x"),
             new JobEvents.RunnerStarted(T0.AddSeconds(4)),
+            new JobEvents.RunnerJobStarted(T0.AddSeconds(6), 8),
             new JobEvents.JobFinished(JobOutcome.Completed, "runner finished, VM stopped", T0.AddSeconds(9)),
             new JobEvents.VmReleased("blip-a", T0.AddSeconds(10)),
         ];
@@ -28,11 +29,17 @@ public sealed class JobViewsTests
         Assert.Equal("Completed", view.Outcome);
         Assert.Equal(4, view.PickupLatencySeconds);
         Assert.Equal(2, view.ProvisioningSeconds);
-        Assert.Equal(["JobSighted", "VmClaimed", "RunnerRegistered", "RunnerStarted", "JobFinished", "VmReleased"], view.History.Select(h => h.Event));
+        Assert.Equal(T0.AddSeconds(6), view.JobStartedAt);
+        Assert.Equal(["JobSighted", "VmClaimed", "RunnerRegistered", "RunnerStarted", "RunnerJobStarted", "JobFinished", "VmReleased"], view.History.Select(h => h.Event));
         Assert.Equal(T0.AddSeconds(2), view.History[1].At);
         Assert.Equal(T0.AddMinutes(1), view.History[2].At); // no time of its own: when it was written
         Assert.Equal("registered runner blip-7-x (id 9)", view.History[2].Detail);
+        Assert.Equal((T0.AddSeconds(6), "runner got a job: began running job 8"), (view.History[4].At, view.History[4].Detail));
     }
+
+    [Fact]
+    public void A_job_start_seen_by_a_poll_says_so_in_the_history() =>
+        Assert.Equal("runner got a job: this job left the queue (seen by a poll)", JobViews.Describe(new JobEvents.RunnerJobStarted(T0)));
 
     [Theory]
     [InlineData(null, null, true)]

@@ -56,21 +56,10 @@ public sealed class MetricsTests
     public async Task Job_events_move_the_lifecycle_counters_and_latency_histograms()
     {
         using var metrics = new BlipMetrics();
-        var state = JobState.Empty;
-        IJobEvent[] events =
-        [
-            new JobEvents.JobSighted(7, "org/repo", ["self-hosted", "blip"], 1, T0, T0.AddSeconds(1)),
-            new JobEvents.VmClaimed("blip-a", T0.AddSeconds(2)),
-            new JobEvents.RunnerRegistered(9, "blip-7-x"),
+        await ReplayAsync(metrics, Job7(
             new JobEvents.RunnerStarted(T0.AddSeconds(5)),
             new JobEvents.JobFinished(JobOutcome.Completed, "runner finished", T0.AddSeconds(9)),
-            new JobEvents.VmReleased("blip-a", T0.AddSeconds(10)),
-        ];
-        foreach (var e in events)
-        {
-            state = state.Apply(e);
-            metrics.OnJobEvent(e, state);
-        }
+            new JobEvents.VmReleased("blip-a", T0.AddSeconds(10))));
 
         Assert.Equal(1, metrics.JobsSeen.Value());
         Assert.Equal(1, metrics.JobsClaimed.Value());
@@ -86,6 +75,72 @@ public sealed class MetricsTests
         Assert.Contains("blip_job_stage_duration_seconds_sum{stage=\"claimed_to_runner_started\",repo=\"org/repo\",labels=\"blip,self-hosted\"} 3\n", text);
         Assert.Contains("blip_job_stage_duration_seconds_sum{stage=\"runner_started_to_finished\",repo=\"org/repo\",labels=\"blip,self-hosted\"} 4\n", text);
     }
+
+    [Fact]
+    public async Task The_runner_to_job_start_gap_and_the_job_itself_are_stages_by_repo_and_sorted_labels()
+    {
+        using var metrics = new BlipMetrics();
+        await ReplayAsync(metrics, Job7(
+            new JobEvents.RunnerStarted(T0.AddSeconds(5)),
+            new JobEvents.RunnerJobStarted(T0.AddSeconds(7), 7),
+            new JobEvents.JobFinished(JobOutcome.Completed, "runner finished", T0.AddSeconds(17))));
+
+        var text = await metrics.RenderAsync();
+        Assert.Contains(StageSample("sum", "runner_started_to_job_started") + "2\n", text);
+        Assert.Contains(StageSample("count", "runner_started_to_job_started") + "1\n", text);
+        Assert.Contains(StageSample("sum", "job_started_to_completed") + "10\n", text);
+        Assert.Contains(StageSample("count", "job_started_to_completed") + "1\n", text);
+        Assert.Contains(StageSample("sum", "runner_started_to_finished") + "12\n", text);
+    }
+
+    [Fact]
+    public async Task A_job_started_before_its_runners_start_was_recorded_counts_as_no_gap_once_both_are_known()
+    {
+        using var metrics = new BlipMetrics();
+        var gaps = new List<string>();
+
+        await ReplayAsync(metrics, Job7(
+            new JobEvents.RunnerJobStarted(T0.AddSeconds(4), 7), // the webhook came while the VM was being marked
+            new JobEvents.RunnerStarted(T0.AddSeconds(5)),
+            new JobEvents.JobFinished(JobOutcome.Completed, "runner finished", T0.AddSeconds(9))), async () =>
+        {
+            var lines = (await metrics.RenderAsync()).Split('\n');
+            var count = lines.FirstOrDefault(l => l.StartsWith(StageSample("count", "runner_started_to_job_started"), StringComparison.Ordinal));
+            var sum = lines.FirstOrDefault(l => l.StartsWith(StageSample("sum", "runner_started_to_job_started"), StringComparison.Ordinal));
+            gaps.Add(count is null ? "none" : $"{count[^1..]} {sum![^1..]}");
+        });
+
+        Assert.Equal(["none", "none", "none", "none", "1 0", "1 0"], gaps);
+        Assert.Contains(StageSample("sum", "job_started_to_completed") + "5\n", await metrics.RenderAsync());
+    }
+
+    /// <summary>Job 7 of org/repo (labels self-hosted, blip) queued at T0, its VM claimed at T0 + 2 s, runner blip-7-x
+    /// registered; then <paramref name="rest"/>.</summary>
+    private static IJobEvent[] Job7(params IJobEvent[] rest) =>
+    [
+        new JobEvents.JobSighted(7, "org/repo", ["self-hosted", "blip"], 1, T0, T0.AddSeconds(1)),
+        new JobEvents.VmClaimed("blip-a", T0.AddSeconds(2)),
+        new JobEvents.RunnerRegistered(9, "blip-7-x"),
+        .. rest,
+    ];
+
+    /// <summary>Each event as the job actor publishes it: with the job's state after it.</summary>
+    private static async Task ReplayAsync(BlipMetrics metrics, IJobEvent[] events, Func<Task>? afterEach = null)
+    {
+        var state = JobState.Empty;
+        foreach (var e in events)
+        {
+            state = state.Apply(e);
+            metrics.OnJobEvent(e, state);
+            if (afterEach is not null)
+            {
+                await afterEach();
+            }
+        }
+    }
+
+    private static string StageSample(string part, string stage) =>
+        $"blip_job_stage_duration_seconds_{part}{{stage=\"{stage}\",repo=\"org/repo\",labels=\"blip,self-hosted\"}} ";
 
     [Fact]
     public async Task The_oldest_waiting_job_per_label_set_is_a_sample_only_while_jobs_wait()

@@ -68,11 +68,12 @@ public sealed class TextFormatTests
     public void Jobs_show_prints_the_history_with_times()
     {
         var text = TextFormat.Job(new JobDetailView(7, "org/repo", "Done", "Completed", "runner finished", ["self-hosted"], 3, "blip-a", 9, "blip-7-x",
-            T0, T0.AddSeconds(1), T0.AddSeconds(4), T0.AddSeconds(9), 4, 3, 1, [],
+            T0, T0.AddSeconds(1), T0.AddSeconds(4), T0.AddSeconds(6), T0.AddSeconds(9), 4, 3, 1, [],
             [new JobHistoryEntryView(1, T0, "JobSighted", "queued in org/repo"), new JobHistoryEntryView(2, null, "RunnerRegistered", "registered runner blip-7-x (id 9)")]));
 
         Assert.Contains("Outcome: Completed (runner finished)\n", text);
         Assert.Contains("Pickup latency: 4.0 s\n", text);
+        Assert.Contains("Runner started: 2026-11-27T12:00:04.000Z\nJob started: 2026-11-27T12:00:06.000Z\n", text);
         Assert.Contains("History:\n    1 2026-11-27T12:00:00.000Z JobSighted: queued in org/repo\n    2 - RunnerRegistered: registered runner blip-7-x (id 9)\n", text);
     }
 

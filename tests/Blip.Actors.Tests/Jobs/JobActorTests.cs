@@ -274,13 +274,31 @@ public sealed class JobActorTests : JobActorHarness
     }
 
     [Fact]
-    public async Task Running_leaving_the_queue_and_a_duplicate_sighting_change_nothing()
+    public async Task Running_leaving_the_queue_records_the_job_started_once_and_a_duplicate_sighting_changes_nothing()
     {
         await RunningAsync();
 
         Job.Tell(LeftQueue(5));
+        var started = await NextEventAsync<JobEvents.RunnerJobStarted>();
+        Job.Tell(LeftQueue(6));
         Job.Tell(Sighting(SightedAt.AddSeconds(6)));
 
+        Assert.Equal(new JobEvents.RunnerJobStarted(SightedAt.AddSeconds(5)), started);
+        Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
+    }
+
+    [Fact]
+    public async Task Running_our_runners_in_progress_delivery_is_recorded_once_and_another_runners_not_at_all()
+    {
+        await RunningAsync();
+        var runner = (await StatusAsync()).RunnerName!;
+
+        Job.Tell(new JobCommands.RunnerJobStarted(new JobId(Id), "blip-42-someone-else", 98, SightedAt.AddSeconds(2)));
+        Job.Tell(new JobCommands.RunnerJobStarted(new JobId(Id), runner, 99, SightedAt.AddSeconds(3)));
+        var started = await NextEventAsync<JobEvents.RunnerJobStarted>();
+        Job.Tell(new JobCommands.RunnerJobStarted(new JobId(Id), runner, 99, SightedAt.AddSeconds(3))); // redelivered
+
+        Assert.Equal(new JobEvents.RunnerJobStarted(SightedAt.AddSeconds(3), 99), started);
         Assert.Equal(JobPhase.Running, (await StatusWithNoNewEventAsync()).Phase);
     }
 

@@ -14,6 +14,8 @@ public sealed class JobEventSerializerTests : TestKit
         new JobEvents.VmClaimed("blip-abcde", EventTime),
         new JobEvents.RunnerRegistered(99, "blip-42-1234abcd"),
         new JobEvents.RunnerStarted(EventTime),
+        new JobEvents.RunnerJobStarted(EventTime, 43),
+        new JobEvents.RunnerJobStarted(EventTime),
         new JobEvents.VmAbandoned("blip-abcde", "host key mismatch"),
         new JobEvents.JobFinished(JobOutcome.Expired, "hard cap", EventTime),
         new JobEvents.VmReleased("blip-abcde", EventTime),
@@ -31,6 +33,19 @@ public sealed class JobEventSerializerTests : TestKit
         Assert.EndsWith(".v1", manifest);
         Assert.DoesNotContain("Blip", manifest);
         Assert.Equivalent(e, back, strict: true);
+    }
+
+    [Fact]
+    public void A_job_start_seen_by_a_poll_is_written_without_a_ran_job_id()
+    {
+        var serializer = new JobEventSerializer((ExtendedActorSystem)Sys);
+
+        var byPoll = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new JobEvents.RunnerJobStarted(EventTime)));
+        var byWebhook = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(new JobEvents.RunnerJobStarted(EventTime, 43)));
+
+        Assert.Equal("runner-job-started.v1", serializer.Manifest(new JobEvents.RunnerJobStarted(EventTime)));
+        Assert.Equal("""{"at":"2026-11-27T12:00:00+00:00"}""", byPoll);
+        Assert.Equal("""{"at":"2026-11-27T12:00:00+00:00","ranJobId":43}""", byWebhook);
     }
 
     [Fact]

@@ -63,7 +63,11 @@ public sealed class JobStateDecideTests
         {
             [JobPhase.Done] = "JobSighted |", // the tombstone decides: a poll sent after our runner finished
         }),
-        ("left the queue (a newer poll)", new JobCommands.LeftQueue(Id, Now), null, new() { [JobPhase.Claiming] = "JobFinished | StopChild" }),
+        ("left the queue (a newer poll)", new JobCommands.LeftQueue(Id, Now), null, new()
+        {
+            [JobPhase.Claiming] = "JobFinished | StopChild",
+            [JobPhase.Running] = "RunnerJobStarted |", // our runner most likely took it: the job started
+        }),
         ("left the queue (an older poll)", new JobCommands.LeftQueue(Id, Now.AddSeconds(-5)), null, new()),
         ("VM deleted", new JobCommands.VmStopped(Id, "vm-1", Deleted: true, VmUid: "uid-1"), null, new()
         {
@@ -106,6 +110,12 @@ public sealed class JobStateDecideTests
             [JobPhase.Provisioning] = "JobFinished |",
             [JobPhase.Running] = "JobFinished |",
         }),
+        ("our runner began running a job", new JobCommands.RunnerJobStarted(Id, "blip-42-a", 43, Now.AddSeconds(-2)), null, new()
+        {
+            [JobPhase.Provisioning] = "RunnerJobStarted |",
+            [JobPhase.Running] = "RunnerJobStarted |",
+        }),
+        ("another runner began running a job", new JobCommands.RunnerJobStarted(Id, "blip-99-z", 99, Now.AddSeconds(-2)), null, new()),
         ("another runner's job completed", new JobCommands.RunnerJobCompleted(Id, "blip-99-z", 99), null, new()),
         ("forget, finished within the retention", new JobCommands.Forget(Id), null, new()),
         ("forget, finished a retention ago", new JobCommands.Forget(Id), Memory with { Limits = Limits with { JobRetention = TimeSpan.FromSeconds(4) } }, new()

@@ -35,6 +35,17 @@ public sealed class WebhookDeliveryTests
         Assert.Equal(["self-hosted", "blip"], evt.Labels);
     }
 
+    [Fact]
+    public void An_in_progress_workflow_job_parses_with_its_started_at()
+    {
+        // Shaped as GitHub's published in_progress example (@octokit/webhooks-examples): started_at is when a runner took it.
+        var (evt, error) = WebhookDelivery.Parse("""{"action":"in_progress","workflow_job":{"id":5,"run_id":7,"labels":["self-hosted","blip"],"runner_name":"blip-4-ab","status":"in_progress","created_at":"2026-11-30T12:00:00Z","started_at":"2026-11-30T12:00:07+00:00"},"repository":{"full_name":"org/repo"}}"""u8);
+
+        Assert.Null(error);
+        Assert.Equal(("in_progress", "blip-4-ab", 4L), (evt!.Action, evt.RunnerName, evt.TriggerJobOfRunner));
+        Assert.Equal(new DateTimeOffset(2026, 11, 30, 12, 0, 7, TimeSpan.Zero), evt.StartedAt);
+    }
+
     [Theory]
     [InlineData("""{"action":"queued"}""", "not a workflow_job payload")]
     [InlineData("""[1,2]""", "not valid JSON")]

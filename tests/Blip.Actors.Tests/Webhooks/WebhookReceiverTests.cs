@@ -137,6 +137,19 @@ public sealed class WebhookReceiverTests : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_one_of_our_runners_began_running_tells_that_runners_job_with_githubs_started_at()
+    {
+        var ours = Encoding.UTF8.GetBytes("""{"action":"in_progress","workflow_job":{"id":99,"run_id":7,"labels":["self-hosted","blip"],"runner_name":"blip-42-ab12cd34","status":"in_progress","started_at":"2026-11-30T12:00:07Z"},"repository":{"full_name":"org/repo"}}""");
+        var theirs = Encoding.UTF8.GetBytes("""{"action":"in_progress","workflow_job":{"id":98,"run_id":7,"labels":["self-hosted","blip"],"runner_name":"someone-elses-runner","status":"in_progress","started_at":"2026-11-30T12:00:07Z"},"repository":{"full_name":"org/repo"}}""");
+
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(theirs, "d-1"));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync(ours, "d-2"));
+
+        var started = await _jobs.ExpectMsgAsync<JobCommands.RunnerJobStarted>();
+        Assert.Equal(new JobCommands.RunnerJobStarted(new JobId(42), "blip-42-ab12cd34", 99, CreatedAt.AddSeconds(7)), started);
+    }
+
+    [Fact]
     public async Task Without_a_webhook_secret_deliveries_are_refused_with_503()
     {
         _secrets.WebhookSecret = null;

@@ -139,7 +139,7 @@ public sealed class JobActorTests : JobActorHarness
 
         Assert.Equal("vm-a", (await NextEventAsync<JobEvents.VmAbandoned>()).VmName);
         await ExpectTerminatedAsync(bootstrapper);
-        Assert.Contains("vm-a", Pool.Releases);
+        await AwaitAssertAsync(() => Assert.Contains("vm-a", Pool.Releases)); // released after the event is written, the child stopped before
         await Inventory.ExpectMsgAsync<VmInventoryProtocol.FindVmOfJob>(); // a new claimer
         Job.Tell(new JobCommands.Reconcile(new JobId(Id), "vm-a", VmUid: FakeVmPool.UidOf("vm-a")));
         Assert.Equal(JobPhase.Claiming, (await StatusWithNoNewEventAsync()).Phase);
@@ -158,7 +158,7 @@ public sealed class JobActorTests : JobActorHarness
         Assert.Equal("vm-a", (await NextEventAsync<JobEvents.VmAbandoned>()).VmName);
         Assert.Equal(JobOutcome.Abandoned, (await NextEventAsync<JobEvents.JobFinished>()).Outcome);
         await ExpectTerminatedAsync(bootstrapper);
-        Assert.Contains("vm-a", Pool.Releases);
+        await AwaitAssertAsync(() => Assert.Contains("vm-a", Pool.Releases)); // released after the event is written, the child stopped before
         Assert.Equal(JobPhase.Done, (await StatusWithNoNewEventAsync()).Phase);
         Assert.False(Inventory.HasMessages, "a new claimer asked the inventory for a VM");
 

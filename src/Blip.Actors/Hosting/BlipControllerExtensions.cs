@@ -140,6 +140,10 @@ public static class BlipControllerExtensions
 
         var journal = options.ForJournal();
         journal.UseWriteAheadLog();
-        return builder.WithSqlPersistence(journal.ConnectionString, journal.Provider, PersistenceMode.Both, autoInitialize: true);
+        builder = builder.WithSqlPersistence(journal.ConnectionString, journal.Provider, PersistenceMode.Both, autoInitialize: true);
+        // SQLite takes one writer at a time: the plugin's 3 concurrent writers only fought over the lock, each loser sleeping
+        // in the driver's busy retries. With 50 jobs starting at once some writes waited past the journal's call timeout and
+        // their job actors stopped ("Failed to persist event", the capacity benchmark). One writer batches them instead.
+        return journal.IsPostgres ? builder : builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
     }
 }

@@ -26,7 +26,7 @@ public sealed class CapacityScenario : Scenario
     {
         ["jobs"] = Size(quick).ToString(CultureInfo.InvariantCulture),
         ["vms"] = Size(quick).ToString(CultureInfo.InvariantCulture),
-        ["job_duration_s"] = "10",
+        ["job_duration_s"] = "1",
     };
 
     public override async Task RunAsync(BenchContext context, Profile profile, ProfileResult result, CancellationToken ct)
@@ -35,11 +35,11 @@ public sealed class CapacityScenario : Scenario
         // The controller starts with another repo only: the measured one is not polled until every job is queued.
         await using var world = await BenchWorld.StartAsync(context.StateRoot, Name, profile, vms: jobs, [Idle], ct);
         context.Say(Name, profile, $"controller pid {world.Controller.Pid} joined; {jobs} VMs ready; queueing {jobs} jobs in one run of {Repo}, not polled yet");
-        var first = await world.GitHub.QueueJobAsync(new QueueJobRequest(Repo, BenchWorld.RunnerLabels, DurationSeconds: 10), ct);
+        var first = await world.GitHub.QueueJobAsync(new QueueJobRequest(Repo, BenchWorld.RunnerLabels, DurationSeconds: 1), ct);
         var ids = new List<long> { first.JobId };
         for (var i = 1; i < jobs; i++)
         {
-            ids.Add((await world.GitHub.QueueJobAsync(new QueueJobRequest(Repo, BenchWorld.RunnerLabels, DurationSeconds: 10, RunId: first.RunId), ct)).JobId);
+            ids.Add((await world.GitHub.QueueJobAsync(new QueueJobRequest(Repo, BenchWorld.RunnerLabels, DurationSeconds: 1, RunId: first.RunId), ct)).JobId);
         }
 
         var cpuBefore = world.Meter.CpuSeconds();

@@ -41,4 +41,18 @@ public sealed class SshRunnerShellTests
     [InlineData("", false)]
     public void Only_ed25519_host_keys_are_pinnable(string annotation, bool ok) =>
         Assert.Equal(ok, SshRunnerShell.ParseHostKey(annotation) is not null);
+
+    [Fact]
+    public void The_connection_offers_ml_kem_and_curve25519_but_not_the_costly_ntru_prime_exchange()
+    {
+        var connection = new Renci.SshNet.ConnectionInfo("127.0.0.1", 22, "runner", new Renci.SshNet.PasswordAuthenticationMethod("runner", "unused"));
+        Assert.Contains("sntrup761x25519-sha512", connection.KeyExchangeAlgorithms.Keys); // SSH.NET offers it by default
+
+        SshRunnerShell.WithoutCostlyKeyExchanges(connection);
+
+        var offered = connection.KeyExchangeAlgorithms.Keys.ToList();
+        Assert.DoesNotContain(offered, k => k.StartsWith("sntrup", StringComparison.Ordinal));
+        Assert.Equal("mlkem768x25519-sha256", offered[0]);
+        Assert.Contains("curve25519-sha256", offered);
+    }
 }

@@ -59,6 +59,34 @@ public sealed class StuckJobTests
         await Deadline.UntilAsync(() => Task.FromResult(world.ClaimsOf(job.JobId).Count), n => n >= 1, EndState.Long, "claimed once claims work again");
     }
 
+    [Fact]
+    public async Task A_job_whose_claims_keep_losing_to_a_change_the_controller_has_not_seen_is_reported_as_claimable_but_not_claimed()
+    {
+        await using var world = await PipelineWorld.StartAsync(vms: 1);
+        await world.StartControllerAsync(o => o.StuckJobAfter = TimeSpan.FromSeconds(10));
+        var store = world.Sandbox.Kube.Store;
+        await Deadline.UntilAsync(() => store.OpenWatches(KubeResource.VirtualMachines) > 0 && store.OpenWatches(KubeResource.VirtualMachineInstances) > 0,
+            PipelineWorld.Deadline, "the controller watching VMs and VMIs");
+
+        // The VM watch stalls, and someone else changes the VM: every claim, made from the version the controller last saw,
+        // loses with a real 409 while the controller still sees a claimable VM.
+        var plural = KubeResource.VirtualMachines.Plural;
+        world.Sandbox.Kube.Faults.HoldWatches(plural);
+        await VmEdits.MergeAnnotationsAsync(world, "blip-0", """{"example.com/touched":"1"}""");
+        var job = await world.GitHub.QueueJobAsync("org/repo", ["self-hosted", "blip"], durationSeconds: 1);
+
+        await Deadline.UntilAsync(() => world.Log.Contains($"job {job.JobId} (org/repo) has waited "), EndState.Long, "the stuck job named");
+        Assert.Contains(world.Log.Lines, l => l.Contains($"job {job.JobId}: VM blip-0 changed since it was offered (409 Conflict", StringComparison.Ordinal));
+        var warning = await StuckEventAsync(world, job.JobId);
+        Assert.Equal("JobStuckVmsClaimableButNotClaimed", warning.Reason);
+        Assert.Contains("VMs claimable but not claimed (1 claimable in pool blip)", warning.Message);
+        Assert.Empty(world.ClaimsOf(job.JobId));
+
+        world.Sandbox.Kube.Faults.ReleaseWatches(plural);
+        var done = await world.WaitForJobAsync(job.JobId, j => j.Status == "completed", "completed once the watch caught up", EndState.Long);
+        Assert.Equal("success", done.Conclusion);
+    }
+
     private static Task<k8s.Models.Corev1Event> StuckEventAsync(PipelineWorld world, long jobId) =>
         Deadline.UntilAsync(
             async () => (await world.Sandbox.KubeAdmin.CoreV1.ListNamespacedEventAsync("blip")).Items.FirstOrDefault(e =>

@@ -77,6 +77,46 @@ public sealed class ChaosTests
         await EndState.AssertEveryJobServedOnceAndNothingLeftAsync(world, jobs);
     }
 
+    /// <summary>For each job not completed: every write to the VMs it claimed (who, when, what) and the fake runner's own log
+    /// on a VM directory still there that names its runner, so a runner that stopped mid-job says why.</summary>
+    private static async Task<string> UnfinishedStoryAsync(PipelineWorld world, IReadOnlyList<long> jobs)
+    {
+        try
+        {
+            return await StoryAsync(world, jobs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException)
+        {
+            return $"(the unfinished jobs' story could not be read: {e.Message})";
+        }
+    }
+
+    private static async Task<string> StoryAsync(PipelineWorld world, IReadOnlyList<long> jobs)
+    {
+        var unfinished = (await world.GitHub.ListJobsAsync()).Where(j => jobs.Contains(j.JobId) && j.Status != "completed").ToList();
+        var parts = new List<string>();
+        foreach (var job in unfinished)
+        {
+            var uids = world.ClaimsOf(job.JobId).Select(c => c.Uid).ToHashSet();
+            var writes = world.Sandbox.VmAudit().Where(a => uids.Contains(a.Uid))
+                .Select(a => $"{a.Time:HH:mm:ss.fff} {a.Verb} {a.Name} by {a.User}{(a.Annotations.TryGetValue("blip.io/session-id", out var session) ? $" session {session}" : "")}");
+            parts.Add($"job {job.JobId} ({job.Status} on {job.RunnerName}): VM writes [{string.Join("; ", writes)}]");
+            if (job.RunnerName is { } runner)
+            {
+                foreach (var file in Directory.EnumerateFiles(world.StateDir, "runner.log", SearchOption.AllDirectories))
+                {
+                    var text = File.ReadAllText(file);
+                    if (text.Contains(runner, StringComparison.Ordinal))
+                    {
+                        parts.Add($"{Path.GetRelativePath(world.StateDir, file)}: {text.ReplaceLineEndings(" / ")}");
+                    }
+                }
+            }
+        }
+
+        return string.Join(" || ", parts);
+    }
+
     /// <summary>The end state; a registration left over fails with what every controller life logged about its job, on
     /// one line (CI prints a failure's first line only).</summary>
     private static async Task AssertServedOnceNamingLeftoversAsync(PipelineWorld world, Blip.Sandbox.Cli.ControllerProcess controller, IReadOnlyList<long> jobs)
@@ -92,7 +132,8 @@ public sealed class ChaosTests
             var about = left.SelectMany(r => lines.Where(l => l.Contains(r.Name, StringComparison.Ordinal)
                     || (Blip.Actors.Runners.RunnerName.JobOf(r.Name) is { } job && l.Contains($"job {job}", StringComparison.Ordinal))))
                 .Distinct().TakeLast(40);
-            throw new TimeoutException($"{e.Message}; left: {string.Join(", ", left.Select(r => $"{r.Name} ({r.Status})"))}; the log about them: {string.Join(" | ", about)}", e);
+            throw new TimeoutException($"{e.Message}; left: {string.Join(", ", left.Select(r => $"{r.Name} ({r.Status})"))}; the log about them: {string.Join(" | ", about)}" +
+                                       $"; {await UnfinishedStoryAsync(world, jobs)}", e);
         }
     }
 }

@@ -38,6 +38,12 @@ if ! flock -n 9; then
   say "a runner is already running on this VM; refusing a second start"
   exit 10
 fi
+# Single use: once a runner has exited the VM is powering off, and a runner started in that window (a controller that
+# restarted and did not know the first one started) would take a job and die with the VM mid-job. Same answer: 10.
+if [ -e "$marker" ]; then
+  say "a runner already ran on this VM (it is powering off); refusing a second start"
+  exit 10
+fi
 
 if [ -z "${ACTIONS_RUNNER_INPUT_JITCONFIG:-}" ] && [[ " $* " != *" --jitconfig "* ]]; then
   say "no JIT config (ACTIONS_RUNNER_INPUT_JITCONFIG or --jitconfig); nothing to run"

@@ -47,6 +47,13 @@ public static class FakeRunnerScript
             log "a runner is already running on this VM; refusing a second start"
             exit 10
         fi
+        # Single use, as the image's run.sh: once a runner has exited the VM is powering off; a second runner would take
+        # a job and die with the VM.
+        if [ -e "$vm_dir/runner-exited" ]; then
+            cfg=""
+            log "a runner already ran on this VM (it is powering off); refusing a second start"
+            exit 10
+        fi
 
         keep_vm=""
         on_exit() {

@@ -210,6 +210,30 @@ public sealed partial class RunnerImageTests
         }
     }
 
+    /// <summary>ChaosTests failed twice under load: a controller restarted between a runner's start and its record started
+    /// a second runner on the VM after the first had exited, and the power-off killed it (mid-job, or left registered).</summary>
+    [Fact]
+    public async Task Run_sh_refuses_a_start_on_a_vm_whose_runner_already_exited()
+    {
+        var dir = FakeRunnerDir(0);
+        try
+        {
+            Assert.Equal(0, (await RunSh(dir, "first")).ExitCode);
+            Assert.True(File.Exists(Path.Combine(dir.FullName, "state", "exited")), "the first runner's exit marked the VM for power-off");
+            File.Delete(Path.Combine(dir.FullName, "listener.out"));
+
+            var second = await RunSh(dir, "second");
+
+            Assert.Equal(10, second.ExitCode);
+            Assert.Contains("already ran on this VM", second.StdErr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir.FullName, "listener.out")), "the listener ran a second time");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Run_sh_exits_7_and_leaves_the_vm_up_when_github_refuses_the_runner_as_outdated()
     {

@@ -202,6 +202,28 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
         AssertNoSecretIn(vm, second.EncodedJitConfig);
     }
 
+    [Fact]
+    public async Task A_start_on_a_vm_whose_runner_already_exited_exits_10_and_redeems_nothing()
+    {
+        var job = await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 1);
+        var later = await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 1);
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var first = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-ran", BlipLabels)).Body;
+        var second = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-too-late", BlipLabels)).Body;
+        var vm = VmDir("vm-spent");
+        Assert.Equal(0, await ExitCodeAsync(StartRunner(vm, envConfig: first.EncodedJitConfig)));
+        Assert.True(File.Exists(Path.Combine(vm, FakeRunnerScript.ExitedFileName)), "the first runner's exit marked the VM exited");
+
+        // The VM powers off after its runner: a start in that window (a restarted controller) must not take a job.
+        Assert.Equal(10, await ExitCodeAsync(StartRunner(vm, envConfig: second.EncodedJitConfig)));
+
+        Assert.Contains("a runner already ran on this VM", await File.ReadAllTextAsync(Path.Combine(vm, FakeRunnerScript.LogFileName)));
+        Assert.Equal("offline", (await _admin.ListRunnersAsync()).Single(r => r.Name == "blip-too-late").Status);
+        Assert.Equal("queued", (await _admin.GetJobAsync(later.JobId))!.Status);
+        Assert.Equal(first.Runner.Id, (await _admin.GetJobAsync(job.JobId))!.RunnerId);
+        AssertNoSecretIn(vm, second.EncodedJitConfig);
+    }
+
     private string VmDir(string name) => Directory.CreateDirectory(Path.Combine(_dir.FullName, name)).FullName;
 
     private Process StartRunner(string vmDir, string? envConfig = null, string? argConfig = null)

@@ -128,8 +128,9 @@ public sealed partial class BlipOptions
     /// orphan-runner sweeper) start on the next node. Akka's default is the downing provider's removal margin
     /// (<see cref="DowningStableAfter"/>), which keeps a removed node's singleton from overlapping the new one; for these
     /// singletons an overlap is harmless (a sighting twice is deduplicated by the job actor, a reconcile or a sweep twice
-    /// changes nothing), so polling resumes that much sooner. Job shards still move only after the full margin.</summary>
-    public TimeSpan SingletonHandOverMargin { get; set; } = TimeSpan.FromSeconds(1);
+    /// changes nothing), so polling resumes that much sooner. Above 0: Akka reads 0 as the downing provider's full margin.
+    /// Job shards still move only after the full margin.</summary>
+    public TimeSpan SingletonHandOverMargin { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How often the Janitor wakes the job actor of every claimed VM (also at once when a node leaves the cluster).</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);

@@ -38,7 +38,7 @@ public sealed class SingletonHandOverTests
         var placement = BlipControllerExtensions.SingletonPlacementOf(new BlipOptions { SingletonHandOverMargin = TimeSpan.FromMilliseconds(1500) });
 
         Assert.Equal((BlipControllerExtensions.ControllerRole, TimeSpan.FromMilliseconds(1500)), (placement.Role, placement.HandOverMargin));
-        Assert.Equal(TimeSpan.FromSeconds(1), new BlipOptions().SingletonHandOverMargin);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), new BlipOptions().SingletonHandOverMargin);
     }
 
     [Theory]

@@ -109,6 +109,7 @@ public static class BlipControllerExtensions
             .WithBlipLogging(loggerFactory)
             .AddHocon(
                 "akka.coordinated-shutdown.exit-clr = off\n" +
+                LeanMailbox.Hocon + "\n" +
                 // Keep-majority decides only once the membership has been stable this long (default 20 s).
                 $"akka.cluster.split-brain-resolver.stable-after = {(int)options.DowningStableAfter.TotalMilliseconds}ms",
                 HoconAddMode.Prepend)

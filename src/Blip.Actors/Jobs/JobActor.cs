@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Blip.Actors.Runners;
+using Blip.Actors.Shared;
 using Blip.Actors.Vms;
 
 namespace Blip.Actors.Jobs;
@@ -48,7 +49,7 @@ public sealed partial class JobActor : UntypedPersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string entityId, JobDependencies deps) =>
-        Akka.Actor.Props.Create(() => new JobActor(entityId, deps));
+        Akka.Actor.Props.Create(() => new JobActor(entityId, deps)).WithMailbox(LeanMailbox.Id);
 
     private static JobLimits LimitsOf(JobDependencies deps) => new(
         deps.Options.MaxVmsGivenUpPerJob, deps.Options.QueuedSightingTimeout, deps.Options.IdleRunnerGrace, deps.Options.MaxDurationSeconds)

@@ -122,7 +122,7 @@ public sealed class VmClaimer : UntypedActor, IWithTimers
     /// <param name="job">The job's state: its repo, labels and queue time, when it was sighted for this cycle (no VM was
     /// claimed for it before then), and the VMs it gave up (never claimed again).</param>
     public static Props Props(long jobId, JobState job, JobDependencies deps) =>
-        Akka.Actor.Props.Create(() => new VmClaimer(jobId, job, deps));
+        Akka.Actor.Props.Create(() => new VmClaimer(jobId, job, deps)).WithMailbox(LeanMailbox.Id);
 
     protected override void PreStart()
     {

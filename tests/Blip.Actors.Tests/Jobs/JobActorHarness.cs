@@ -25,7 +25,7 @@ public abstract class JobActorHarness : TestKit
         akka.loglevel = INFO
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
-        """;
+        """ + "\n" + LeanMailbox.Hocon;
 
     protected JobActorHarness()
         : base(Config)

@@ -10,7 +10,7 @@ namespace Blip.Actors.Tests.Jobs;
 
 /// <summary>A job routed to a pool (key <c>pools</c>) claims a VM of that pool only: the claimer asks the inventory for
 /// one, and the inventory offers none of another pool.</summary>
-public sealed class VmClaimerRoutingTests : TestKit
+public sealed class VmClaimerRoutingTests() : TestKit(LeanMailbox.Hocon)
 {
     private const long JobId = 42;
     private const string DefaultPool = "blip";

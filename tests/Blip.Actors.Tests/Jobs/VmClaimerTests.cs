@@ -21,6 +21,7 @@ public sealed class VmClaimerTests : TestKit
     private readonly Akka.TestKit.TestProbe _parent;
 
     public VmClaimerTests()
+        : base(LeanMailbox.Hocon)
     {
         _inventory = CreateTestProbe();
         _parent = CreateTestProbe();

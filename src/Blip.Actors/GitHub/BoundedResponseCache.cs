@@ -7,8 +7,12 @@ namespace Blip.Actors.GitHub;
 /// Validators (ETag) and bodies of GET replies, so the next GET sends If-None-Match and a 304 — which GitHub
 /// does not charge to the rate limit — reuses the body. Bounded (least recently used out), one per token:
 /// a rotated PAT gets a new client and with it a clean cache.
+/// A run's jobs listing is kept only up to <paramref name="maxJobsListingChars"/>: the poller fetches a run's jobs only
+/// when the run changed, so the same listing is seldom asked for again unchanged, while a large one (a matrix of 100
+/// jobs is ~150 K characters) cost every tracked job of that run about 1.5 KiB (dotnet-gcdump of the scale benchmark).
+/// Listings polled on a timer (runs, runners) are kept whatever their size: there a 304 is the rule.
 /// </summary>
-public sealed class BoundedResponseCache(int capacity = 2048) : IResponseCache
+public sealed class BoundedResponseCache(int capacity = 2048, int maxJobsListingChars = 16 * 1024) : IResponseCache
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, LinkedListNode<(string Key, CachedResponse.V1 Response)>> _index = [];
@@ -50,6 +54,11 @@ public sealed class BoundedResponseCache(int capacity = 2048) : IResponseCache
                 _order.Remove(old);
             }
 
+            if (IsJobsListing(request) && cachedResponse.Body is string { Length: var length } && length > maxJobsListingChars)
+            {
+                return Task.CompletedTask;
+            }
+
             _index[key] = _order.AddFirst((key, cachedResponse));
             while (_index.Count > capacity && _order.Last is { } last)
             {
@@ -60,6 +69,10 @@ public sealed class BoundedResponseCache(int capacity = 2048) : IResponseCache
 
         return Task.CompletedTask;
     }
+
+    // Octokit's Connection.Get puts the query into the endpoint itself (…/jobs?per_page=100&page=1&filter=latest).
+    private static bool IsJobsListing(IRequest request) =>
+        request.Endpoint.OriginalString.Split('?', 2)[0].TrimEnd('/').EndsWith("/jobs", StringComparison.Ordinal);
 
     private static string KeyOf(IRequest request)
     {

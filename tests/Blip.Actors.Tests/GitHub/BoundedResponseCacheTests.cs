@@ -47,4 +47,24 @@ public sealed class BoundedResponseCacheTests
         Assert.NotNull(await cache.GetAsync(Get("one")));
         Assert.Null(await cache.GetAsync(Get("two")));
     }
+
+    [Fact]
+    public async Task A_large_jobs_listing_is_not_kept_and_replaces_what_was_kept_for_its_url()
+    {
+        var cache = new BoundedResponseCache(maxJobsListingChars: 10);
+        await cache.SetAsync(Get("repos/a/b/actions/runs/7/jobs"), Body("small"));
+        Assert.Equal("small", (await cache.GetAsync(Get("repos/a/b/actions/runs/7/jobs"))).Body);
+
+        await cache.SetAsync(Get("repos/a/b/actions/runs/7/jobs"), Body(new string('j', 11)));
+        // As Octokit's Connection.Get sends it: the query is part of the endpoint.
+        await cache.SetAsync(Get("repos/a/b/actions/runs/8/jobs?per_page=100&page=1&filter=latest"), Body(new string('j', 11)));
+        await cache.SetAsync(Get("repos/a/b/actions/runs", new() { ["status"] = "queued" }), Body(new string('r', 11)));
+        await cache.SetAsync(Get("repos/a/b/actions/runners"), Body(new string('n', 11)));
+
+        // An outdated small body must not stay behind: its ETag would make a 304 hand back old jobs.
+        Assert.Null(await cache.GetAsync(Get("repos/a/b/actions/runs/7/jobs")));
+        Assert.Null(await cache.GetAsync(Get("repos/a/b/actions/runs/8/jobs?per_page=100&page=1&filter=latest")));
+        Assert.Equal(11, ((string)(await cache.GetAsync(Get("repos/a/b/actions/runs", new() { ["status"] = "queued" }))).Body).Length);
+        Assert.Equal(11, ((string)(await cache.GetAsync(Get("repos/a/b/actions/runners"))).Body).Length);
+    }
 }

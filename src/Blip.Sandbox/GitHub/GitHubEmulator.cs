@@ -36,6 +36,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
         _world = new GitHubWorld(time, options.RateLimitPerHour, options.Repos) { InstallationTokenLifetime = options.InstallationTokenLifetime };
         _faults = new FaultInjector(time);
         _world.LostRunnerTimeout = options.LostRunnerTimeout;
+        _world.RunnerOfflineAfter = options.RunnerOfflineAfter ?? options.RunnerLongPoll * 2;
         _world.MinimumRunnerVersion = options.MinimumRunnerVersion;
         RunnerReleases = options.RunnerReleases ?? [new SandboxRunnerRelease(Pool.VmPoolOptions.CurrentRunnerVersion, time.GetUtcNow().AddDays(-14))];
         _lostRunnerLoop = Task.Run(async () =>
@@ -46,6 +47,7 @@ public sealed partial class GitHubEmulator : IAsyncDisposable
                 while (await tick.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
                 {
                     _world.FailLostRunners();
+                    _world.MarkSilentRunnersOffline();
                 }
             }
             catch (OperationCanceledException)

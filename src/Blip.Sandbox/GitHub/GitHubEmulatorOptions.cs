@@ -45,4 +45,9 @@ public sealed record GitHubEmulatorOptions
 
     /// <summary>How long <c>/_runner/acquire</c> holds a request waiting for a job.</summary>
     public TimeSpan RunnerLongPoll { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>An idle runner silent this long (no acquire, no status: its process died or its VM went away) shows
+    /// offline until it is heard from again, as on GitHub once its listener's long poll lapsed; null: two long polls
+    /// (<see cref="RunnerLongPoll"/>).</summary>
+    public TimeSpan? RunnerOfflineAfter { get; init; }
 }

@@ -153,9 +153,31 @@ internal sealed partial class GitHubWorld
         if (runner is not null)
         {
             runner.LastContactAt = Now;
+            // A listener heard from again is online again (it shows offline while silent: MarkSilentRunnersOffline).
+            runner.Online = runner.RedeemedAt is not null && runner.RemovedAt is null;
         }
 
         return runner;
+    }
+
+    /// <summary>How long an idle runner may go without a request before it shows offline; see
+    /// <see cref="MarkSilentRunnersOffline"/>.</summary>
+    public TimeSpan RunnerOfflineAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>An idle runner that stopped polling for jobs (its process died, its VM powered off) shows offline once it has
+    /// been silent past <see cref="RunnerOfflineAfter"/>, as GitHub shows a runner whose listener's long poll (50 s there)
+    /// lapsed without a new one; it stays registered and is online again at its next request. A busy runner's silence is
+    /// <see cref="FailLostRunners"/>' to judge.</summary>
+    public void MarkSilentRunnersOffline()
+    {
+        lock (_gate)
+        {
+            var now = Now;
+            foreach (var runner in _runners.Values.Where(r => r.Online && !r.Busy && now - (r.LastContactAt ?? r.RedeemedAt ?? now) > RunnerOfflineAfter))
+            {
+                runner.Online = false;
+            }
+        }
     }
 
     /// <summary>How long a busy runner may stay silent before its job fails as GitHub's do ("lost communication with the

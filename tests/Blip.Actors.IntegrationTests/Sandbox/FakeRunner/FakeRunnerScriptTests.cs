@@ -159,6 +159,42 @@ public sealed class FakeRunnerScriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idle_runner_killed_without_a_word_shows_offline_and_stays_registered()
+    {
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var jit = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-killed", BlipLabels)).Body;
+        var runner = StartRunner(VmDir("vm-killed"), envConfig: jit.EncodedJitConfig);
+        await Deadline.UntilAsync(async () => (await _admin.ListRunnersAsync()).Single().Status == "online", ok => ok, HangGuard, "the runner to come online");
+
+        // As a VM's power-off ends it: no goodbye, no session deleted.
+        runner.Kill(entireProcessTree: true);
+        await runner.WaitForExitAsync();
+
+        // Two long polls (2 s here) of silence: GitHub shows a runner whose listener stopped polling as offline.
+        var offline = await Deadline.UntilAsync(async () => (await _admin.ListRunnersAsync()).Single(), r => r.Status == "offline", HangGuard, "the killed runner to show offline");
+        Assert.Equal((jit.Runner.Id, false, null), (offline.Id, offline.Busy, offline.RemovedAt));
+        Assert.Equal("offline", (await client.Actions.SelfHostedRunners.ListAllRunnersForRepository("acme", "runners")).Runners.Single().Status);
+    }
+
+    [Fact]
+    public async Task A_silent_idle_runner_is_online_again_as_soon_as_it_polls()
+    {
+        var (client, _) = OctokitFor.FullAccess(_emulator, Repo);
+        var jit = (await OctokitFor.GenerateJitConfigAsync(client, Repo, "blip-silent", BlipLabels)).Body;
+        var parts = Encoding.UTF8.GetString(Convert.FromBase64String(jit.EncodedJitConfig)).Split(' ');
+        using var http = new HttpClient { BaseAddress = _emulator.Url };
+        var session = (await (await http.PostAsync("_runner/redeem", new StringContent($"{parts[2]} {parts[3]}"))).Content.ReadAsStringAsync()).Split(' ')[0];
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await http.PostAsync("_runner/acquire", new StringContent(session))).StatusCode);
+        Assert.Equal("online", (await _admin.ListRunnersAsync()).Single().Status);
+
+        await Deadline.UntilAsync(async () => (await _admin.ListRunnersAsync()).Single().Status, s => s == "offline", HangGuard, "the silent runner to show offline");
+        var poll = http.PostAsync("_runner/acquire", new StringContent(session));
+
+        await Deadline.UntilAsync(async () => (await _admin.ListRunnersAsync()).Single().Status, s => s == "online", HangGuard, "the runner online again once it polls");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await poll).StatusCode);
+    }
+
+    [Fact]
     public async Task A_cancelled_job_releases_its_runner_which_exits()
     {
         var job = await _admin.QueueJobAsync(Repo, BlipLabels, durationSeconds: 60);

@@ -7,8 +7,8 @@ namespace Blip.Actors.Vms;
 /// <summary>
 /// The node's view of the pool, fed by one list+watch of VMs and VMIs (no LIST per job). Hands out claim
 /// candidates (reserving each briefly so local claimers don't race for one VM; the API's 409 settles races
-/// between nodes), wakes claimers when a VM becomes claimable, and tells its listener when a VM claimed for a job
-/// stopped or was deleted (<see cref="VmInventoryProtocol.JobVmStopped"/>) — a completion signal that costs no API call
+/// between nodes), wakes waiting claimers — first come first, one per claimable VM (<see cref="WaitQueues"/>) — and tells
+/// its listener when a VM claimed for a job stopped or was deleted (<see cref="VmInventoryProtocol.JobVmStopped"/>) — a completion signal that costs no API call
 /// (the job feature relays it to the job).
 /// It caches the VMs of every pool (label <c>blip.io/pool</c>) and offers a job only VMs of the job's pool: the default
 /// pool, or one a label of key <c>pools</c> routes to. Which pools are in use (the default one plus those of the current
@@ -27,8 +27,8 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
     private readonly Dictionary<string, VmPoolChange.VmiUpserted> _vmis = [];
     private readonly Dictionary<string, DateTimeOffset> _reserved = [];
     private readonly HashSet<string> _reportedStopped = [];
-    // Who waits for a VM, by the pool it waits on: a VM of one pool wakes no one waiting on another.
-    private readonly Dictionary<IActorRef, string> _waiters = [];
+    // Who waits for a VM: one queue per pool, first come first woken (a VM of one pool wakes no one waiting on another).
+    private readonly WaitQueues _waiting = new();
     private readonly CancellationTokenSource _stop = new();
     private HashSet<string> _poolsInUse;
     private bool _synced;
@@ -129,13 +129,30 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             var candidate = Views().Where(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
             if (candidate is null)
             {
-                _waiters[Sender] = pool;
+                if (_waiting.Enqueue(Sender, pool))
+                {
+                    Context.Watch(Sender);
+                }
+
                 Sender.Tell(VmInventoryProtocol.NoVmAvailable.Instance);
                 return;
             }
 
+            if (_waiting.Remove(Sender) is not null)
+            {
+                Context.Unwatch(Sender);
+            }
+
             _reserved[candidate.Name] = now + ReservationTtl;
             Sender.Tell(new VmInventoryProtocol.VmOffer(candidate));
+        });
+        Receive<Terminated>(m =>
+        {
+            // A waiter woken for a VM that stopped before asking for it leaves that VM to the next in line.
+            if (_waiting.Remove(m.ActorRef) is { Woken: true } gone)
+            {
+                Wake(gone.Pool);
+            }
         });
         Receive<VmInventoryProtocol.FindVmOfJob>(m =>
             Sender.Tell(new VmInventoryProtocol.VmOfJob(Views().FirstOrDefault(v => v.ClaimedByJob == m.JobId))));
@@ -179,13 +196,27 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             ReportStopped(name, _vms[name], deleted: false);
         }
 
-        if (view.IsClaimable && !IsReserved(name, DateTimeOffset.UtcNow) && _waiters.Count > 0)
+        if (view.IsClaimable && !IsReserved(name, DateTimeOffset.UtcNow))
         {
-            foreach (var waiter in _waiters.Where(w => w.Value == view.Pool).Select(w => w.Key).ToList())
-            {
-                waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
-                _waiters.Remove(waiter);
-            }
+            Wake(view.Pool);
+        }
+    }
+
+    /// <summary>Wakes as many of the pool's waiters, first come first, as it has claimable VMs no one was offered or woken
+    /// for yet — not every waiter for every VM: with hundreds of jobs waiting, each VM that became ready would have cost
+    /// hundreds of requests, all but one answered "no VM".</summary>
+    private void Wake(string pool)
+    {
+        if (!_waiting.AnyQueued(pool))
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var free = Views().Count(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now));
+        foreach (var waiter in _waiting.WakeNext(pool, free))
+        {
+            waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
         }
     }
 

@@ -183,6 +183,79 @@ public sealed class VmInventoryTests : TestKit
         Assert.True(Assert.Single(all.Vms).VmiReady);
     }
 
+    [Fact]
+    public async Task A_vm_that_becomes_claimable_wakes_the_first_waiter_only_then_the_next_vm_the_next()
+    {
+        await InitialListsAsync(vms: [], vmis: []);
+        var waiters = new[] { CreateTestProbe(), CreateTestProbe(), CreateTestProbe() };
+        foreach (var (waiter, i) in waiters.Select((w, i) => (w, i)))
+        {
+            _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId + i), waiter.Ref);
+            await waiter.ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+        }
+
+        _inventory.Tell(Vm("blip-0"));
+        _inventory.Tell(Vmi("blip-0"));
+        await SettledAsync();
+
+        // Every wake-up was sent while the inventory handled those changes, so what has not arrived now was never sent.
+        await waiters[0].ExpectMsgAsync<VmInventoryProtocol.VmAvailable>();
+        Assert.False(waiters[1].HasMessages || waiters[2].HasMessages, "a waiter behind the first was woken for one VM");
+
+        // The first one takes it; a second VM wakes the second waiter, never the first again.
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId), waiters[0].Ref);
+        Assert.Equal("blip-0", (await waiters[0].ExpectMsgAsync<VmInventoryProtocol.VmOffer>()).Vm.Name);
+        _inventory.Tell(Vm("blip-1"));
+        _inventory.Tell(Vmi("blip-1"));
+        await SettledAsync();
+        await waiters[1].ExpectMsgAsync<VmInventoryProtocol.VmAvailable>();
+        Assert.False(waiters[0].HasMessages || waiters[2].HasMessages, "a VM woke someone other than the next in line");
+    }
+
+    [Fact]
+    public async Task A_waiter_that_stops_after_it_was_woken_leaves_the_vm_to_the_next_in_line()
+    {
+        await InitialListsAsync(vms: [], vmis: []);
+        var first = Sys.ActorOf(Props.Create(() => new Forwarder(TestActor)));
+        var second = CreateTestProbe();
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId), first);
+        ExpectMsg<VmInventoryProtocol.NoVmAvailable>();
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId + 1), second.Ref);
+        await second.ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+
+        _inventory.Tell(Vm("blip-0"));
+        _inventory.Tell(Vmi("blip-0"));
+        ExpectMsg<VmInventoryProtocol.VmAvailable>();
+        Assert.False(second.HasMessages, "the second waiter was woken while the first was");
+        Sys.Stop(first);
+
+        await second.ExpectMsgAsync<VmInventoryProtocol.VmAvailable>();
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId + 1), second.Ref);
+        Assert.Equal("blip-0", (await second.ExpectMsgAsync<VmInventoryProtocol.VmOffer>()).Vm.Name);
+    }
+
+    [Fact]
+    public async Task A_waiter_asking_again_before_any_vm_keeps_its_place_in_line()
+    {
+        await InitialListsAsync(vms: [], vmis: []);
+        var first = CreateTestProbe();
+        var second = CreateTestProbe();
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId), first.Ref);
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId + 1), second.Ref);
+        // The first one's retry: still no VM, and still first.
+        _inventory.Tell(new VmInventoryProtocol.RequestVm(JobId), first.Ref);
+        await first.ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+        await first.ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+        await second.ExpectMsgAsync<VmInventoryProtocol.NoVmAvailable>();
+
+        _inventory.Tell(Vm("blip-0"));
+        _inventory.Tell(Vmi("blip-0"));
+        await SettledAsync();
+
+        await first.ExpectMsgAsync<VmInventoryProtocol.VmAvailable>();
+        Assert.False(second.HasMessages, "the retry sent the first waiter to the back of the line");
+    }
+
     private async Task InitialListsAsync(string[] vms, string[] vmis)
     {
         foreach (var name in vms)
@@ -226,6 +299,12 @@ public sealed class VmInventoryTests : TestKit
 
     private static VmPoolChange.VmiUpserted Vmi(string name, string? owner = null, string phase = "Running") =>
         new(name, Ready: phase == "Running", Address: "10.0.0.1", Phase: phase, OwnerUid: owner ?? "uid-of-" + name);
+
+    /// <summary>Stands in for a claimer that can be stopped: passes on what the inventory tells it.</summary>
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef to) => ReceiveAny(m => to.Forward(m));
+    }
 
     /// <summary>A pool whose watch never says anything: the tests tell the inventory its changes directly.</summary>
     private sealed class SilentPool : IVmPool

@@ -126,7 +126,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
         {
             var now = DateTimeOffset.UtcNow;
             var pool = m.Pool ?? _poolName;
-            var candidate = Views().Where(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now)).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+            var candidate = Free(pool, now).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
             if (candidate is null)
             {
                 if (_waiting.Enqueue(Sender, pool))
@@ -181,6 +181,10 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
 
     private void StartWatching() => WatchPump.Start(_pool.WatchAsync, Self, _stop.Token);
 
+    /// <summary>The pool's VMs that may be offered now: claimable and not reserved for another claimer.</summary>
+    private IEnumerable<VmView> Free(string pool, DateTimeOffset now) =>
+        Views().Where(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now));
+
     private bool IsReserved(string name, DateTimeOffset now) =>
         _reserved.TryGetValue(name, out var until) && until > now;
 
@@ -212,9 +216,7 @@ public sealed class VmInventory : ReceiveActor, IWithUnboundedStash
             return;
         }
 
-        var now = DateTimeOffset.UtcNow;
-        var free = Views().Count(v => v.Pool == pool && v.IsClaimable && !IsReserved(v.Name, now));
-        foreach (var waiter in _waiting.WakeNext(pool, free))
+        foreach (var waiter in _waiting.WakeNext(pool, Free(pool, DateTimeOffset.UtcNow).Count()))
         {
             waiter.Tell(VmInventoryProtocol.VmAvailable.Instance);
         }

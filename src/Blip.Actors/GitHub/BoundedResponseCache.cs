@@ -7,12 +7,13 @@ namespace Blip.Actors.GitHub;
 /// Validators (ETag) and bodies of GET replies, so the next GET sends If-None-Match and a 304 — which GitHub
 /// does not charge to the rate limit — reuses the body. Bounded (least recently used out), one per token:
 /// a rotated PAT gets a new client and with it a clean cache.
-/// A run's jobs listing is kept only up to <paramref name="maxJobsListingChars"/>: the poller fetches a run's jobs only
-/// when the run changed, so the same listing is seldom asked for again unchanged, while a large one (a matrix of 100
-/// jobs is ~150 K characters) cost every tracked job of that run about 1.5 KiB (dotnet-gcdump of the scale benchmark).
-/// Listings polled on a timer (runs, runners) are kept whatever their size: there a 304 is the rule.
+/// A reply whose endpoint <paramref name="shapes"/> names (by the end of its path) is kept cut down to what its reading type
+/// declares (<see cref="ReplyProjection"/>): a run's jobs listing of 100 jobs is ~150 K characters as GitHub sends it and
+/// cost every tracked job of that run about 1.5 KiB (dotnet-gcdump of the scale benchmark), ~15 K once cut. It must still
+/// be kept: a run that holds queued jobs is read at every poll, and only a kept body lets that read be a free 304.
 /// </summary>
-public sealed class BoundedResponseCache(int capacity = 2048, int maxJobsListingChars = 16 * 1024) : IResponseCache
+/// <param name="shapes">Path ending (e.g. <c>/jobs</c>) → the type its replies are read into.</param>
+public sealed class BoundedResponseCache(int capacity = 2048, IReadOnlyDictionary<string, Type>? shapes = null) : IResponseCache
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, LinkedListNode<(string Key, CachedResponse.V1 Response)>> _index = [];
@@ -54,12 +55,7 @@ public sealed class BoundedResponseCache(int capacity = 2048, int maxJobsListing
                 _order.Remove(old);
             }
 
-            if (IsJobsListing(request) && cachedResponse.Body is string { Length: var length } && length > maxJobsListingChars)
-            {
-                return Task.CompletedTask;
-            }
-
-            _index[key] = _order.AddFirst((key, cachedResponse));
+            _index[key] = _order.AddFirst((key, Cut(request, cachedResponse)));
             while (_index.Count > capacity && _order.Last is { } last)
             {
                 _order.RemoveLast();
@@ -70,9 +66,20 @@ public sealed class BoundedResponseCache(int capacity = 2048, int maxJobsListing
         return Task.CompletedTask;
     }
 
-    // Octokit's Connection.Get puts the query into the endpoint itself (…/jobs?per_page=100&page=1&filter=latest).
-    private static bool IsJobsListing(IRequest request) =>
-        request.Endpoint.OriginalString.Split('?', 2)[0].TrimEnd('/').EndsWith("/jobs", StringComparison.Ordinal);
+    private CachedResponse.V1 Cut(IRequest request, CachedResponse.V1 response)
+    {
+        if (shapes is null || response.Body is not string body)
+        {
+            return response;
+        }
+
+        // Octokit's Connection.Get puts the query into the endpoint itself (…/jobs?per_page=100&page=1&filter=latest).
+        var path = request.Endpoint.OriginalString.Split('?', 2)[0].TrimEnd('/');
+        var shape = shapes.FirstOrDefault(s => path.EndsWith(s.Key, StringComparison.Ordinal)).Value;
+        return shape is not null && ReplyProjection.Project(body, shape) is { } cut
+            ? new CachedResponse.V1(cut, response.Headers, response.ApiInfo, response.StatusCode, response.ContentType)
+            : response;
+    }
 
     private static string KeyOf(IRequest request)
     {

@@ -178,6 +178,14 @@ public sealed partial class OctokitGitHubActions
         }
     }
 
+    /// <summary>The listings discovery reads, by the end of their path, and the types it reads them into: what the response
+    /// cache keeps of them (<see cref="BoundedResponseCache"/>).</summary>
+    public static readonly IReadOnlyDictionary<string, Type> ReplyShapes = new Dictionary<string, Type>(StringComparer.Ordinal)
+    {
+        ["/actions/runs"] = typeof(RunsPage),
+        ["/jobs"] = typeof(JobsPage),
+    };
+
     // The parts of GitHub's replies the controller reads, as plain strings and numbers: a value GitHub adds to one of its
     // enums reaches the controller as data (Octokit's models throw ArgumentException on one). Octokit's serializer maps
     // snake_case names onto these properties.

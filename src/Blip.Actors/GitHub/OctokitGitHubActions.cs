@@ -147,7 +147,7 @@ public sealed partial class OctokitGitHubActions(
         var client = new GitHubClient(Connect(new GitHubAppSession.CurrentCredentials(credentials)));
         if (options.ConditionalRequests)
         {
-            client.ResponseCache = new BoundedResponseCache();
+            client.ResponseCache = new BoundedResponseCache(shapes: ReplyShapes);
         }
 
         return client;

@@ -22,6 +22,29 @@ public sealed class GitHubEconomyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_large_run_whose_jobs_wait_for_vms_costs_nothing_at_each_poll()
+    {
+        // 40 jobs in one run: its jobs listing (~35 K characters) is larger than a small reply, and with no VM the jobs stay
+        // queued, so the run's jobs are read at every poll. Unchanged, each read must be a free 304.
+        const string jobs = "GET /repos/{o}/{r}/actions/runs/{run_id}/jobs";
+        await using var world = await PipelineWorld.StartAsync(vms: 0, repos: ["org/matrix"]);
+        var first = await world.GitHub.QueueJobAsync("org/matrix", ["self-hosted", "blip"]);
+        for (var i = 1; i < 40; i++)
+        {
+            await world.GitHub.QueueJobAsync(new QueueJobRequest("org/matrix", ["self-hosted", "blip"], RunId: first.RunId));
+        }
+
+        await world.StartControllerAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(250));
+        static int Reads(SandboxStats s) => s.ByEndpoint.TryGetValue(jobs, out var c) ? c.Total : 0;
+        var warm = await Deadline.UntilAsync(world.StatsAsync, s => Reads(s) >= 2, PipelineWorld.Deadline, "the run's jobs read twice");
+
+        var after = await Deadline.UntilAsync(world.StatsAsync, s => Reads(s) >= Reads(warm) + 10, PipelineWorld.Deadline, "ten more reads of the run's jobs");
+
+        output.WriteLine($"{Reads(after) - Reads(warm)} jobs reads, {after.Counted - warm.Counted} counted");
+        Assert.Equal(warm.Counted, after.Counted);
+    }
+
+    [Fact]
     public async Task A_job_from_queue_to_release_costs_a_handful_of_counted_requests()
     {
         await using var world = await PipelineWorld.StartAsync(vms: 1, repos: ["org/repo"]);

@@ -48,23 +48,49 @@ public sealed class BoundedResponseCacheTests
         Assert.Null(await cache.GetAsync(Get("two")));
     }
 
+    // One job as GitHub's "list jobs for a workflow run" sends it (fields of @octokit/openapi's job schema).
+    private static string GitHubJob(long id) => $$"""
+        {"id":{{id}},"run_id":7,"workflow_name":"CI","head_branch":"main","run_url":"https://api.github.com/repos/a/b/actions/runs/7",
+         "run_attempt":1,"node_id":"CR_kwDOABCD{{id}}","head_sha":"f83a356604ae3c5d03e1b46ef4d1ca77d64a90b0",
+         "url":"https://api.github.com/repos/a/b/actions/jobs/{{id}}","html_url":"https://github.com/a/b/actions/runs/7/job/{{id}}",
+         "status":"queued","conclusion":null,"created_at":"2026-12-02T10:00:00Z","started_at":"2026-12-02T10:00:00Z","completed_at":null,
+         "name":"build (ubuntu, {{id}})","steps":[{"name":"Set up job","status":"queued","conclusion":null,"number":1,"started_at":null,"completed_at":null}],
+         "check_run_url":"https://api.github.com/repos/a/b/check-runs/{{id}}","labels":["self-hosted","blip","x64"],
+         "runner_id":null,"runner_name":null,"runner_group_id":null,"runner_group_name":null}
+        """;
+
     [Fact]
-    public async Task A_large_jobs_listing_is_not_kept_and_replaces_what_was_kept_for_its_url()
+    public async Task A_jobs_listing_is_kept_cut_to_what_discovery_reads_and_reads_back_the_same()
     {
-        var cache = new BoundedResponseCache(maxJobsListingChars: 10);
-        await cache.SetAsync(Get("repos/a/b/actions/runs/7/jobs"), Body("small"));
-        Assert.Equal("small", (await cache.GetAsync(Get("repos/a/b/actions/runs/7/jobs"))).Body);
+        var listing = $$"""{"total_count":100,"jobs":[{{string.Join(",", Enumerable.Range(1, 100).Select(i => GitHubJob(1000 + i)))}}]}""";
+        var request = Get("repos/a/b/actions/runs/7/jobs?per_page=100&page=1&filter=latest");
+        var cache = new BoundedResponseCache(shapes: OctokitGitHubActions.ReplyShapes);
 
-        await cache.SetAsync(Get("repos/a/b/actions/runs/7/jobs"), Body(new string('j', 11)));
-        // As Octokit's Connection.Get sends it: the query is part of the endpoint.
-        await cache.SetAsync(Get("repos/a/b/actions/runs/8/jobs?per_page=100&page=1&filter=latest"), Body(new string('j', 11)));
-        await cache.SetAsync(Get("repos/a/b/actions/runs", new() { ["status"] = "queued" }), Body(new string('r', 11)));
-        await cache.SetAsync(Get("repos/a/b/actions/runners"), Body(new string('n', 11)));
+        await cache.SetAsync(request, Body(listing));
+        var kept = await cache.GetAsync(request);
 
-        // An outdated small body must not stay behind: its ETag would make a 304 hand back old jobs.
-        Assert.Null(await cache.GetAsync(Get("repos/a/b/actions/runs/7/jobs")));
-        Assert.Null(await cache.GetAsync(Get("repos/a/b/actions/runs/8/jobs?per_page=100&page=1&filter=latest")));
-        Assert.Equal(11, ((string)(await cache.GetAsync(Get("repos/a/b/actions/runs", new() { ["status"] = "queued" }))).Body).Length);
-        Assert.Equal(11, ((string)(await cache.GetAsync(Get("repos/a/b/actions/runners"))).Body).Length);
+        var body = Assert.IsType<string>(kept.Body);
+        Assert.InRange(body.Length, 1, listing.Length / 4);
+        Assert.Equal(Body(listing).Headers["ETag"], kept.Headers["ETag"]);
+        var serializer = new SimpleJsonSerializer();
+        var original = serializer.Deserialize<OctokitGitHubActions.JobsPage>(listing);
+        var read = serializer.Deserialize<OctokitGitHubActions.JobsPage>(body);
+        Assert.Equal(100, read.TotalCount);
+        Assert.Equal(
+            original.Jobs!.Select(j => (j.Id, j.RunId, j.Name, j.Status, string.Join(",", j.Labels!), j.CreatedAt)),
+            read.Jobs!.Select(j => (j.Id, j.RunId, j.Name, j.Status, string.Join(",", j.Labels!), j.CreatedAt)));
+        Assert.DoesNotContain("steps", body);
+    }
+
+    [Fact]
+    public async Task A_reply_of_an_endpoint_without_a_shape_or_not_a_json_object_is_kept_as_sent()
+    {
+        var cache = new BoundedResponseCache(shapes: OctokitGitHubActions.ReplyShapes);
+        const string runners = """{"total_count":1,"runners":[{"id":1,"name":"r","os":"linux","status":"online","busy":false,"labels":[]}]}""";
+        await cache.SetAsync(Get("repos/a/b/actions/runners"), Body(runners));
+        await cache.SetAsync(Get("repos/a/b/actions/runs/7/jobs"), Body("not json"));
+
+        Assert.Equal(runners, (await cache.GetAsync(Get("repos/a/b/actions/runners"))).Body);
+        Assert.Equal("not json", (await cache.GetAsync(Get("repos/a/b/actions/runs/7/jobs"))).Body);
     }
 }

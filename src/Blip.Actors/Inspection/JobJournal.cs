@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
@@ -17,7 +16,6 @@ namespace Blip.Actors.Inspection;
 /// </summary>
 public sealed class JobJournal(ActorSystem system, JournalStore store)
 {
-    private const string Prefix = "job-";
 
     // The controller's SQL journal uses Akka.Persistence.Sql's default table mapping: tag table "tags".
     private const string SightingsQuery =
@@ -41,8 +39,7 @@ public sealed class JobJournal(ActorSystem system, JournalStore store)
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
             var persistenceId = reader.GetString(1);
-            if (persistenceId.StartsWith(Prefix, StringComparison.Ordinal)
-                && long.TryParse(persistenceId.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var jobId))
+            if (JobPersistenceIds.JobIdOf(persistenceId) is { } jobId)
             {
                 sightings.Add(new JobSighting(reader.GetInt64(0), jobId));
             }
@@ -54,7 +51,7 @@ public sealed class JobJournal(ActorSystem system, JournalStore store)
     /// <summary>The job's state and its events in order, or null when the journal has none.</summary>
     public async Task<JobRecord?> ReadAsync(long jobId, CancellationToken ct)
     {
-        var envelopes = await Journal.CurrentEventsByPersistenceId(Prefix + jobId.ToString(CultureInfo.InvariantCulture), 0, long.MaxValue)
+        var envelopes = await Journal.CurrentEventsByPersistenceId(JobPersistenceIds.Of(jobId), 0, long.MaxValue)
             .RunWith(Sink.Seq<EventEnvelope>(), _materializer.Value)
             .WaitAsync(ct)
             .ConfigureAwait(false);

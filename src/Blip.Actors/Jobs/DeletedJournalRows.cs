@@ -19,12 +19,14 @@ public sealed class DeletedJournalRows
     private readonly string _connectionString;
     private readonly bool _postgres;
     private readonly string _delete;
+    private readonly string _deleteAll;
 
     private DeletedJournalRows(string connectionString, bool postgres, string table, string persistenceIdColumn, string deletedColumn)
     {
         _connectionString = connectionString;
         _postgres = postgres;
         _delete = $"DELETE FROM {table} WHERE {persistenceIdColumn} = @pid AND {deletedColumn} = @deleted";
+        _deleteAll = $"DELETE FROM {table} WHERE {persistenceIdColumn} LIKE @prefix AND {deletedColumn} = @deleted";
     }
 
     /// <summary>From the SQL journal's configuration; null when the journal is not Akka.Persistence.Sql on SQLite or
@@ -52,13 +54,39 @@ public sealed class DeletedJournalRows
     }
 
     /// <summary>Removes the rows of <paramref name="persistenceId"/> marked deleted; returns how many.</summary>
-    public async Task<int> RemoveAsync(string persistenceId, CancellationToken ct)
+    public Task<int> RemoveAsync(string persistenceId, CancellationToken ct) =>
+        ExecuteAsync(_delete, "@pid", persistenceId, ct);
+
+    /// <summary>Removes every row marked deleted of the persistence ids that start with <paramref name="prefix"/> (no
+    /// wildcard of its own); returns how many. Catches a removal that failed or never ran (the node stopped between the
+    /// delete and it).</summary>
+    public Task<int> RemoveAllAsync(string prefix, CancellationToken ct) =>
+        ExecuteAsync(_deleteAll, "@prefix", prefix + "%", ct);
+
+    private async Task<int> ExecuteAsync(string sql, string name, string value, CancellationToken ct)
     {
         await using DbConnection connection = _postgres ? new NpgsqlConnection(_connectionString) : new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = _delete;
-        command.With("@pid", persistenceId).With("@deleted", true);
-        return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        command.CommandText = sql;
+        command.With(name, value).With("@deleted", true);
+        try
+        {
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch (DbException e) when (NoJournalYet(e))
+        {
+            return 0; // The journal creates its table on its first write: nothing was ever deleted.
+        }
     }
+
+    private static bool NoJournalYet(DbException e) => e switch
+    {
+        PostgresException p => p.SqlState == PostgresErrorCodes.UndefinedTable,
+        SqliteException s => s.SqliteErrorCode == 1 && s.Message.Contains("no such table", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>For tests: the journal at <paramref name="connectionString"/> on SQLite, with the default table and columns.</summary>
+    public static DeletedJournalRows OnSqlite(string connectionString) => new(connectionString, postgres: false, "journal", "persistence_id", "deleted");
 }

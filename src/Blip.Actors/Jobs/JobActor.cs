@@ -41,7 +41,7 @@ public sealed partial class JobActor : UntypedPersistentActor, IWithTimers
         _deps = deps;
         _jobId = long.Parse(entityId, System.Globalization.CultureInfo.InvariantCulture);
         _memory = JobMemory.Start(LimitsOf(deps), DateTimeOffset.UtcNow);
-        PersistenceId = $"job-{entityId}";
+        PersistenceId = JobPersistenceIds.Of(entityId);
     }
 
     public override string PersistenceId { get; }

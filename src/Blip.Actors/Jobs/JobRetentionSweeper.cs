@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
@@ -13,7 +12,8 @@ namespace Blip.Actors.Jobs;
 /// deleted jobs are no longer there, so a sweep reads only what is due and one more), and asks each job to
 /// <see cref="JobCommands.Forget"/>: a job still done deletes its events; one taken up again since says nothing. The row
 /// the SQL journal keeps, marked deleted, for each job's highest sequence number then goes too
-/// (<see cref="DeletedJournalRows"/>): nothing of a forgotten job stays. A cluster singleton.
+/// (<see cref="DeletedJournalRows"/>), and each sweep removes any such row a removal left behind (it failed, or its node
+/// stopped before it ran): nothing of a forgotten job stays. A cluster singleton.
 /// </summary>
 public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
 {
@@ -42,9 +42,18 @@ public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
         Receive<EventsDeleted>(OnEventsDeleted);
         Receive<Purged>(m =>
         {
-            if (m.Error is not null)
+            if (m.Error is null)
             {
-                _log.Warning("job {0}: its events are deleted, but removing their last row failed ({1})", m.JobId, m.Error);
+                return;
+            }
+
+            if (m.JobId is { } jobId)
+            {
+                _log.Warning("job {0}: its events are deleted, but removing their last row failed ({1}); the next sweep removes it", jobId, m.Error);
+            }
+            else
+            {
+                _log.Warning("job retention: removing the last rows of forgotten jobs failed ({0}); the next sweep tries again", m.Error);
             }
         });
         ReceiveAny(Unhandled);
@@ -78,6 +87,8 @@ public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
         }
 
         _sweeping = true;
+        _rows?.RemoveAllAsync(JobPersistenceIds.Prefix, CancellationToken.None)
+            .PipeTo(Self, success: _ => new Purged(null, null), failure: e => new Purged(null, e.GetBaseException().Message));
         var now = DateTimeOffset.UtcNow;
         var retention = _retention;
         PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_readJournalId)
@@ -98,7 +109,7 @@ public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
             return;
         }
 
-        foreach (var jobId in due.PersistenceIds.Select(JobIdOf).OfType<long>().Distinct())
+        foreach (var jobId in due.PersistenceIds.Select(JobPersistenceIds.JobIdOf).OfType<long>().Distinct())
         {
             _jobs.Tell(new JobCommands.Forget(new Shared.JobId(jobId)));
         }
@@ -116,12 +127,6 @@ public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
             .PipeTo(Self, success: _ => new Purged(jobId, null), failure: e => new Purged(jobId, e.GetBaseException().Message));
     }
 
-    private static long? JobIdOf(string persistenceId) =>
-        persistenceId.StartsWith("job-", StringComparison.Ordinal)
-        && long.TryParse(persistenceId.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? id
-            : null;
-
     /// <summary>A job's answer to <see cref="JobCommands.Forget"/>: its events are deleted.</summary>
     public sealed record EventsDeleted(long JobId, string PersistenceId);
 
@@ -137,5 +142,6 @@ public sealed class JobRetentionSweeper : ReceiveActor, IWithTimers
 
     private sealed record Due(IReadOnlyList<string> PersistenceIds, string? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record Purged(long JobId, string? Error) : INoSerializationVerificationNeeded;
+    /// <summary>A removal's outcome: of one job's last row, or (no job) of every row a removal left behind.</summary>
+    private sealed record Purged(long? JobId, string? Error) : INoSerializationVerificationNeeded;
 }

@@ -65,7 +65,15 @@ public sealed partial class JournalRetentionTests
         foreach (var id in queued)
         {
             await Deadline.UntilAsync(() => Task.FromResult(HasBeenForgotten(log, id)), forgotten => forgotten, Guard, $"job {id}: events deleted, says {log}");
-            await Deadline.UntilAsync(() => Task.FromResult(journal.RowsOf(id)), rows => rows == 0, Guard, $"no journal row of job {id} ({store})");
+            try
+            {
+                await Deadline.UntilAsync(() => Task.FromResult(journal.RowsOf(id)), rows => rows == 0, Guard, $"no journal row of job {id} ({store})");
+            }
+            catch (TimeoutException e)
+            {
+                var warnings = ReadShared(log).Split('\n').Where(l => l.Contains("WARN", StringComparison.OrdinalIgnoreCase) && l.Contains($"{id}", StringComparison.Ordinal));
+                throw new TimeoutException($"{e.Message}; its rows: {journal.Describe(id)}; warnings naming it: {string.Join(" | ", warnings)}", e);
+            }
         }
 
         var listed = await Blipctl.RunAsync("jobs", "list", "--endpoint", endpoint);
@@ -151,18 +159,56 @@ public sealed partial class JournalRetentionTests
             return new Journal(() => new NpgsqlConnection(connectionString));
         }
 
+        /// <summary>For a failure message: each journal row of <c>job-ID</c> (sequence number, deleted, manifest) and how many
+        /// tag rows it has.</summary>
+        public string Describe(long jobId)
+        {
+            try
+            {
+                return DescribeRows(jobId);
+            }
+            catch (DbException e)
+            {
+                return $"(not read: {e.Message})";
+            }
+        }
+
+        private string DescribeRows(long jobId)
+        {
+            using var connection = open();
+            using var command = CommandFor(connection, jobId, "SELECT sequence_number, deleted, manifest FROM journal WHERE persistence_id = @pid ORDER BY sequence_number");
+            var rows = new List<string>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    rows.Add($"#{reader.GetValue(0)} deleted={reader.GetValue(1)} {reader.GetValue(2)}");
+                }
+            }
+
+            command.CommandText = "SELECT COUNT(*) FROM tags WHERE persistence_id = @pid";
+            return $"journal [{string.Join(", ", rows)}], tags {command.ExecuteScalar()}";
+        }
+
         /// <summary>Rows of <c>job-ID</c> in the journal (deleted-marked ones too) and in the tag table.</summary>
         public long RowsOf(long jobId)
         {
             using var connection = open();
+            using var command = CommandFor(connection, jobId,
+                "SELECT (SELECT COUNT(*) FROM journal WHERE persistence_id = @pid) + (SELECT COUNT(*) FROM tags WHERE persistence_id = @pid)");
+            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        private static DbCommand CommandFor(DbConnection connection, long jobId, string sql)
+        {
             connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT (SELECT COUNT(*) FROM journal WHERE persistence_id = @pid) + (SELECT COUNT(*) FROM tags WHERE persistence_id = @pid)";
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
             var pid = command.CreateParameter();
             pid.ParameterName = "@pid";
             pid.Value = $"job-{jobId}";
             command.Parameters.Add(pid);
-            return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            return command;
         }
     }
 }

@@ -189,6 +189,13 @@ public sealed class SandboxProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        // BLIP_KEEP_SANDBOX_DIR=1 keeps the state dir (controller logs, the SQLite journal) to read after a failure.
+        if (Environment.GetEnvironmentVariable("BLIP_KEEP_SANDBOX_DIR") == "1")
+        {
+            Console.Error.WriteLine($"kept {StateDir} (BLIP_KEEP_SANDBOX_DIR=1)");
+            return;
+        }
+
         RemoveStateDir(StateDir);
     }
 

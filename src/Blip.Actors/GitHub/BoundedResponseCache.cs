@@ -48,6 +48,7 @@ public sealed class BoundedResponseCache(int capacity = 2048, IReadOnlyDictionar
     public Task SetAsync(IRequest request, CachedResponse.V1 cachedResponse)
     {
         var key = KeyOf(request);
+        var kept = Cut(request, cachedResponse); // parsed outside the lock: a 100-job listing is ~150 K characters
         lock (_gate)
         {
             if (_index.Remove(key, out var old))
@@ -55,7 +56,7 @@ public sealed class BoundedResponseCache(int capacity = 2048, IReadOnlyDictionar
                 _order.Remove(old);
             }
 
-            _index[key] = _order.AddFirst((key, Cut(request, cachedResponse)));
+            _index[key] = _order.AddFirst((key, kept));
             while (_index.Count > capacity && _order.Last is { } last)
             {
                 _order.RemoveLast();

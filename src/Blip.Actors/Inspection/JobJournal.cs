@@ -16,7 +16,6 @@ namespace Blip.Actors.Inspection;
 /// </summary>
 public sealed class JobJournal(ActorSystem system, JournalStore store)
 {
-
     // The controller's SQL journal uses Akka.Persistence.Sql's default table mapping: tag table "tags".
     private const string SightingsQuery =
         "SELECT ordering_id, persistence_id FROM tags WHERE tag = @tag AND ordering_id < @before ORDER BY ordering_id DESC LIMIT @count";
